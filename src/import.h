@@ -1,0 +1,38 @@
+/*
+ * import: customers, invoices and payments from CSV files.
+ *
+ * A file is imported in one transaction: every row is validated, and if any
+ * row is rejected nothing at all is written, and every rejected row is
+ * reported as file:line with the field, the value and why. Rows are upserted
+ * by the tenant's external id, so importing the same file twice changes
+ * nothing the second time. The column sets are documented in docs/import.md.
+ */
+#ifndef DUNWELL_IMPORT_H
+#define DUNWELL_IMPORT_H
+
+#include <stdio.h>
+
+#include "err.h"
+#include "store.h"
+
+enum import_kind { IMPORT_CUSTOMERS, IMPORT_INVOICES, IMPORT_PAYMENTS };
+
+#define IMPORT_MAX_REPORTED 50 /* rejected rows reported one by one */
+
+struct import_result {
+	long rows;       /* data rows read */
+	long written;    /* rows inserted or updated */
+	long unchanged;  /* payments already recorded (same external id) */
+	long rejected;   /* rows with an error */
+};
+
+int import_kind_parse(const char *name, enum import_kind *ret);
+
+/* Import `path` for the tenant. On rejected rows, each is written to
+ * `report` (one line each, up to IMPORT_MAX_REPORTED) and the result is
+ * -ERR_INVALID with a summary in `e`; the store is left unchanged. */
+int import_file(struct store *s, const struct tenant_rec *t,
+		enum import_kind kind, const char *path, FILE *report,
+		struct import_result *ret, struct err *e);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * run: the engine over the store — `dunwell run`, the timeline's forecast
+ * and `simulate`.
+ *
+ * The run walks a tenant's customers in ranges of ids. Each range is one
+ * transaction: load what is open (store_work_load), decide every case with
+ * engine_decide, write the new case states, actions and events, commit. The
+ * store's unique keys make every action happen once, so a run repeated for
+ * the same day adds nothing, and a run killed at any point and started again
+ * ends exactly where one clean run would.
+ *
+ * This module turns store records into engine inputs (local dates in the
+ * customer's zone, consented channels by preference, segments) and engine
+ * decisions into store records. It makes no decision of its own.
+ */
+#ifndef DUNWELL_RUN_H
+#define DUNWELL_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "date.h"
+#include "err.h"
+#include "store.h"
+#include "strategy.h"
+
+struct run_stats {
+	long customers;     /* customers looked at */
+	long cases_opened;
+	long cases_closed;
+	long cases_open;    /* open after the run */
+	long contacts;      /* contact actions recorded */
+	long fees;          /* fee actions recorded */
+	long ends;          /* end actions recorded */
+	long skips;         /* steps passed over */
+	long agents;        /* hand-offs to a person */
+	long duplicates;    /* actions already recorded by an earlier run */
+	long paused;        /* open cases paused today */
+	int64_t fee_total_minor; /* sum of fees recorded (mixed currencies
+				    are summed per minor unit: indicative) */
+};
+
+struct run_options {
+	int64_t batch_customers; /* customer ids per transaction (default
+				    20000) */
+};
+
+/* Run the engine for one tenant at instant `now`. */
+int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
+	       const struct run_options *opt, struct run_stats *ret,
+	       struct err *e);
+
+/* Print a customer's cases, their history, and the forecast of what comes
+ * next (assuming no payment arrives), up to `horizon_days` ahead. */
+int run_timeline(struct store *s, const struct tenant_rec *t,
+		 const char *customer_external_id, instant_t now,
+		 int horizon_days, FILE *out, struct err *e);
+
+/* Replay the days from..to with `set` for every customer of the tenant that
+ * has something open now, writing nothing; print per-day counts. */
+int run_simulate(struct store *s, const struct tenant_rec *t,
+		 const struct strategy_set *set, date_t from, date_t to,
+		 FILE *out, struct err *e);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * store: backend selection and the thin wrappers every caller goes through
+ * (see store.h). The wrappers count calls and inject faults: with
+ * DUNWELL_FAULT_STORE=N in the environment the Nth write operation fails,
+ * which lets the tests prove that a failure at any point leaves the data
+ * consistent.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+extern const struct store_backend store_sqlite_backend;
+
+/* Backends in the order they are asked whether they accept a target; the
+ * last one (SQLite, which takes any path) is the default. */
+static const struct store_backend *const backends[] = {
+	&store_sqlite_backend,
+};
+
+struct store {
+	const struct store_backend *be; /* the chosen backend */
+	void *h;                        /* its connection */
+	long writes;                    /* write operations so far */
+	long fault_at;                  /* fail this write (0 = never) */
+};
+
+static int parse_fault(void)
+{
+	const char *v = getenv("DUNWELL_FAULT_STORE");
+	long n = 0;
+	if (!v)
+		return 0;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 100000000)
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	return (int)n;
+}
+
+int store_open_raw(const char *target, struct store **ret, struct err *e)
+{
+	const struct store_backend *be = NULL;
+	void *h = NULL;
+	int r;
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		if (backends[i]->accepts(target)) {
+			be = backends[i];
+			break;
+		}
+	}
+	if (!be)
+		return err_set(e, ERR_INVALID,
+			       "no store backend accepts '%s'", target);
+	r = be->open(target, &h, e);
+	if (r < 0)
+		return r;
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->be = be;
+	s->h = h;
+	s->fault_at = parse_fault();
+	*ret = s;
+	return 0;
+}
+
+int store_open(const char *target, struct store **ret, struct err *e)
+{
+	struct store *s;
+	int applied, version;
+	int r = store_open_raw(target, &s, e);
+	if (r < 0)
+		return r;
+	r = store_migrate(s, &applied, &version, e);
+	if (r < 0) {
+		store_close(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	s->be->close(s->h);
+	free(s);
+}
+
+const char *store_backend_name(const struct store *s)
+{
+	return s->be->name;
+}
+
+/* Count a write; fail it when it is the one the fault injection names. */
+static int write_gate(struct store *s, struct err *e)
+{
+	s->writes++;
+	if (s->fault_at && s->writes == s->fault_at)
+		return err_set(e, ERR_STORE,
+			       "injected store fault at write %ld", s->writes);
+	return 0;
+}
+
+#define GATE()                                \
+	do {                                  \
+		int g_ = write_gate(s, e);    \
+		if (g_ < 0)                   \
+			return g_;            \
+	} while (0)
+
+int store_migrate(struct store *s, int *ret_applied, int *ret_version,
+		  struct err *e)
+{
+	return s->be->migrate(s->h, ret_applied, ret_version, e);
+}
+
+int store_begin(struct store *s, struct err *e)
+{
+	return s->be->begin(s->h, e);
+}
+
+int store_commit(struct store *s, struct err *e)
+{
+	GATE();
+	return s->be->commit(s->h, e);
+}
+
+int store_rollback(struct store *s)
+{
+	return s->be->rollback(s->h);
+}
+
+int store_tenant_ensure(struct store *s, const char *slug, const char *name,
+			const char *timezone, const char *locale,
+			int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->tenant_ensure(s->h, slug, name, timezone, locale, ret_id,
+				    e);
+}
+
+int store_tenant_get(struct store *s, const char *slug, struct tenant_rec *ret,
+		     struct err *e)
+{
+	return s->be->tenant_get(s->h, slug, ret, e);
+}
+
+int store_tenant_list(struct store *s, struct tenant_rec **ret, size_t *ret_n,
+		      struct err *e)
+{
+	return s->be->tenant_list(s->h, ret, ret_n, e);
+}
+
+void tenant_rec_clear(struct tenant_rec *t)
+{
+	if (!t)
+		return;
+	free(t->slug);
+	free(t->name);
+	free(t->timezone);
+	free(t->locale);
+	memset(t, 0, sizeof(*t));
+}
+
+void tenant_list_free(struct tenant_rec *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		tenant_rec_clear(&t[i]);
+	free(t);
+}
+
+int store_customer_upsert(struct store *s, const struct customer_rec *c,
+			  int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->customer_upsert(s->h, c, ret_id, e);
+}
+
+int store_customer_get(struct store *s, int64_t tenant_id,
+		       const char *external_id, struct customer_rec *ret,
+		       struct err *e)
+{
+	return s->be->customer_get(s->h, tenant_id, external_id, ret, e);
+}
+
+int store_customer_id(struct store *s, int64_t tenant_id,
+		      const char *external_id, int64_t *ret_id, struct err *e)
+{
+	return s->be->customer_id(s->h, tenant_id, external_id, ret_id, e);
+}
+
+void customer_rec_clear(struct customer_rec *c)
+{
+	if (!c)
+		return;
+	free(c->external_id);
+	free(c->name);
+	free(c->locale);
+	free(c->timezone);
+	free(c->country);
+	free(c->segments);
+	for (size_t i = 0; i < c->n_contacts; i++)
+		free(c->contacts[i].address);
+	free(c->contacts);
+	memset(c, 0, sizeof(*c));
+}
+
+int store_invoice_upsert(struct store *s, const struct invoice_rec *inv,
+			 int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->invoice_upsert(s->h, inv, ret_id, e);
+}
+
+int store_invoice_get(struct store *s, int64_t tenant_id,
+		      const char *external_id, struct invoice_rec *ret,
+		      struct err *e)
+{
+	return s->be->invoice_get(s->h, tenant_id, external_id, ret, e);
+}
+
+int store_invoice_find_ref(struct store *s, int64_t tenant_id,
+			   const char *ref, struct invoice_rec *ret,
+			   struct err *e)
+{
+	return s->be->invoice_find_ref(s->h, tenant_id, ref, ret, e);
+}
+
+int store_invoices_open(struct store *s, int64_t tenant_id,
+			int64_t customer_id, const char *currency,
+			struct invoice_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->invoices_open(s->h, tenant_id, customer_id, currency, ret,
+				    ret_n, e);
+}
+
+int store_invoice_set_open(struct store *s, int64_t tenant_id,
+			   int64_t invoice_id, int64_t open_minor,
+			   struct err *e)
+{
+	GATE();
+	return s->be->invoice_set_open(s->h, tenant_id, invoice_id, open_minor,
+				       e);
+}
+
+int store_invoice_write_off(struct store *s, int64_t tenant_id,
+			    int64_t invoice_id, struct err *e)
+{
+	GATE();
+	return s->be->invoice_write_off(s->h, tenant_id, invoice_id, e);
+}
+
+void invoice_rec_clear(struct invoice_rec *inv)
+{
+	if (!inv)
+		return;
+	free(inv->external_id);
+	free(inv->number);
+	free(inv->payment_reference);
+	memset(inv, 0, sizeof(*inv));
+}
+
+void invoice_list_free(struct invoice_rec *inv, size_t n)
+{
+	for (size_t i = 0; inv && i < n; i++)
+		invoice_rec_clear(&inv[i]);
+	free(inv);
+}
+
+int store_payment_insert(struct store *s, const struct payment_rec *p,
+			 int *ret_inserted, struct err *e)
+{
+	GATE();
+	return s->be->payment_insert(s->h, p, ret_inserted, e);
+}
+
+int store_strategy_add(struct store *s, int64_t tenant_id, const char *source,
+		       const char *yaml, int activate, int *ret_version,
+		       struct err *e)
+{
+	GATE();
+	return s->be->strategy_add(s->h, tenant_id, source, yaml, activate,
+				   ret_version, e);
+}
+
+int store_strategy_get(struct store *s, int64_t tenant_id, int version,
+		       struct strategy_version_rec *ret, struct err *e)
+{
+	return s->be->strategy_get(s->h, tenant_id, version, ret, e);
+}
+
+void strategy_version_rec_clear(struct strategy_version_rec *r)
+{
+	if (!r)
+		return;
+	free(r->source);
+	free(r->yaml);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_work_load(struct store *s, int64_t tenant_id, int64_t customer_from,
+		    int64_t customer_to, date_t contacts_since,
+		    struct work_set *ret, struct err *e)
+{
+	return s->be->work_load(s->h, tenant_id, customer_from, customer_to,
+				contacts_since, ret, e);
+}
+
+void work_set_clear(struct work_set *w)
+{
+	if (!w)
+		return;
+	arena_free(w->arena);
+	memset(w, 0, sizeof(*w));
+}
+
+int store_customer_id_range(struct store *s, int64_t tenant_id,
+			    int64_t *ret_min, int64_t *ret_max, struct err *e)
+{
+	return s->be->customer_id_range(s->h, tenant_id, ret_min, ret_max, e);
+}
+
+int store_case_insert(struct store *s, const struct case_rec *c,
+		      int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->case_insert(s->h, c, ret_id, e);
+}
+
+int store_case_update(struct store *s, const struct case_rec *c,
+		      struct err *e)
+{
+	GATE();
+	return s->be->case_update(s->h, c, e);
+}
+
+int store_case_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		    struct case_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->case_list(s->h, tenant_id, customer_id, ret, ret_n, e);
+}
+
+void case_list_free(struct case_rec *c, size_t n)
+{
+	for (size_t i = 0; c && i < n; i++)
+		free(c[i].strategy);
+	free(c);
+}
+
+int store_action_insert(struct store *s, const struct action_rec *a,
+			int *ret_inserted, struct err *e)
+{
+	GATE();
+	return s->be->action_insert(s->h, a, ret_inserted, e);
+}
+
+int store_event_append(struct store *s, const struct event_rec *ev,
+		       struct err *e)
+{
+	GATE();
+	return s->be->event_append(s->h, ev, e);
+}
+
+int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
+		       store_history_cb cb, void *ctx, struct err *e)
+{
+	return s->be->case_history(s->h, tenant_id, case_id, cb, ctx, e);
+}
+
+int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
+		struct err *e)
+{
+	return s->be->stats(s->h, tenant_id, ret, e);
+}

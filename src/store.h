@@ -1,0 +1,342 @@
+/*
+ * store: the single source of truth, behind one interface.
+ *
+ * A `struct store_backend` is a table of function pointers, one per
+ * operation; store_sqlite.c implements it today and store_pg.c will
+ * implement the same table. The backend is chosen by the target's name at
+ * start-up (a path means SQLite, "postgres://..." PostgreSQL). Callers use
+ * the store_* wrappers below, never the table directly: the wrappers are the
+ * one place for tracing, counting and fault injection (DUNWELL_FAULT_STORE=N
+ * fails the Nth write, which the crash tests use).
+ *
+ * All SQL lives in the backends. Backends store and fetch; they never
+ * decide. Every row carries its tenant; every query is scoped by tenant.
+ * Records passed in are borrowed; records handed out own their strings,
+ * freed by the matching *_free or by the arena they were loaded into.
+ */
+#ifndef DUNWELL_STORE_H
+#define DUNWELL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "channel.h"
+#include "date.h"
+#include "engine.h"
+#include "err.h"
+
+#define STORE_ID_MAX 128   /* external ids: bytes */
+#define STORE_TEXT_MAX 512 /* names, addresses, references: bytes */
+
+struct store; /* an open store: backend + connection */
+
+struct tenant_rec {
+	int64_t id;
+	char *slug;        /* short unique name used on the command line */
+	char *name;        /* display name */
+	char *timezone;    /* default for customers without one */
+	char *locale;      /* default for customers without one */
+};
+
+/* One way to reach a customer. */
+struct contact_rec {
+	enum channel channel;
+	char *address;     /* e-mail address, phone number, postal address... */
+	int consent;       /* the customer agreed to be contacted this way */
+	int preference;    /* 1 = most preferred */
+};
+
+struct customer_rec {
+	int64_t id;
+	int64_t tenant_id;
+	char *external_id;     /* the tenant's id for the customer */
+	char *name;
+	char *locale;          /* BCP 47, e.g. "nl-BE" */
+	char *timezone;        /* IANA zone */
+	char *country;         /* ISO 3166 alpha-2 or "" */
+	char *segments;        /* space-separated tags */
+	int vulnerable;
+	int do_not_contact;
+	int deceased;
+	int plain_language;    /* short sentences, everyday words */
+	date_t moratorium_until; /* DATE_NONE when none */
+	date_t customer_since;   /* DATE_NONE when unknown */
+	struct contact_rec *contacts; /* owned */
+	size_t n_contacts;
+};
+
+struct invoice_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t customer_id;
+	char *external_id;
+	char *number;          /* as printed on the invoice */
+	date_t issue_date;
+	date_t due_date;
+	int64_t amount_minor;
+	int64_t open_minor;
+	char currency[4];
+	char *payment_reference; /* structured reference, "" when none */
+	int disputed;
+	int written_off;       /* dunning gave up on it */
+};
+
+struct payment_rec {
+	int64_t id;
+	int64_t tenant_id;
+	char *external_id;     /* the payment's own id (bank reference, PSP id) */
+	int64_t customer_id;
+	int64_t invoice_id;    /* 0 when not allocated to one invoice */
+	int64_t amount_minor;
+	char currency[4];
+	date_t paid_on;
+	char *method;          /* "bank_transfer", "card", ... */
+};
+
+struct case_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t customer_id;
+	char currency[4];
+	int64_t strategy_version; /* the strategy set version the case keeps */
+	char *strategy;           /* the strategy's name within that version */
+	struct engine_case st;    /* status, anchor, step, hold, fees */
+	date_t closed_on;         /* DATE_NONE while open */
+};
+
+struct action_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t customer_id;
+	const char *step;         /* step id */
+	enum action_kind kind;
+	const char *channel;      /* channel name; "" for non-contact kinds */
+	const char *fallbacks;    /* comma-separated channel names or "" */
+	date_t due_on;            /* the step's date */
+	date_t decided_on;        /* the customer's local date of the decision */
+	instant_t decided_at;     /* the run's instant */
+	int64_t amount_minor;
+	char currency[4];
+	const char *template_id;  /* "" when none */
+	const char *tone;         /* "" when none */
+	const char *end_action;   /* "" when none */
+	const char *reason;       /* "" when none */
+	const char *status;       /* "queued" for contacts, "done" otherwise */
+};
+
+struct event_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	instant_t at;
+	const char *kind;         /* "case.opened", "case.resolved", ... */
+	const char *detail;       /* short JSON object, "{}" when none */
+};
+
+struct strategy_version_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int version;              /* 1, 2, ... per tenant */
+	char *source;             /* the file name it came from */
+	char *yaml;               /* the full text */
+	int active;
+	instant_t created_at;
+};
+
+/* What the engine needs for a range of customers, loaded in one go. */
+struct work_customer {
+	struct customer_rec c;     /* contacts sorted by preference */
+	struct invoice_rec *invoices; /* open invoices, by currency then due */
+	size_t n_invoices;
+	struct case_rec *cases;    /* open cases */
+	size_t n_cases;
+	date_t *contacts;          /* recent contact dates, ascending */
+	size_t n_contacts;
+};
+
+struct work_set {
+	struct arena *arena;       /* owns everything below */
+	struct work_customer *customers; /* ascending id */
+	size_t n_customers;
+};
+
+/* A row of a case's timeline, in order of time. */
+struct history_rec {
+	instant_t at;
+	date_t on;                 /* the local date it concerns */
+	const char *what;          /* "event" or "action" */
+	const char *kind;
+	const char *step;
+	const char *channel;
+	int64_t amount_minor;
+	const char *currency;
+	const char *detail;        /* event detail or action reason/status */
+};
+
+struct store_stats {
+	int64_t tenants, customers, invoices, open_invoices, payments,
+		cases_open, cases_closed, actions, events;
+};
+
+/* Callback for listing: return non-zero to stop. */
+typedef int (*store_history_cb)(void *ctx, const struct history_rec *r);
+
+struct store_backend {
+	const char *name;  /* "sqlite" */
+	/* Does this backend serve the target string? */
+	int (*accepts)(const char *target);
+	int (*open)(const char *target, void **ret_handle, struct err *e);
+	void (*close)(void *h);
+	/* Apply pending migrations; *ret_applied counts them. */
+	int (*migrate)(void *h, int *ret_applied, int *ret_version,
+		       struct err *e);
+	int (*begin)(void *h, struct err *e);
+	int (*commit)(void *h, struct err *e);
+	int (*rollback)(void *h);
+
+	int (*tenant_ensure)(void *h, const char *slug, const char *name,
+			     const char *timezone, const char *locale,
+			     int64_t *ret_id, struct err *e);
+	int (*tenant_get)(void *h, const char *slug, struct tenant_rec *ret,
+			  struct err *e);
+	int (*tenant_list)(void *h, struct tenant_rec **ret, size_t *ret_n,
+			   struct err *e);
+
+	int (*customer_upsert)(void *h, const struct customer_rec *c,
+			       int64_t *ret_id, struct err *e);
+	int (*customer_get)(void *h, int64_t tenant_id, const char *external_id,
+			    struct customer_rec *ret, struct err *e);
+	int (*customer_id)(void *h, int64_t tenant_id, const char *external_id,
+			   int64_t *ret_id, struct err *e);
+	int (*invoice_upsert)(void *h, const struct invoice_rec *inv,
+			      int64_t *ret_id, struct err *e);
+	int (*invoice_get)(void *h, int64_t tenant_id, const char *external_id,
+			   struct invoice_rec *ret, struct err *e);
+	int (*invoice_find_ref)(void *h, int64_t tenant_id, const char *ref,
+				struct invoice_rec *ret, struct err *e);
+	/* Open invoices of a customer in a currency, oldest due first. */
+	int (*invoices_open)(void *h, int64_t tenant_id, int64_t customer_id,
+			     const char *currency, struct invoice_rec **ret,
+			     size_t *ret_n, struct err *e);
+	int (*invoice_set_open)(void *h, int64_t tenant_id, int64_t invoice_id,
+				int64_t open_minor, struct err *e);
+	int (*invoice_write_off)(void *h, int64_t tenant_id, int64_t invoice_id,
+				 struct err *e);
+	/* Insert a payment unless its external id exists: *ret_inserted. */
+	int (*payment_insert)(void *h, const struct payment_rec *p,
+			      int *ret_inserted, struct err *e);
+
+	int (*strategy_add)(void *h, int64_t tenant_id, const char *source,
+			    const char *yaml, int activate, int *ret_version,
+			    struct err *e);
+	/* version 0 = the active one; -ERR_NOTFOUND when there is none. */
+	int (*strategy_get)(void *h, int64_t tenant_id, int version,
+			    struct strategy_version_rec *ret, struct err *e);
+
+	int (*work_load)(void *h, int64_t tenant_id, int64_t customer_from,
+			 int64_t customer_to, date_t contacts_since,
+			 struct work_set *ret, struct err *e);
+	int (*customer_id_range)(void *h, int64_t tenant_id, int64_t *ret_min,
+				 int64_t *ret_max, struct err *e);
+
+	int (*case_insert)(void *h, const struct case_rec *c, int64_t *ret_id,
+			   struct err *e);
+	int (*case_update)(void *h, const struct case_rec *c, struct err *e);
+	int (*case_list)(void *h, int64_t tenant_id, int64_t customer_id,
+			 struct case_rec **ret, size_t *ret_n, struct err *e);
+	int (*action_insert)(void *h, const struct action_rec *a,
+			     int *ret_inserted, struct err *e);
+	int (*event_append)(void *h, const struct event_rec *ev, struct err *e);
+	int (*case_history)(void *h, int64_t tenant_id, int64_t case_id,
+			    store_history_cb cb, void *ctx, struct err *e);
+	int (*stats)(void *h, int64_t tenant_id, struct store_stats *ret,
+		     struct err *e);
+};
+
+/* Open the store named by `target` (a path, or a URL for backends that take
+ * one) and apply pending migrations. */
+int store_open(const char *target, struct store **ret, struct err *e);
+/* Open without migrating (for `dunwell migrate` itself). */
+int store_open_raw(const char *target, struct store **ret, struct err *e);
+void store_close(struct store *s);
+const char *store_backend_name(const struct store *s);
+
+int store_migrate(struct store *s, int *ret_applied, int *ret_version,
+		  struct err *e);
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+int store_rollback(struct store *s);
+
+int store_tenant_ensure(struct store *s, const char *slug, const char *name,
+			const char *timezone, const char *locale,
+			int64_t *ret_id, struct err *e);
+int store_tenant_get(struct store *s, const char *slug, struct tenant_rec *ret,
+		     struct err *e);
+int store_tenant_list(struct store *s, struct tenant_rec **ret, size_t *ret_n,
+		      struct err *e);
+void tenant_rec_clear(struct tenant_rec *t);
+void tenant_list_free(struct tenant_rec *t, size_t n);
+
+int store_customer_upsert(struct store *s, const struct customer_rec *c,
+			  int64_t *ret_id, struct err *e);
+int store_customer_get(struct store *s, int64_t tenant_id,
+		       const char *external_id, struct customer_rec *ret,
+		       struct err *e);
+int store_customer_id(struct store *s, int64_t tenant_id,
+		      const char *external_id, int64_t *ret_id, struct err *e);
+void customer_rec_clear(struct customer_rec *c);
+
+int store_invoice_upsert(struct store *s, const struct invoice_rec *inv,
+			 int64_t *ret_id, struct err *e);
+int store_invoice_get(struct store *s, int64_t tenant_id,
+		      const char *external_id, struct invoice_rec *ret,
+		      struct err *e);
+int store_invoice_find_ref(struct store *s, int64_t tenant_id,
+			   const char *ref, struct invoice_rec *ret,
+			   struct err *e);
+int store_invoices_open(struct store *s, int64_t tenant_id,
+			int64_t customer_id, const char *currency,
+			struct invoice_rec **ret, size_t *ret_n, struct err *e);
+int store_invoice_set_open(struct store *s, int64_t tenant_id,
+			   int64_t invoice_id, int64_t open_minor,
+			   struct err *e);
+int store_invoice_write_off(struct store *s, int64_t tenant_id,
+			    int64_t invoice_id, struct err *e);
+void invoice_rec_clear(struct invoice_rec *inv);
+void invoice_list_free(struct invoice_rec *inv, size_t n);
+int store_payment_insert(struct store *s, const struct payment_rec *p,
+			 int *ret_inserted, struct err *e);
+
+int store_strategy_add(struct store *s, int64_t tenant_id, const char *source,
+		       const char *yaml, int activate, int *ret_version,
+		       struct err *e);
+int store_strategy_get(struct store *s, int64_t tenant_id, int version,
+		       struct strategy_version_rec *ret, struct err *e);
+void strategy_version_rec_clear(struct strategy_version_rec *r);
+
+int store_work_load(struct store *s, int64_t tenant_id, int64_t customer_from,
+		    int64_t customer_to, date_t contacts_since,
+		    struct work_set *ret, struct err *e);
+void work_set_clear(struct work_set *w);
+int store_customer_id_range(struct store *s, int64_t tenant_id,
+			    int64_t *ret_min, int64_t *ret_max, struct err *e);
+
+int store_case_insert(struct store *s, const struct case_rec *c,
+		      int64_t *ret_id, struct err *e);
+int store_case_update(struct store *s, const struct case_rec *c,
+		      struct err *e);
+int store_case_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		    struct case_rec **ret, size_t *ret_n, struct err *e);
+void case_list_free(struct case_rec *c, size_t n);
+int store_action_insert(struct store *s, const struct action_rec *a,
+			int *ret_inserted, struct err *e);
+int store_event_append(struct store *s, const struct event_rec *ev,
+		       struct err *e);
+int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
+		       store_history_cb cb, void *ctx, struct err *e);
+int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
+		struct err *e);
+
+#endif

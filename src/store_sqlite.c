@@ -1,0 +1,1428 @@
+/*
+ * store_sqlite: the embedded SQLite backend of the store (see store.h).
+ *
+ * One connection per process, WAL journal, every statement prepared once
+ * and reused with bound parameters (never text pasted into SQL). This file
+ * holds SQL and row mapping only: it never decides anything about a case.
+ * Migrations come from migrations/sqlite/NNNN_name.sql, compiled into the
+ * binary (embed.h), each applied in its own transaction and recorded in
+ * schema_migrations.
+ */
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "mem.h"
+#include "store.h"
+
+/* Prepared statements, by purpose. */
+enum sq_stmt {
+	SQ_TENANT_INSERT,
+	SQ_TENANT_GET,
+	SQ_TENANT_LIST,
+	SQ_CUSTOMER_UPSERT,
+	SQ_CUSTOMER_GET,
+	SQ_CUSTOMER_ID,
+	SQ_CONTACTS_DELETE,
+	SQ_CONTACT_INSERT,
+	SQ_CONTACTS_GET,
+	SQ_INVOICE_UPSERT,
+	SQ_INVOICE_GET,
+	SQ_INVOICE_REF,
+	SQ_INVOICES_OPEN,
+	SQ_INVOICE_SET_OPEN,
+	SQ_INVOICE_WRITE_OFF,
+	SQ_PAYMENT_INSERT,
+	SQ_STRATEGY_NEXT,
+	SQ_STRATEGY_DEACTIVATE,
+	SQ_STRATEGY_INSERT,
+	SQ_STRATEGY_GET,
+	SQ_STRATEGY_GET_ACTIVE,
+	SQ_WORK_CUSTOMERS,
+	SQ_WORK_CONTACTS,
+	SQ_WORK_INVOICES,
+	SQ_WORK_CASES,
+	SQ_WORK_HISTORY,
+	SQ_CUSTOMER_RANGE,
+	SQ_CASE_INSERT,
+	SQ_CASE_UPDATE,
+	SQ_CASE_LIST,
+	SQ_ACTION_INSERT,
+	SQ_EVENT_INSERT,
+	SQ_CASE_HISTORY,
+	SQ__COUNT
+};
+
+static const char *const sq_sql[SQ__COUNT] = {
+	[SQ_TENANT_INSERT] =
+		"INSERT INTO tenants (slug, name, timezone, locale, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (slug) DO UPDATE SET name = excluded.name,"
+		" timezone = excluded.timezone, locale = excluded.locale"
+		" RETURNING id",
+	[SQ_TENANT_GET] =
+		"SELECT id, slug, name, timezone, locale FROM tenants"
+		" WHERE slug = ?1",
+	[SQ_TENANT_LIST] =
+		"SELECT id, slug, name, timezone, locale FROM tenants ORDER BY id",
+	[SQ_CUSTOMER_UPSERT] =
+		"INSERT INTO customers (tenant_id, external_id, name, locale,"
+		" timezone, country, segments, vulnerable, do_not_contact,"
+		" deceased, plain_language, moratorium_until, customer_since,"
+		" updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		" ?11, ?12, ?13, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
+		" name = excluded.name, locale = excluded.locale,"
+		" timezone = excluded.timezone, country = excluded.country,"
+		" segments = excluded.segments, vulnerable = excluded.vulnerable,"
+		" do_not_contact = excluded.do_not_contact,"
+		" deceased = excluded.deceased,"
+		" plain_language = excluded.plain_language,"
+		" moratorium_until = excluded.moratorium_until,"
+		" customer_since = excluded.customer_since,"
+		" updated_at = excluded.updated_at"
+		" RETURNING id",
+	[SQ_CUSTOMER_GET] =
+		"SELECT id, tenant_id, external_id, name, locale, timezone,"
+		" country, segments, vulnerable, do_not_contact, deceased,"
+		" plain_language, moratorium_until, customer_since"
+		" FROM customers WHERE tenant_id = ?1 AND external_id = ?2",
+	[SQ_CUSTOMER_ID] =
+		"SELECT id FROM customers WHERE tenant_id = ?1 AND external_id = ?2",
+	[SQ_CONTACTS_DELETE] =
+		"DELETE FROM contact_points WHERE tenant_id = ?1"
+		" AND customer_id = ?2",
+	[SQ_CONTACT_INSERT] =
+		"INSERT INTO contact_points (tenant_id, customer_id, channel,"
+		" address, consent, preference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQ_CONTACTS_GET] =
+		"SELECT channel, address, consent, preference FROM contact_points"
+		" WHERE tenant_id = ?1 AND customer_id = ?2"
+		" ORDER BY preference, channel",
+	[SQ_INVOICE_UPSERT] =
+		"INSERT INTO invoices (tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed, updated_at) VALUES (?1, ?2, ?3, ?4,"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
+		" customer_id = excluded.customer_id, number = excluded.number,"
+		" issue_date = excluded.issue_date, due_date = excluded.due_date,"
+		" amount_minor = excluded.amount_minor,"
+		" open_minor = excluded.open_minor, currency = excluded.currency,"
+		" payment_reference = excluded.payment_reference,"
+		" disputed = excluded.disputed, updated_at = excluded.updated_at"
+		" RETURNING id",
+	[SQ_INVOICE_GET] =
+		"SELECT id, tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed FROM invoices"
+		" WHERE tenant_id = ?1 AND external_id = ?2",
+	[SQ_INVOICE_REF] =
+		"SELECT id, tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed FROM invoices"
+		" WHERE tenant_id = ?1 AND (payment_reference = ?2 OR number = ?2)"
+		" ORDER BY payment_reference = ?2 DESC, id LIMIT 1",
+	[SQ_INVOICES_OPEN] =
+		"SELECT id, tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed FROM invoices"
+		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
+		" AND open_minor > 0 AND written_off = 0 ORDER BY due_date, id",
+	[SQ_INVOICE_SET_OPEN] =
+		"UPDATE invoices SET open_minor = ?3,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_INVOICE_WRITE_OFF] =
+		"UPDATE invoices SET written_off = 1,"
+		" updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_PAYMENT_INSERT] =
+		"INSERT INTO payments (tenant_id, external_id, customer_id,"
+		" invoice_id, amount_minor, currency, paid_on, method, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (tenant_id, external_id) DO NOTHING",
+	[SQ_STRATEGY_NEXT] =
+		"SELECT COALESCE(MAX(version), 0) + 1 FROM strategy_versions"
+		" WHERE tenant_id = ?1",
+	[SQ_STRATEGY_DEACTIVATE] =
+		"UPDATE strategy_versions SET active = 0 WHERE tenant_id = ?1"
+		" AND active = 1",
+	[SQ_STRATEGY_INSERT] =
+		"INSERT INTO strategy_versions (tenant_id, version, source, yaml,"
+		" active, created_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+	[SQ_STRATEGY_GET] =
+		"SELECT id, tenant_id, version, source, yaml, active"
+		" FROM strategy_versions WHERE tenant_id = ?1 AND version = ?2",
+	[SQ_STRATEGY_GET_ACTIVE] =
+		"SELECT id, tenant_id, version, source, yaml, active"
+		" FROM strategy_versions WHERE tenant_id = ?1 AND active = 1",
+	[SQ_WORK_CUSTOMERS] =
+		"SELECT c.id, c.external_id, c.name, c.locale, c.timezone,"
+		" c.country, c.segments, c.vulnerable, c.do_not_contact,"
+		" c.deceased, c.plain_language, c.moratorium_until,"
+		" c.customer_since FROM customers c"
+		" WHERE c.tenant_id = ?1 AND c.id >= ?2 AND c.id < ?3"
+		" AND (EXISTS (SELECT 1 FROM invoices i WHERE i.tenant_id = ?1"
+		"  AND i.customer_id = c.id AND i.open_minor > 0"
+		"  AND i.written_off = 0)"
+		" OR EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = ?1"
+		"  AND k.customer_id = c.id AND k.status = 'open'))"
+		" ORDER BY c.id",
+	[SQ_WORK_CONTACTS] =
+		"SELECT customer_id, channel, consent, preference"
+		" FROM contact_points WHERE tenant_id = ?1 AND customer_id >= ?2"
+		" AND customer_id < ?3 ORDER BY customer_id, preference, channel",
+	[SQ_WORK_INVOICES] =
+		"SELECT customer_id, id, currency, due_date, open_minor, disputed"
+		" FROM invoices WHERE tenant_id = ?1 AND customer_id >= ?2"
+		" AND customer_id < ?3 AND open_minor > 0 AND written_off = 0"
+		" ORDER BY customer_id, currency, due_date",
+	[SQ_WORK_CASES] =
+		"SELECT customer_id, id, currency, status, strategy_version,"
+		" strategy, anchor_date, next_step, opened_on, last_step_on,"
+		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" WHERE tenant_id = ?1 AND customer_id >= ?2 AND customer_id < ?3"
+		" AND status = 'open' ORDER BY customer_id, currency",
+	[SQ_WORK_HISTORY] =
+		"SELECT customer_id, decided_on FROM actions"
+		" WHERE tenant_id = ?1 AND kind = 'contact' AND decided_on >= ?4"
+		" AND customer_id >= ?2 AND customer_id < ?3"
+		" ORDER BY customer_id, decided_on",
+	[SQ_CUSTOMER_RANGE] =
+		"SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = ?1",
+	[SQ_CASE_INSERT] =
+		"INSERT INTO cases (tenant_id, customer_id, currency, status,"
+		" strategy_version, strategy, anchor_date, next_step, opened_on,"
+		" last_step_on, closed_on, hold_reason, hold_until, fees_minor)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14) RETURNING id",
+	[SQ_CASE_UPDATE] =
+		"UPDATE cases SET status = ?3, anchor_date = ?4, next_step = ?5,"
+		" last_step_on = ?6, closed_on = ?7, hold_reason = ?8,"
+		" hold_until = ?9, fees_minor = ?10"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_CASE_LIST] =
+		"SELECT customer_id, id, currency, status, strategy_version,"
+		" strategy, anchor_date, next_step, opened_on, last_step_on,"
+		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY id",
+	[SQ_ACTION_INSERT] =
+		"INSERT INTO actions (tenant_id, case_id, customer_id, step, kind,"
+		" channel, fallbacks, due_on, decided_on, decided_at,"
+		" amount_minor, currency, template, tone, end_action, reason,"
+		" status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" ?12, ?13, ?14, ?15, ?16, ?17)"
+		" ON CONFLICT (tenant_id, case_id, step, kind, channel) DO NOTHING",
+	[SQ_EVENT_INSERT] =
+		"INSERT INTO case_events (tenant_id, case_id, at, kind, detail)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_CASE_HISTORY] =
+		"SELECT at, '' AS on_date, 'event' AS what, kind, '' AS step,"
+		" '' AS channel, 0 AS amount, '' AS currency, detail, id, 0 AS ord"
+		" FROM case_events WHERE tenant_id = ?1 AND case_id = ?2"
+		" UNION ALL"
+		" SELECT decided_at, decided_on, 'action', kind, step, channel,"
+		" amount_minor, currency,"
+		" CASE WHEN reason <> '' THEN reason"
+		"  WHEN end_action <> '' THEN end_action"
+		"  WHEN template <> '' THEN template || ' (' || tone || ')'"
+		"  ELSE status END, id, 1"
+		" FROM actions WHERE tenant_id = ?1 AND case_id = ?2"
+		" ORDER BY 1, 11, 10",
+};
+
+struct sq {
+	sqlite3 *db;                   /* the connection */
+	sqlite3_stmt *stmt[SQ__COUNT]; /* prepared on first use */
+	int in_tx;                     /* inside BEGIN ... COMMIT */
+};
+
+static int sq_error(struct sq *h, struct err *e, const char *what)
+{
+	return err_set(e, ERR_STORE, "sqlite: %s: %s", what,
+		       sqlite3_errmsg(h->db));
+}
+
+/* The prepared statement for `which`, reset and with bindings cleared. */
+static sqlite3_stmt *sq_stmt(struct sq *h, enum sq_stmt which, struct err *e)
+{
+	sqlite3_stmt *st = h->stmt[which];
+	if (!st) {
+		if (sqlite3_prepare_v3(h->db, sq_sql[which], -1,
+				       SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK) {
+			sq_error(h, e, "prepare");
+			return NULL;
+		}
+		h->stmt[which] = st;
+	} else {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+	return st;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_date(sqlite3_stmt *st, int i, date_t d)
+{
+	char buf[DATE_FMT_MAX];
+	if (d == DATE_NONE) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	date_format(d, buf);
+	sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_instant(sqlite3_stmt *st, int i, instant_t t)
+{
+	char buf[INSTANT_FMT_MAX];
+	instant_format(t, buf);
+	sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	return xstrdup(col_text(st, i));
+}
+
+/* A date column: 'YYYY-MM-DD' written by this backend, or NULL. */
+static date_t col_date(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	date_t d;
+	if (!t || date_parse((const char *)t, &d, NULL) < 0)
+		return DATE_NONE;
+	return d;
+}
+
+static int sq_exec(struct sq *h, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(h->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = err_set(e, ERR_STORE, "sqlite: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+/* Step a statement that returns no rows. */
+static int sq_done(struct sq *h, sqlite3_stmt *st, struct err *e,
+		   const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		return sq_error(h, e, what);
+	return 0;
+}
+
+static int sq_accepts(const char *target)
+{
+	return strstr(target, "://") == NULL;
+}
+
+static void sq_close(void *hv)
+{
+	struct sq *h = hv;
+	if (!h)
+		return;
+	for (int i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(h->stmt[i]);
+	sqlite3_close(h->db);
+	free(h);
+}
+
+static int sq_open(const char *target, void **ret_handle, struct err *e)
+{
+	struct sq *h = xcalloc(1, sizeof(*h));
+	int r;
+
+	if (sqlite3_open_v2(target, &h->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		r = err_set(e, ERR_STORE, "cannot open database '%s': %s",
+			    target, h->db ? sqlite3_errmsg(h->db) : "no memory");
+		sq_close(h);
+		return r;
+	}
+	sqlite3_busy_timeout(h->db, 30000);
+	r = sq_exec(h,
+		    "PRAGMA journal_mode = WAL;"
+		    "PRAGMA synchronous = NORMAL;"
+		    "PRAGMA foreign_keys = ON;"
+		    "PRAGMA cache_size = -131072;"
+		    "PRAGMA temp_store = MEMORY;",
+		    e);
+	if (r < 0) {
+		err_prefix(e, "database '%s': ", target);
+		sq_close(h);
+		return r;
+	}
+	*ret_handle = h;
+	return 0;
+}
+
+/* NNNN from "migrations/sqlite/NNNN_name.sql", or -1. */
+static int migration_version(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	int v = 0, digits = 0;
+	base = base ? base + 1 : name;
+	for (; *base >= '0' && *base <= '9' && digits < 6; base++, digits++)
+		v = v * 10 + (*base - '0');
+	return digits == 4 && *base == '_' ? v : -1;
+}
+
+static int sq_migrate(void *hv, int *ret_applied, int *ret_version,
+		      struct err *e)
+{
+	struct sq *h = hv;
+	static const char prefix[] = "migrations/sqlite/";
+	int applied = 0, current = 0, r;
+	sqlite3_stmt *st = NULL;
+
+	r = sq_exec(h,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		    " applied_at TEXT NOT NULL)",
+		    e);
+	if (r < 0)
+		return r;
+	if (sqlite3_prepare_v2(h->db,
+			       "SELECT COALESCE(MAX(version), 0)"
+			       " FROM schema_migrations",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		r = sq_error(h, e, "reading schema version");
+		sqlite3_finalize(st);
+		return r;
+	}
+	current = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+
+	for (unsigned long i = 0; i < embedded_count; i++) {
+		const struct embedded_file *f = &embedded_files[i];
+		int v;
+		if (strncmp(f->name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		v = migration_version(f->name);
+		if (v <= current)
+			continue;
+		r = sq_exec(h, "BEGIN IMMEDIATE", e);
+		if (r < 0)
+			return r;
+		/* Another process may have migrated meanwhile. */
+		st = NULL;
+		if (sqlite3_prepare_v2(h->db,
+				       "SELECT 1 FROM schema_migrations"
+				       " WHERE version = ?1",
+				       -1, &st, NULL) != SQLITE_OK) {
+			r = sq_error(h, e, "migrate");
+			goto fail;
+		}
+		sqlite3_bind_int(st, 1, v);
+		int done = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!done) {
+			r = sq_exec(h, f->data, e);
+			if (r < 0) {
+				err_prefix(e, "migration %s: ", f->name);
+				goto fail;
+			}
+			st = NULL;
+			if (sqlite3_prepare_v2(
+				    h->db,
+				    "INSERT INTO schema_migrations VALUES (?1, ?2,"
+				    " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+				    -1, &st, NULL) != SQLITE_OK) {
+				r = sq_error(h, e, "migrate");
+				goto fail;
+			}
+			sqlite3_bind_int(st, 1, v);
+			sqlite3_bind_text(st, 2, f->name + sizeof(prefix) - 1,
+					  -1, SQLITE_STATIC);
+			r = sq_done(h, st, e, "recording migration");
+			sqlite3_finalize(st);
+			if (r < 0)
+				goto fail;
+			applied++;
+		}
+		r = sq_exec(h, "COMMIT", e);
+		if (r < 0)
+			goto fail;
+		current = v;
+	}
+	*ret_applied = applied;
+	*ret_version = current;
+	return 0;
+fail:
+	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int sq_begin(void *hv, struct err *e)
+{
+	struct sq *h = hv;
+	int r = sq_exec(h, "BEGIN IMMEDIATE", e);
+	if (r == 0)
+		h->in_tx = 1;
+	return r;
+}
+
+static int sq_commit(void *hv, struct err *e)
+{
+	struct sq *h = hv;
+	int r = sq_exec(h, "COMMIT", e);
+	if (r == 0)
+		h->in_tx = 0;
+	return r;
+}
+
+static int sq_rollback(void *hv)
+{
+	struct sq *h = hv;
+	if (!h->in_tx)
+		return 0;
+	h->in_tx = 0;
+	return sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ?
+		       0 :
+		       -ERR_STORE;
+}
+
+static int sq_tenant_ensure(void *hv, const char *slug, const char *name,
+			    const char *timezone, const char *locale,
+			    int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_TENANT_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	bind_text(st, 1, slug);
+	bind_text(st, 2, name);
+	bind_text(st, 3, timezone);
+	bind_text(st, 4, locale);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "saving tenant");
+	*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void read_tenant(sqlite3_stmt *st, struct tenant_rec *t)
+{
+	t->id = sqlite3_column_int64(st, 0);
+	t->slug = col_dup(st, 1);
+	t->name = col_dup(st, 2);
+	t->timezone = col_dup(st, 3);
+	t->locale = col_dup(st, 4);
+}
+
+static int sq_tenant_get(void *hv, const char *slug, struct tenant_rec *ret,
+			 struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_TENANT_GET, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	bind_text(st, 1, slug);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "no tenant '%s'", slug);
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading tenant");
+	read_tenant(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_tenant_list(void *hv, struct tenant_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_TENANT_LIST, e);
+	struct tenant_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		read_tenant(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		tenant_list_free(list, n);
+		return sq_error(h, e, "listing tenants");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_customer_upsert(void *hv, const struct customer_rec *c,
+			      int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_UPSERT, e);
+	int64_t id;
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	bind_text(st, 2, c->external_id);
+	bind_text(st, 3, c->name);
+	bind_text(st, 4, c->locale);
+	bind_text(st, 5, c->timezone);
+	bind_text(st, 6, c->country ? c->country : "");
+	bind_text(st, 7, c->segments ? c->segments : "");
+	sqlite3_bind_int(st, 8, c->vulnerable);
+	sqlite3_bind_int(st, 9, c->do_not_contact);
+	sqlite3_bind_int(st, 10, c->deceased);
+	sqlite3_bind_int(st, 11, c->plain_language);
+	bind_date(st, 12, c->moratorium_until);
+	bind_date(st, 13, c->customer_since);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "saving customer");
+	id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+
+	/* The row is the customer's whole truth: contact points replaced. */
+	st = sq_stmt(h, SQ_CONTACTS_DELETE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	r = sq_done(h, st, e, "saving contact points");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_contacts; i++) {
+		const struct contact_rec *cp = &c->contacts[i];
+		st = sq_stmt(h, SQ_CONTACT_INSERT, e);
+		if (!st)
+			return -ERR_STORE;
+		sqlite3_bind_int64(st, 1, c->tenant_id);
+		sqlite3_bind_int64(st, 2, id);
+		bind_text(st, 3, channel_name(cp->channel));
+		bind_text(st, 4, cp->address ? cp->address : "");
+		sqlite3_bind_int(st, 5, cp->consent);
+		sqlite3_bind_int(st, 6, cp->preference);
+		r = sq_done(h, st, e, "saving contact point");
+		if (r < 0)
+			return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
+static int sq_customer_get(void *hv, int64_t tenant_id,
+			   const char *external_id, struct customer_rec *ret,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_GET, e);
+	struct customer_rec c;
+	size_t cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, external_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "no customer '%s'", external_id);
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading customer");
+	memset(&c, 0, sizeof(c));
+	c.id = sqlite3_column_int64(st, 0);
+	c.tenant_id = sqlite3_column_int64(st, 1);
+	c.external_id = col_dup(st, 2);
+	c.name = col_dup(st, 3);
+	c.locale = col_dup(st, 4);
+	c.timezone = col_dup(st, 5);
+	c.country = col_dup(st, 6);
+	c.segments = col_dup(st, 7);
+	c.vulnerable = sqlite3_column_int(st, 8);
+	c.do_not_contact = sqlite3_column_int(st, 9);
+	c.deceased = sqlite3_column_int(st, 10);
+	c.plain_language = sqlite3_column_int(st, 11);
+	c.moratorium_until = col_date(st, 12);
+	c.customer_since = col_date(st, 13);
+	sqlite3_reset(st);
+
+	st = sq_stmt(h, SQ_CONTACTS_GET, e);
+	if (!st) {
+		customer_rec_clear(&c);
+		return -ERR_STORE;
+	}
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, c.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		enum channel ch;
+		if (channel_parse(col_text(st, 0), &ch) < 0)
+			continue;
+		c.contacts = xgrow(c.contacts, &cap, c.n_contacts + 1,
+				   sizeof(*c.contacts));
+		struct contact_rec *cp = &c.contacts[c.n_contacts++];
+		cp->channel = ch;
+		cp->address = col_dup(st, 1);
+		cp->consent = sqlite3_column_int(st, 2);
+		cp->preference = sqlite3_column_int(st, 3);
+	}
+	if (rc != SQLITE_DONE) {
+		customer_rec_clear(&c);
+		return sq_error(h, e, "reading contact points");
+	}
+	*ret = c;
+	return 0;
+}
+
+static int sq_customer_id(void *hv, int64_t tenant_id, const char *external_id,
+			  int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_ID, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, external_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "no customer '%s'", external_id);
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading customer");
+	*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_invoice_upsert(void *hv, const struct invoice_rec *inv,
+			     int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICE_UPSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, inv->tenant_id);
+	sqlite3_bind_int64(st, 2, inv->customer_id);
+	bind_text(st, 3, inv->external_id);
+	bind_text(st, 4, inv->number);
+	bind_date(st, 5, inv->issue_date);
+	bind_date(st, 6, inv->due_date);
+	sqlite3_bind_int64(st, 7, inv->amount_minor);
+	sqlite3_bind_int64(st, 8, inv->open_minor);
+	bind_text(st, 9, inv->currency);
+	bind_text(st, 10, inv->payment_reference ? inv->payment_reference : "");
+	sqlite3_bind_int(st, 11, inv->disputed);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "saving invoice");
+	*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void read_invoice(sqlite3_stmt *st, struct invoice_rec *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	inv->id = sqlite3_column_int64(st, 0);
+	inv->tenant_id = sqlite3_column_int64(st, 1);
+	inv->customer_id = sqlite3_column_int64(st, 2);
+	inv->external_id = col_dup(st, 3);
+	inv->number = col_dup(st, 4);
+	inv->issue_date = col_date(st, 5);
+	inv->due_date = col_date(st, 6);
+	inv->amount_minor = sqlite3_column_int64(st, 7);
+	inv->open_minor = sqlite3_column_int64(st, 8);
+	memcpy(inv->currency, col_text(st, 9), 3);
+	inv->currency[3] = '\0';
+	inv->payment_reference = col_dup(st, 10);
+	inv->disputed = sqlite3_column_int(st, 11);
+}
+
+static int get_one_invoice(struct sq *h, enum sq_stmt which,
+			   int64_t tenant_id, const char *key,
+			   struct invoice_rec *ret, struct err *e)
+{
+	sqlite3_stmt *st = sq_stmt(h, which, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "no invoice '%s'", key);
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading invoice");
+	read_invoice(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_invoice_get(void *hv, int64_t tenant_id, const char *external_id,
+			  struct invoice_rec *ret, struct err *e)
+{
+	return get_one_invoice(hv, SQ_INVOICE_GET, tenant_id, external_id, ret,
+			       e);
+}
+
+static int sq_invoice_find_ref(void *hv, int64_t tenant_id, const char *ref,
+			       struct invoice_rec *ret, struct err *e)
+{
+	return get_one_invoice(hv, SQ_INVOICE_REF, tenant_id, ref, ret, e);
+}
+
+static int sq_invoices_open(void *hv, int64_t tenant_id, int64_t customer_id,
+			    const char *currency, struct invoice_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICES_OPEN, e);
+	struct invoice_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_text(st, 3, currency);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_invoice(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		invoice_list_free(list, n);
+		return sq_error(h, e, "reading open invoices");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_invoice_set_open(void *hv, int64_t tenant_id, int64_t invoice_id,
+			       int64_t open_minor, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICE_SET_OPEN, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, invoice_id);
+	sqlite3_bind_int64(st, 3, open_minor);
+	return sq_done(h, st, e, "updating invoice");
+}
+
+static int sq_invoice_write_off(void *hv, int64_t tenant_id,
+				int64_t invoice_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICE_WRITE_OFF, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, invoice_id);
+	return sq_done(h, st, e, "writing off invoice");
+}
+
+static int sq_payment_insert(void *hv, const struct payment_rec *p,
+			     int *ret_inserted, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PAYMENT_INSERT, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, p->tenant_id);
+	bind_text(st, 2, p->external_id);
+	sqlite3_bind_int64(st, 3, p->customer_id);
+	if (p->invoice_id)
+		sqlite3_bind_int64(st, 4, p->invoice_id);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, p->amount_minor);
+	bind_text(st, 6, p->currency);
+	bind_date(st, 7, p->paid_on);
+	bind_text(st, 8, p->method ? p->method : "");
+	r = sq_done(h, st, e, "saving payment");
+	if (r < 0)
+		return r;
+	*ret_inserted = sqlite3_changes(h->db) > 0;
+	return 0;
+}
+
+static int sq_strategy_add(void *hv, int64_t tenant_id, const char *source,
+			   const char *yaml, int activate, int *ret_version,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STRATEGY_NEXT, e);
+	int version, r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "numbering strategy version");
+	version = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (activate) {
+		st = sq_stmt(h, SQ_STRATEGY_DEACTIVATE, e);
+		if (!st)
+			return -ERR_STORE;
+		sqlite3_bind_int64(st, 1, tenant_id);
+		r = sq_done(h, st, e, "activating strategy");
+		if (r < 0)
+			return r;
+	}
+	st = sq_stmt(h, SQ_STRATEGY_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int(st, 2, version);
+	bind_text(st, 3, source);
+	bind_text(st, 4, yaml);
+	sqlite3_bind_int(st, 5, activate ? 1 : 0);
+	r = sq_done(h, st, e, "saving strategy");
+	if (r < 0)
+		return r;
+	*ret_version = version;
+	return 0;
+}
+
+static int sq_strategy_get(void *hv, int64_t tenant_id, int version,
+			   struct strategy_version_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, version ? SQ_STRATEGY_GET :
+						 SQ_STRATEGY_GET_ACTIVE, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (version)
+		sqlite3_bind_int(st, 2, version);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		if (version)
+			return err_set(e, ERR_NOTFOUND,
+				       "no strategy version %d", version);
+		return err_set(e, ERR_NOTFOUND,
+			       "the tenant has no active strategy; load one"
+			       " with 'dunwell strategy load FILE'");
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading strategy");
+	memset(ret, 0, sizeof(*ret));
+	ret->id = sqlite3_column_int64(st, 0);
+	ret->tenant_id = sqlite3_column_int64(st, 1);
+	ret->version = sqlite3_column_int(st, 2);
+	ret->source = col_dup(st, 3);
+	ret->yaml = col_dup(st, 4);
+	ret->active = sqlite3_column_int(st, 5);
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Read a case row (the column order of SQ_WORK_CASES / SQ_CASE_LIST). */
+static void read_case(sqlite3_stmt *st, struct case_rec *c, int64_t tenant_id,
+		      struct arena *a)
+{
+	enum case_status status = CASE_NONE;
+	enum hold_reason hold = HOLD_NONE;
+
+	memset(c, 0, sizeof(*c));
+	c->tenant_id = tenant_id;
+	c->customer_id = sqlite3_column_int64(st, 0);
+	c->id = sqlite3_column_int64(st, 1);
+	memcpy(c->currency, col_text(st, 2), 3);
+	c->currency[3] = '\0';
+	case_status_parse(col_text(st, 3), &status);
+	c->st.status = status;
+	c->strategy_version = sqlite3_column_int64(st, 4);
+	c->strategy = a ? arena_strdup(a, col_text(st, 5)) : col_dup(st, 5);
+	c->st.anchor = col_date(st, 6);
+	c->st.next_step = sqlite3_column_int(st, 7);
+	c->st.opened_on = col_date(st, 8);
+	c->st.last_step_on = col_date(st, 9);
+	c->closed_on = col_date(st, 10);
+	hold_reason_parse(col_text(st, 11), &hold);
+	c->st.hold_reason = hold;
+	c->st.hold_until = col_date(st, 12);
+	c->st.fees_minor = sqlite3_column_int64(st, 13);
+}
+
+/* Find the work customer with this id (customers are ascending). */
+static struct work_customer *find_wc(struct work_set *w, int64_t id,
+				     size_t *hint)
+{
+	size_t i = *hint;
+	while (i < w->n_customers && w->customers[i].c.id < id)
+		i++;
+	*hint = i;
+	if (i < w->n_customers && w->customers[i].c.id == id)
+		return &w->customers[i];
+	return NULL;
+}
+
+static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
+			int64_t customer_to, date_t contacts_since,
+			struct work_set *ret, struct err *e)
+{
+	struct sq *h = hv;
+	struct work_set w = { .arena = arena_new() };
+	size_t cap = 0, hint;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	/* Customers with something open. */
+	st = sq_stmt(h, SQ_WORK_CUSTOMERS, e);
+	if (!st)
+		goto fail_store;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_from);
+	sqlite3_bind_int64(st, 3, customer_to);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		w.customers = arena_grow(w.arena, w.customers, &cap,
+					 w.n_customers + 1,
+					 sizeof(*w.customers));
+		struct work_customer *wc = &w.customers[w.n_customers++];
+		struct customer_rec *c = &wc->c;
+		memset(wc, 0, sizeof(*wc));
+		c->id = sqlite3_column_int64(st, 0);
+		c->tenant_id = tenant_id;
+		c->external_id = arena_strdup(w.arena, col_text(st, 1));
+		c->name = arena_strdup(w.arena, col_text(st, 2));
+		c->locale = arena_strdup(w.arena, col_text(st, 3));
+		c->timezone = arena_strdup(w.arena, col_text(st, 4));
+		c->country = arena_strdup(w.arena, col_text(st, 5));
+		c->segments = arena_strdup(w.arena, col_text(st, 6));
+		c->vulnerable = sqlite3_column_int(st, 7);
+		c->do_not_contact = sqlite3_column_int(st, 8);
+		c->deceased = sqlite3_column_int(st, 9);
+		c->plain_language = sqlite3_column_int(st, 10);
+		c->moratorium_until = col_date(st, 11);
+		c->customer_since = col_date(st, 12);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail_sql;
+
+	/* Contact points (channel, consent, preference; no addresses). */
+	st = sq_stmt(h, SQ_WORK_CONTACTS, e);
+	if (!st)
+		goto fail_store;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_from);
+	sqlite3_bind_int64(st, 3, customer_to);
+	hint = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct work_customer *wc =
+			find_wc(&w, sqlite3_column_int64(st, 0), &hint);
+		enum channel ch;
+		if (!wc || channel_parse(col_text(st, 1), &ch) < 0)
+			continue;
+		if (!wc->c.contacts)
+			wc->c.contacts = arena_alloc(
+				w.arena, CHANNEL_COUNT * sizeof(*wc->c.contacts));
+		if (wc->c.n_contacts >= CHANNEL_COUNT)
+			continue;
+		struct contact_rec *cp = &wc->c.contacts[wc->c.n_contacts++];
+		cp->channel = ch;
+		cp->address = NULL;
+		cp->consent = sqlite3_column_int(st, 2);
+		cp->preference = sqlite3_column_int(st, 3);
+	}
+	if (rc != SQLITE_DONE)
+		goto fail_sql;
+
+	/* Open invoices, grouped per customer in one arena block each. */
+	st = sq_stmt(h, SQ_WORK_INVOICES, e);
+	if (!st)
+		goto fail_store;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_from);
+	sqlite3_bind_int64(st, 3, customer_to);
+	hint = 0;
+	{
+		struct work_customer *cur = NULL;
+		size_t icap = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t cid = sqlite3_column_int64(st, 0);
+			if (!cur || cur->c.id != cid) {
+				cur = find_wc(&w, cid, &hint);
+				icap = 0;
+				if (!cur)
+					continue;
+			}
+			cur->invoices = arena_grow(w.arena, cur->invoices, &icap,
+						   cur->n_invoices + 1,
+						   sizeof(*cur->invoices));
+			struct invoice_rec *inv =
+				&cur->invoices[cur->n_invoices++];
+			memset(inv, 0, sizeof(*inv));
+			inv->tenant_id = tenant_id;
+			inv->customer_id = cid;
+			inv->id = sqlite3_column_int64(st, 1);
+			memcpy(inv->currency, col_text(st, 2), 3);
+			inv->due_date = col_date(st, 3);
+			inv->open_minor = sqlite3_column_int64(st, 4);
+			inv->amount_minor = inv->open_minor;
+			inv->disputed = sqlite3_column_int(st, 5);
+		}
+		if (rc != SQLITE_DONE)
+			goto fail_sql;
+	}
+
+	/* Open cases. */
+	st = sq_stmt(h, SQ_WORK_CASES, e);
+	if (!st)
+		goto fail_store;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_from);
+	sqlite3_bind_int64(st, 3, customer_to);
+	hint = 0;
+	{
+		struct work_customer *cur = NULL;
+		size_t ccap = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t cid = sqlite3_column_int64(st, 0);
+			if (!cur || cur->c.id != cid) {
+				cur = find_wc(&w, cid, &hint);
+				ccap = 0;
+				if (!cur)
+					continue;
+			}
+			cur->cases = arena_grow(w.arena, cur->cases, &ccap,
+						cur->n_cases + 1,
+						sizeof(*cur->cases));
+			read_case(st, &cur->cases[cur->n_cases++], tenant_id,
+				  w.arena);
+		}
+		if (rc != SQLITE_DONE)
+			goto fail_sql;
+	}
+
+	/* Recent contacts, for the contact policy. */
+	st = sq_stmt(h, SQ_WORK_HISTORY, e);
+	if (!st)
+		goto fail_store;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_from);
+	sqlite3_bind_int64(st, 3, customer_to);
+	bind_date(st, 4, contacts_since);
+	hint = 0;
+	{
+		struct work_customer *cur = NULL;
+		size_t hcap = 0;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t cid = sqlite3_column_int64(st, 0);
+			if (!cur || cur->c.id != cid) {
+				cur = find_wc(&w, cid, &hint);
+				hcap = 0;
+				if (!cur)
+					continue;
+			}
+			cur->contacts = arena_grow(w.arena, cur->contacts, &hcap,
+						   cur->n_contacts + 1,
+						   sizeof(*cur->contacts));
+			cur->contacts[cur->n_contacts++] = col_date(st, 1);
+		}
+		if (rc != SQLITE_DONE)
+			goto fail_sql;
+	}
+	*ret = w;
+	return 0;
+
+fail_sql:
+	r = sq_error(h, e, "loading work");
+	arena_free(w.arena);
+	return r;
+fail_store:
+	arena_free(w.arena);
+	return -ERR_STORE;
+}
+
+static int sq_customer_id_range(void *hv, int64_t tenant_id, int64_t *ret_min,
+				int64_t *ret_max, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_RANGE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "reading customer ids");
+	*ret_min = sqlite3_column_int64(st, 0);
+	*ret_max = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void bind_case_state(sqlite3_stmt *st, const struct case_rec *c,
+			    int first)
+{
+	/* status, anchor, next_step, last_step_on, closed_on, hold_reason,
+	 * hold_until, fees: bound from `first` on in the order of
+	 * SQ_CASE_UPDATE. */
+	bind_text(st, first, case_status_name(c->st.status));
+	bind_date(st, first + 1, c->st.anchor);
+	sqlite3_bind_int(st, first + 2, c->st.next_step);
+	bind_date(st, first + 3, c->st.last_step_on);
+	bind_date(st, first + 4, c->closed_on);
+	bind_text(st, first + 5, hold_reason_name(c->st.hold_reason));
+	bind_date(st, first + 6, c->st.hold_until);
+	sqlite3_bind_int64(st, first + 7, c->st.fees_minor);
+}
+
+static int sq_case_insert(void *hv, const struct case_rec *c, int64_t *ret_id,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, c->customer_id);
+	bind_text(st, 3, c->currency);
+	bind_text(st, 4, case_status_name(c->st.status));
+	sqlite3_bind_int64(st, 5, c->strategy_version);
+	bind_text(st, 6, c->strategy);
+	bind_date(st, 7, c->st.anchor);
+	sqlite3_bind_int(st, 8, c->st.next_step);
+	bind_date(st, 9, c->st.opened_on);
+	bind_date(st, 10, c->st.last_step_on);
+	bind_date(st, 11, c->closed_on);
+	bind_text(st, 12, hold_reason_name(c->st.hold_reason));
+	bind_date(st, 13, c->st.hold_until);
+	sqlite3_bind_int64(st, 14, c->st.fees_minor);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "opening case");
+	*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_case_update(void *hv, const struct case_rec *c, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_UPDATE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, c->id);
+	bind_case_state(st, c, 3);
+	return sq_done(h, st, e, "updating case");
+}
+
+static int sq_case_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			struct case_rec **ret, size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_LIST, e);
+	struct case_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_case(st, &list[n++], tenant_id, NULL);
+	}
+	if (rc != SQLITE_DONE) {
+		case_list_free(list, n);
+		return sq_error(h, e, "listing cases");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_action_insert(void *hv, const struct action_rec *a,
+			    int *ret_inserted, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_ACTION_INSERT, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, a->tenant_id);
+	sqlite3_bind_int64(st, 2, a->case_id);
+	sqlite3_bind_int64(st, 3, a->customer_id);
+	bind_text(st, 4, a->step);
+	bind_text(st, 5, action_kind_name(a->kind));
+	bind_text(st, 6, a->channel ? a->channel : "");
+	bind_text(st, 7, a->fallbacks ? a->fallbacks : "");
+	bind_date(st, 8, a->due_on);
+	bind_date(st, 9, a->decided_on);
+	bind_instant(st, 10, a->decided_at);
+	sqlite3_bind_int64(st, 11, a->amount_minor);
+	bind_text(st, 12, a->currency);
+	bind_text(st, 13, a->template_id ? a->template_id : "");
+	bind_text(st, 14, a->tone ? a->tone : "");
+	bind_text(st, 15, a->end_action ? a->end_action : "");
+	bind_text(st, 16, a->reason ? a->reason : "");
+	bind_text(st, 17, a->status);
+	r = sq_done(h, st, e, "recording action");
+	if (r < 0)
+		return r;
+	*ret_inserted = sqlite3_changes(h->db) > 0;
+	return 0;
+}
+
+static int sq_event_append(void *hv, const struct event_rec *ev,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_EVENT_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, ev->tenant_id);
+	sqlite3_bind_int64(st, 2, ev->case_id);
+	bind_instant(st, 3, ev->at);
+	bind_text(st, 4, ev->kind);
+	bind_text(st, 5, ev->detail ? ev->detail : "{}");
+	return sq_done(h, st, e, "recording event");
+}
+
+static int sq_case_history(void *hv, int64_t tenant_id, int64_t case_id,
+			   store_history_cb cb, void *ctx, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_HISTORY, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct history_rec r;
+		if (instant_parse(col_text(st, 0), &r.at, NULL) < 0)
+			r.at = 0;
+		r.on = col_date(st, 1);
+		r.what = col_text(st, 2);
+		r.kind = col_text(st, 3);
+		r.step = col_text(st, 4);
+		r.channel = col_text(st, 5);
+		r.amount_minor = sqlite3_column_int64(st, 6);
+		r.currency = col_text(st, 7);
+		r.detail = col_text(st, 8);
+		if (cb(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_error(h, e, "reading case history");
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int count_query(struct sq *h, const char *sql, int64_t tenant_id,
+		       int64_t *ret, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_error(h, e, "counting");
+	if (sqlite3_bind_parameter_count(st) > 0)
+		sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = sq_error(h, e, "counting");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_stats(void *hv, int64_t tenant_id, struct store_stats *ret,
+		    struct err *e)
+{
+	struct sq *h = hv;
+	struct store_stats s;
+	static const struct {
+		const char *sql;
+		size_t off;
+	} q[] = {
+		{ "SELECT COUNT(*) FROM tenants", offsetof(struct store_stats, tenants) },
+		{ "SELECT COUNT(*) FROM customers WHERE tenant_id = ?1",
+		  offsetof(struct store_stats, customers) },
+		{ "SELECT COUNT(*) FROM invoices WHERE tenant_id = ?1",
+		  offsetof(struct store_stats, invoices) },
+		{ "SELECT COUNT(*) FROM invoices WHERE tenant_id = ?1 AND open_minor > 0",
+		  offsetof(struct store_stats, open_invoices) },
+		{ "SELECT COUNT(*) FROM payments WHERE tenant_id = ?1",
+		  offsetof(struct store_stats, payments) },
+		{ "SELECT COUNT(*) FROM cases WHERE tenant_id = ?1 AND status = 'open'",
+		  offsetof(struct store_stats, cases_open) },
+		{ "SELECT COUNT(*) FROM cases WHERE tenant_id = ?1 AND status <> 'open'",
+		  offsetof(struct store_stats, cases_closed) },
+		{ "SELECT COUNT(*) FROM actions WHERE tenant_id = ?1",
+		  offsetof(struct store_stats, actions) },
+		{ "SELECT COUNT(*) FROM case_events WHERE tenant_id = ?1",
+		  offsetof(struct store_stats, events) },
+	};
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		int r = count_query(h, q[i].sql, tenant_id,
+				    (int64_t *)((char *)&s + q[i].off), e);
+		if (r < 0)
+			return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+const struct store_backend store_sqlite_backend = {
+	.name = "sqlite",
+	.accepts = sq_accepts,
+	.open = sq_open,
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.tenant_ensure = sq_tenant_ensure,
+	.tenant_get = sq_tenant_get,
+	.tenant_list = sq_tenant_list,
+	.customer_upsert = sq_customer_upsert,
+	.customer_get = sq_customer_get,
+	.customer_id = sq_customer_id,
+	.invoice_upsert = sq_invoice_upsert,
+	.invoice_get = sq_invoice_get,
+	.invoice_find_ref = sq_invoice_find_ref,
+	.invoices_open = sq_invoices_open,
+	.invoice_set_open = sq_invoice_set_open,
+	.invoice_write_off = sq_invoice_write_off,
+	.payment_insert = sq_payment_insert,
+	.strategy_add = sq_strategy_add,
+	.strategy_get = sq_strategy_get,
+	.work_load = sq_work_load,
+	.customer_id_range = sq_customer_id_range,
+	.case_insert = sq_case_insert,
+	.case_update = sq_case_update,
+	.case_list = sq_case_list,
+	.action_insert = sq_action_insert,
+	.event_append = sq_event_append,
+	.case_history = sq_case_history,
+	.stats = sq_stats,
+};

@@ -298,26 +298,26 @@ int csv_next(struct csv *c, struct err *e)
 	}
 	if (!c->started && skip_bom(c) < 0)
 		return read_error(c, e);
-again:
 	c->nfields = 0;
 	c->rec_len = 0;
 	c->raw = 0;
-	c->rec_line = c->line;
-	ch = next_byte(c);
+	/* Blank lines are skipped. */
+	for (;;) {
+		c->rec_line = c->line;
+		ch = next_byte(c);
+		if (ch == '\n') {
+			c->line++;
+		} else if (ch == '\r') {
+			if (end_cr(c) < 0)
+				return read_error(c, e);
+		} else {
+			break;
+		}
+	}
 	if (ch == READ_ERROR)
 		return read_error(c, e);
 	if (ch == END)
 		return 0;
-	/* Blank lines are skipped. */
-	if (ch == '\n') {
-		c->line++;
-		goto again;
-	}
-	if (ch == '\r') {
-		if (end_cr(c) < 0)
-			return read_error(c, e);
-		goto again;
-	}
 	for (;;) {
 		if (c->nfields == CSV_MAX_FIELDS)
 			return fail(c, e, ERR_TOOBIG,

@@ -145,12 +145,13 @@ struct engine_decision {
 	date_t old_anchor;         /* when reanchored */
 	int64_t open_minor;        /* total open in the case */
 	size_t n_case_invoices;    /* invoices in the case */
-	struct engine_action actions[ENGINE_MAX_ACTIONS];
-	size_t n_actions;
 	enum engine_wait wait;     /* what holds the next step */
 	const char *pause_reason;  /* WAIT_PAUSED: "moratorium", ... */
 	date_t next_on;            /* earliest date something may happen next,
 				      DATE_NONE when unknown (paused, done) */
+	size_t n_actions;          /* entries of actions[] in use */
+	struct engine_action actions[ENGINE_MAX_ACTIONS]; /* last: only the
+				      first n_actions are ever written */
 };
 
 /* Decide for one customer and currency. Never fails: fee errors (e.g. WIK

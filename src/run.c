@@ -3,6 +3,7 @@
  */
 #include "run.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
  * min_days_between at 60), plus slack for time zones. */
 #define RUN_HISTORY_DAYS 70
 #define SIM_MAX_DAYS 3660
+
 
 /* Strategy sets by version, parsed once per run. */
 struct set_cache {
@@ -191,15 +193,28 @@ static int state_changed(const struct engine_case *a,
 	       a->fees_minor != b->fees_minor;
 }
 
+/* A pre-due step passed over because the case only opened after the due
+ * date is not a decision about the customer: it is noted in the
+ * case.opened event instead of as an action of its own. */
+static int skipped_at_open(const struct engine_decision *d,
+			   const struct engine_action *a)
+{
+	return d->opened && a->kind == ACTION_SKIP && a->step >= 0 &&
+	       a->due_on < d->state.opened_on &&
+	       strcmp(a->reason, "due date already passed") == 0;
+}
+
 static int write_actions(struct run_ctx *ctx, const struct engine_decision *d,
 			 int64_t case_id, int64_t customer_id,
-			 const char *currency, date_t today,
-			 int64_t *fees_duplicated, struct err *e)
+			 const char *currency, date_t today, struct err *e)
 {
 	for (size_t i = 0; i < d->n_actions; i++) {
 		const struct engine_action *a = &d->actions[i];
 		char fallbacks[96];
-		int inserted = 0, r;
+		int r;
+
+		if (skipped_at_open(d, a))
+			continue;
 
 		join_channels(a->fallbacks, a->n_fallbacks, fallbacks,
 			      sizeof(fallbacks));
@@ -227,15 +242,9 @@ static int write_actions(struct run_ctx *ctx, const struct engine_decision *d,
 			.status = a->kind == ACTION_CONTACT ? "queued" : "done",
 		};
 		memcpy(rec.currency, currency, 4);
-		r = store_action_insert(ctx->store, &rec, &inserted, e);
+		r = store_action_insert(ctx->store, &rec, e);
 		if (r < 0)
 			return r;
-		if (!inserted) {
-			ctx->stats.duplicates++;
-			if (a->kind == ACTION_FEE)
-				*fees_duplicated += a->amount_minor;
-			continue;
-		}
 		switch (a->kind) {
 		case ACTION_CONTACT: ctx->stats.contacts++; break;
 		case ACTION_FEE:
@@ -259,7 +268,6 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 {
 	struct case_rec c;
 	char detail[256], da[DATE_FMT_MAX], db[DATE_FMT_MAX];
-	int64_t dup_fees = 0;
 	int r;
 
 	if (!d->opened && !old)
@@ -282,24 +290,30 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 			return r;
 		ctx->stats.cases_opened++;
 		date_format(d->state.anchor, da);
+		struct buf skipped;
+		buf_init(&skipped, 128);
+		for (size_t i = 0; i < d->n_actions; i++)
+			if (skipped_at_open(d, &d->actions[i]))
+				buf_printf(&skipped, "%s\"%s\"",
+					   skipped.len ? "," : "",
+					   d->actions[i].step_id);
 		snprintf(detail, sizeof(detail),
 			 "{\"strategy\":\"%s\",\"version\":%d,\"anchor\":\"%s\","
-			 "\"open_minor\":%lld,\"invoices\":%zu}",
+			 "\"open_minor\":%lld,\"invoices\":%zu,"
+			 "\"skipped\":[%s]}",
 			 c.strategy, version, da, (long long)d->open_minor,
-			 d->n_case_invoices);
+			 d->n_case_invoices, buf_cstr(&skipped));
+		buf_free(&skipped);
 		r = add_event(ctx, c.id, "case.opened", detail, e);
 		if (r < 0)
 			return r;
-		r = write_actions(ctx, d, c.id, wc->c.id, currency, today,
-				  &dup_fees, e);
+		r = write_actions(ctx, d, c.id, wc->c.id, currency, today, e);
 		if (r < 0)
 			return r;
 	} else {
-		r = write_actions(ctx, d, c.id, wc->c.id, currency, today,
-				  &dup_fees, e);
+		r = write_actions(ctx, d, c.id, wc->c.id, currency, today, e);
 		if (r < 0)
 			return r;
-		c.st.fees_minor -= dup_fees;
 		if (state_changed(&old->st, &c.st) || d->closed) {
 			r = store_case_update(ctx->store, &c, e);
 			if (r < 0)
@@ -345,6 +359,8 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 	}
 	if (d->wait == WAIT_PAUSED)
 		ctx->stats.paused++;
+	if (d->state.status == CASE_OPEN)
+		ctx->stats.cases_open++;
 	return 0;
 }
 
@@ -437,53 +453,130 @@ static int prepare_case(struct run_ctx *ctx, struct arena *a,
 	return 0;
 }
 
-static int run_customer(struct run_ctx *ctx, struct arena *a,
-			const struct work_customer *wc, struct err *e)
+/* One case decided and waiting to be written. */
+struct planned_case {
+	const struct work_customer *wc; /* the customer, in the batch's work */
+	struct case_input ci;           /* what was decided from */
+	struct engine_decision d;       /* what was decided */
+	date_t today;                   /* the customer's local date */
+	char currency[4];
+};
+
+/* A range of customers loaded and decided, ready to be written. Deciding
+ * reads nothing but the loaded work, so it can run on another thread than
+ * the writing (see run_tenant). Everything lives in work.arena. */
+struct batch_plan {
+	struct work_set work;
+	struct planned_case *plans;
+	size_t n_plans;
+};
+
+static void batch_plan_clear(struct batch_plan *b)
 {
+	work_set_clear(&b->work);
+	b->plans = NULL;
+	b->n_plans = 0;
+}
+
+/* Decide every case of one customer, in currency order. The contact
+ * history grows as the customer's cases take steps, so two cases of one
+ * customer respect the contact policy together. */
+static int decide_customer(struct run_ctx *ctx, struct batch_plan *b,
+			   size_t *cap, const struct work_customer *wc,
+			   struct err *e)
+{
+	struct arena *a = b->work.arena;
 	char currencies[8][4];
 	size_t ncur = customer_currencies(wc, currencies, 8);
 	date_t today = local_today(ctx, wc->c.timezone);
 	date_t *contacts;
 	size_t n_contacts = wc->n_contacts;
 
-	/* The contact history grows as this customer's cases take steps. */
-	contacts = arena_alloc(a, (wc->n_contacts + ncur * CHANNEL_COUNT + 1) *
+	contacts = arena_alloc(a, (wc->n_contacts + ncur + 1) *
 					  sizeof(*contacts));
 	if (wc->n_contacts)
 		memcpy(contacts, wc->contacts,
 		       wc->n_contacts * sizeof(*contacts));
-	ctx->stats.customers++;
 	for (size_t k = 0; k < ncur; k++) {
-		struct case_input ci;
-		struct engine_decision d;
-		int r = prepare_case(ctx, a, wc, currencies[k], today, &ci, e);
+		struct planned_case *p;
+		int r;
+
+		b->plans = arena_grow(a, b->plans, cap, b->n_plans + 1,
+				      sizeof(*b->plans));
+		p = &b->plans[b->n_plans];
+		r = prepare_case(ctx, a, wc, currencies[k], today, &p->ci, e);
 		if (r < 0)
 			return r;
-		ci.in.contacts = contacts;
-		ci.in.n_contacts = n_contacts;
-		engine_decide(&ci.in, ci.set, &d);
-		r = apply_decision(ctx, wc, ci.old, currencies[k], ci.version,
-				   ci.set, &d, today, e);
-		if (r < 0)
-			return r;
-		if (d.closed && d.state.status == CASE_WRITTEN_OFF) {
-			/* The invoices given up on are never dunned again. */
-			for (size_t i = 0; i < ci.in.n_invoices; i++) {
-				if (!engine_in_case(&ci.in, ci.set, &d,
-						    &ci.in.invoices[i]))
-					continue;
-				r = store_invoice_write_off(
-					ctx->store, ctx->tenant->id,
-					ci.in.invoices[i].id, e);
-				if (r < 0)
-					return r;
+		b->n_plans++;
+		p->wc = wc;
+		p->today = today;
+		memcpy(p->currency, currencies[k], 4);
+		p->ci.in.contacts = contacts;
+		p->ci.in.n_contacts = n_contacts;
+		engine_decide(&p->ci.in, p->ci.set, &p->d);
+		for (size_t i = 0; i < p->d.n_actions; i++) {
+			if (p->d.actions[i].kind == ACTION_CONTACT) {
+				contacts[n_contacts++] = today;
+				break; /* one contact per case and day */
 			}
 		}
-		for (size_t i = 0; i < d.n_actions; i++) {
-			if (d.actions[i].kind == ACTION_CONTACT) {
-				contacts[n_contacts++] = today;
-				break; /* one contact per step and day */
-			}
+	}
+	return 0;
+}
+
+/* Load and decide the customers with ids in [from, to). */
+static int plan_batch(struct run_ctx *ctx, int64_t from, int64_t to,
+		      date_t since, struct batch_plan *ret, struct err *e)
+{
+	struct batch_plan b = { 0 };
+	size_t cap = 0;
+	int r = store_work_load(ctx->store, ctx->tenant->id, from, to, since,
+				&b.work, e);
+	if (r < 0)
+		return r;
+	/* One plan per customer and currency: size the array once. */
+	for (size_t i = 0; i < b.work.n_customers; i++) {
+		char cur[8][4];
+		cap += customer_currencies(&b.work.customers[i], cur, 8);
+	}
+	b.plans = arena_alloc(b.work.arena, (cap ? cap : 1) * sizeof(*b.plans));
+	for (size_t i = 0; i < b.work.n_customers && r == 0; i++)
+		r = decide_customer(ctx, &b, &cap, &b.work.customers[i], e);
+	if (r < 0) {
+		batch_plan_clear(&b);
+		return r;
+	}
+	/* The plans array moved while it grew: point each input at its own
+	 * copy of the customer. */
+	for (size_t i = 0; i < b.n_plans; i++)
+		b.plans[i].ci.in.customer = &b.plans[i].ci.customer;
+	*ret = b;
+	return 0;
+}
+
+/* Write a decided batch: case rows, actions, events, write-offs. */
+static int apply_batch(struct run_ctx *ctx, const struct batch_plan *b,
+		       struct err *e)
+{
+	ctx->stats.customers += (long)b->work.n_customers;
+	for (size_t k = 0; k < b->n_plans; k++) {
+		const struct planned_case *p = &b->plans[k];
+		int r = apply_decision(ctx, p->wc, p->ci.old, p->currency,
+				       p->ci.version, p->ci.set, &p->d,
+				       p->today, e);
+		if (r < 0)
+			return r;
+		if (!p->d.closed || p->d.state.status != CASE_WRITTEN_OFF)
+			continue;
+		/* The invoices given up on are never dunned again. */
+		for (size_t i = 0; i < p->ci.in.n_invoices; i++) {
+			if (!engine_in_case(&p->ci.in, p->ci.set, &p->d,
+					    &p->ci.in.invoices[i]))
+				continue;
+			r = store_invoice_write_off(ctx->store, ctx->tenant->id,
+						    p->ci.in.invoices[i].id, e);
+			if (r < 0)
+				return r;
 		}
 	}
 	return 0;
@@ -508,17 +601,69 @@ static void ctx_clear(struct run_ctx *ctx)
 	tz_cache_free(ctx->zones);
 }
 
+/* The next range of customers is loaded and decided on a second
+ * connection and thread while this one writes the current range: deciding
+ * is pure, so the only shared things are the tenant and the instant. */
+struct prefetch {
+	pthread_t thread;
+	struct run_ctx ctx;    /* the thread's own: zones, strategy sets */
+	int64_t from, to;      /* customer id range */
+	date_t since;          /* contact history look-back */
+	struct batch_plan plan;/* the result */
+	int r;                 /* 0 or a negative error */
+	struct err err;        /* the error's message */
+	int running;           /* a thread was started and not joined */
+};
+
+static void *prefetch_main(void *arg)
+{
+	struct prefetch *p = arg;
+	p->r = plan_batch(&p->ctx, p->from, p->to, p->since, &p->plan,
+			  &p->err);
+	return NULL;
+}
+
+static int prefetch_start(struct prefetch *p, int64_t from, int64_t to)
+{
+	p->from = from;
+	p->to = to;
+	p->r = 0;
+	memset(&p->plan, 0, sizeof(p->plan));
+	if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0)
+		return -1;
+	p->running = 1;
+	return 0;
+}
+
+static int prefetch_join(struct prefetch *p, struct batch_plan *ret,
+			 struct err *e)
+{
+	pthread_join(p->thread, NULL);
+	p->running = 0;
+	if (p->r < 0) {
+		if (e)
+			*e = p->err;
+		return p->r;
+	}
+	*ret = p->plan;
+	return 0;
+}
+
 int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	       const struct run_options *opt, struct run_stats *ret,
 	       struct err *e)
 {
 	struct run_ctx ctx;
 	const struct strategy_set *set;
-	int64_t lo, hi, batch;
+	struct prefetch pf;
+	struct store *reader = NULL;
+	int64_t lo, hi, batch, seen = 0, dv_now;
+	date_t since = instant_date(now) - RUN_HISTORY_DAYS;
 	int version, r;
 
 	batch = opt && opt->batch_customers > 0 ? opt->batch_customers :
 						  RUN_DEFAULT_BATCH;
+	memset(&pf, 0, sizeof(pf));
 	ctx_init(&ctx, s, t, now);
 	/* Fail early, before any write, when there is no usable strategy. */
 	r = get_set(&ctx, 0, &set, &version, e);
@@ -527,23 +672,59 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	r = store_customer_id_range(s, t->id, &lo, &hi, e);
 	if (r < 0 || lo == 0)
 		goto out;
+
+	/* Prefetching needs a second connection and a way to tell whether
+	 * anyone else committed since the prefetched snapshot was read (then
+	 * the range is loaded and decided again inside the write
+	 * transaction). Without either, the run is serial. */
+	if (store_data_version(s, &seen, NULL) == 0 &&
+	    store_open_raw(store_target(s), &reader, NULL) == 0) {
+		ctx_init(&pf.ctx, reader, t, now);
+		pf.since = since;
+		if (prefetch_start(&pf, lo, lo + batch) < 0) {
+			store_close(reader);
+			reader = NULL;
+		}
+	}
 	for (int64_t from = lo; from <= hi; from += batch) {
-		struct work_set w;
-		struct arena *a;
+		struct batch_plan plan = { 0 };
+		int have = 0;
+
+		if (pf.running) {
+			r = prefetch_join(&pf, &plan, e);
+			if (r < 0)
+				goto out;
+			have = 1;
+		}
 		r = store_begin(s, e);
-		if (r < 0)
-			goto out;
-		r = store_work_load(s, t->id, from, from + batch,
-				    instant_date(now) - RUN_HISTORY_DAYS, &w, e);
 		if (r < 0) {
-			store_rollback(s);
+			batch_plan_clear(&plan);
 			goto out;
 		}
-		a = arena_new();
-		for (size_t i = 0; i < w.n_customers && r == 0; i++)
-			r = run_customer(&ctx, a, &w.customers[i], e);
-		arena_free(a);
-		work_set_clear(&w);
+		if (have && (store_data_version(s, &dv_now, e) < 0 ||
+			     dv_now != seen)) {
+			/* Someone committed in between: the snapshot may be
+			 * stale, so do the range again under the lock. */
+			batch_plan_clear(&plan);
+			have = 0;
+			seen = dv_now;
+		}
+		if (!have) {
+			r = plan_batch(&ctx, from, from + batch, since, &plan, e);
+			if (r < 0) {
+				store_rollback(s);
+				goto out;
+			}
+		}
+		/* While this range is written (under the write lock, so
+		 * nobody else commits), load and decide the next one. */
+		if (reader && from + batch <= hi &&
+		    prefetch_start(&pf, from + batch, from + 2 * batch) < 0) {
+			store_close(reader);
+			reader = NULL;
+		}
+		r = apply_batch(&ctx, &plan, e);
+		batch_plan_clear(&plan);
 		if (r == 0)
 			r = store_commit(s, e);
 		if (r < 0) {
@@ -552,12 +733,17 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 		}
 	}
 out:
-	if (r == 0) {
-		struct store_stats st;
-		if (store_stats(s, t->id, &st, NULL) == 0)
-			ctx.stats.cases_open = (long)st.cases_open;
-		*ret = ctx.stats;
+	if (pf.running) {
+		struct batch_plan plan;
+		if (prefetch_join(&pf, &plan, NULL) == 0)
+			batch_plan_clear(&plan);
 	}
+	if (reader) {
+		ctx_clear(&pf.ctx);
+		store_close(reader);
+	}
+	if (r == 0)
+		*ret = ctx.stats;
 	ctx_clear(&ctx);
 	return r;
 }

@@ -34,7 +34,6 @@ struct run_stats {
 	long ends;          /* end actions recorded */
 	long skips;         /* steps passed over */
 	long agents;        /* hand-offs to a person */
-	long duplicates;    /* actions already recorded by an earlier run */
 	long paused;        /* open cases paused today */
 	int64_t fee_total_minor; /* sum of fees recorded (mixed currencies
 				    are summed per minor unit: indicative) */

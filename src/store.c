@@ -22,6 +22,7 @@ static const struct store_backend *const backends[] = {
 
 struct store {
 	const struct store_backend *be; /* the chosen backend */
+	char *target;                   /* what it was opened with */
 	void *h;                        /* its connection */
 	long writes;                    /* write operations so far */
 	long fault_at;                  /* fail this write (0 = never) */
@@ -62,6 +63,7 @@ int store_open_raw(const char *target, struct store **ret, struct err *e)
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->be = be;
 	s->h = h;
+	s->target = xstrdup(target);
 	s->fault_at = parse_fault();
 	*ret = s;
 	return 0;
@@ -88,12 +90,26 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	s->be->close(s->h);
+	free(s->target);
 	free(s);
 }
 
 const char *store_backend_name(const struct store *s)
 {
 	return s->be->name;
+}
+
+const char *store_target(const struct store *s)
+{
+	return s->target;
+}
+
+int store_data_version(struct store *s, int64_t *ret, struct err *e)
+{
+	if (!s->be->data_version)
+		return err_set(e, ERR_NOTFOUND, "no data version in %s",
+			       s->be->name);
+	return s->be->data_version(s->h, ret, e);
 }
 
 /* Count a write; fail it when it is the one the fault injection names. */
@@ -353,10 +369,10 @@ void case_list_free(struct case_rec *c, size_t n)
 }
 
 int store_action_insert(struct store *s, const struct action_rec *a,
-			int *ret_inserted, struct err *e)
+			struct err *e)
 {
 	GATE();
-	return s->be->action_insert(s->h, a, ret_inserted, e);
+	return s->be->action_insert(s->h, a, e);
 }
 
 int store_event_append(struct store *s, const struct event_rec *ev,

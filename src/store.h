@@ -147,7 +147,8 @@ struct strategy_version_rec {
 
 /* What the engine needs for a range of customers, loaded in one go. */
 struct work_customer {
-	struct customer_rec c;     /* contacts sorted by preference */
+	struct customer_rec c;     /* contacts sorted by preference; name and
+				      locale are not loaded (NULL) */
 	struct invoice_rec *invoices; /* open invoices, by currency then due */
 	size_t n_invoices;
 	struct case_rec *cases;    /* open cases */
@@ -246,13 +247,19 @@ struct store_backend {
 	int (*case_update)(void *h, const struct case_rec *c, struct err *e);
 	int (*case_list)(void *h, int64_t tenant_id, int64_t customer_id,
 			 struct case_rec **ret, size_t *ret_n, struct err *e);
+	/* Record an action; one already recorded under the same unique key
+	 * (tenant, case, step, kind, channel) is silently kept as it was. A
+	 * backend may defer the write until commit or its next read. */
 	int (*action_insert)(void *h, const struct action_rec *a,
-			     int *ret_inserted, struct err *e);
+			     struct err *e);
 	int (*event_append)(void *h, const struct event_rec *ev, struct err *e);
 	int (*case_history)(void *h, int64_t tenant_id, int64_t case_id,
 			    store_history_cb cb, void *ctx, struct err *e);
 	int (*stats)(void *h, int64_t tenant_id, struct store_stats *ret,
 		     struct err *e);
+	/* A number that changes whenever another connection commits (SQLite's
+	 * PRAGMA data_version); NULL when the backend has none. */
+	int (*data_version)(void *h, int64_t *ret, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -262,6 +269,10 @@ int store_open(const char *target, struct store **ret, struct err *e);
 int store_open_raw(const char *target, struct store **ret, struct err *e);
 void store_close(struct store *s);
 const char *store_backend_name(const struct store *s);
+/* The target the store was opened with (to open a second connection). */
+const char *store_target(const struct store *s);
+/* See store_backend.data_version; -ERR_NOTFOUND when unsupported. */
+int store_data_version(struct store *s, int64_t *ret, struct err *e);
 
 int store_migrate(struct store *s, int *ret_applied, int *ret_version,
 		  struct err *e);
@@ -331,7 +342,7 @@ int store_case_list(struct store *s, int64_t tenant_id, int64_t customer_id,
 		    struct case_rec **ret, size_t *ret_n, struct err *e);
 void case_list_free(struct case_rec *c, size_t n);
 int store_action_insert(struct store *s, const struct action_rec *a,
-			int *ret_inserted, struct err *e);
+			struct err *e);
 int store_event_append(struct store *s, const struct event_rec *ev,
 		       struct err *e);
 int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,

@@ -114,7 +114,8 @@ size_t strategy_choose(const struct strategy_set *s,
 /* Index of a strategy by name, or -1. */
 long strategy_find(const struct strategy_set *s, const char *name);
 /* The most negative step offset over the strategy, or 0 if none is
- * negative: how many days before the due date a case opens. */
+ * negative: how many days before the due date a case opens, as a count
+ * (3 when the first step is at offset -3; never negative). */
 int strategy_lead_days(const struct strategy *st);
 
 const char *tone_name(enum tone t);

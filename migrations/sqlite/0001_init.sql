@@ -156,6 +156,7 @@ CREATE TABLE actions (
 );
 CREATE UNIQUE INDEX actions_once ON actions
 	(tenant_id, case_id, step, kind, channel);
--- The contact policy's look-back: recent contacts per customer.
-CREATE INDEX actions_contacts ON actions (tenant_id, decided_on, customer_id)
+-- The contact policy's look-back: recent contacts per customer, read by
+-- ranges of customers.
+CREATE INDEX actions_contacts ON actions (tenant_id, customer_id, decided_on)
 	WHERE kind = 'contact';

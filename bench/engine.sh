@@ -1,0 +1,77 @@
+#!/bin/bash
+# bench/engine.sh: `dunwell run` on N open invoices against a naive SQL
+# baseline in the same go (see bench/README.md).
+#
+#   bench/engine.sh [INVOICES]     default 1000000; customers = INVOICES / 3
+#
+# Generates deterministic data (bench/gen, seed 2026), imports it with
+# `dunwell import`, then on two copies of the same database times:
+#   baseline  one INSERT ... SELECT that joins the open invoices to a steps
+#             table and picks each invoice's due step (no cases, rules,
+#             contact policy, fees or events);
+#   engine    `dunwell run` for the same day: cases, strategy rules,
+#             contact policy, fees, actions and the case event log.
+# Prints both times, the ratio and the engine's peak memory.
+set -eu
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+C=$(( N / 3 ))
+AS_OF=2026-11-27
+W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/dunwell-bench.XXXXXX")}
+DW=build/release/dunwell
+make -s VARIANT=release all bench-tools >/dev/null
+[ -x /usr/bin/time ] || { echo "bench: needs /usr/bin/time (apt-get install time)"; exit 1; }
+
+secs() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+echo "data: $N invoices, $C customers, seed 2026, in $W"
+build/release/bench/gen --customers "$C" --invoices "$N" --seed 2026 --as-of $AS_OF --out "$W"
+export DUNWELL_DB="$W/base.db"
+rm -f "$W"/base.db*
+$DW tenant add bench --timezone Europe/Amsterdam >/dev/null
+$DW strategy load examples/strategies/default.yaml --tenant bench >/dev/null
+t0=$(secs)
+$DW import customers "$W/customers.csv" --tenant bench >/dev/null
+t1=$(secs)
+$DW import invoices "$W/invoices.csv" --tenant bench >/dev/null
+t2=$(secs)
+sqlite3 "$W/base.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
+echo "import: customers $(elapsed "$t0" "$t1") s, invoices $(elapsed "$t1" "$t2") s"
+
+cp "$W/base.db" "$W/baseline.db"
+cp "$W/base.db" "$W/engine.db"
+sync
+
+# Baseline: the statement a hand-written dunning job would start from.
+t0=$(secs)
+sqlite3 "$W/baseline.db" <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE steps (idx INTEGER PRIMARY KEY, offset_days INTEGER, channel TEXT);
+INSERT INTO steps VALUES (0, -3, 'email'), (1, 3, 'email'), (2, 10, 'email'),
+	(3, 21, 'letter'), (4, 28, 'email'), (5, 42, '');
+CREATE TABLE naive_actions (invoice_id INTEGER, customer_id INTEGER,
+	step INTEGER, channel TEXT, decided_on TEXT, amount_minor INTEGER,
+	UNIQUE (invoice_id, step));
+INSERT INTO naive_actions
+SELECT i.id, i.customer_id, s.idx, s.channel, '$AS_OF', i.open_minor
+  FROM invoices i JOIN steps s
+    ON s.idx = (SELECT MAX(idx) FROM steps s2
+                 WHERE julianday('$AS_OF') - julianday(i.due_date) >= s2.offset_days)
+ WHERE i.tenant_id = 1 AND i.open_minor > 0 AND i.written_off = 0;
+SQL
+t1=$(secs)
+base=$(elapsed "$t0" "$t1")
+rows=$(sqlite3 "$W/baseline.db" "SELECT COUNT(*) FROM naive_actions")
+
+/usr/bin/time -f "%e %M" -o "$W/time.txt" \
+	$DW run --db "$W/engine.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/run.txt"
+read -r eng rss_kb < "$W/time.txt"
+cat "$W/run.txt"
+ratio=$(awk -v a="$eng" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+echo
+echo "baseline INSERT ... SELECT: $base s ($rows rows)"
+echo "dunwell run:                $eng s, peak memory $((rss_kb / 1024)) MiB"
+echo "ratio engine / baseline:    $ratio (target <= 1.5)"
+[ -n "${BENCH_DIR:-}" ] || rm -rf "$W"

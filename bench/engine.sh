@@ -39,13 +39,8 @@ t2=$(secs)
 sqlite3 "$W/base.db" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null
 echo "import: customers $(elapsed "$t0" "$t1") s, invoices $(elapsed "$t1" "$t2") s"
 
-cp "$W/base.db" "$W/baseline.db"
-cp "$W/base.db" "$W/engine.db"
-sync
-
 # Baseline: the statement a hand-written dunning job would start from.
-t0=$(secs)
-sqlite3 "$W/baseline.db" <<SQL
+cat > "$W/baseline.sql" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 CREATE TABLE steps (idx INTEGER PRIMARY KEY, offset_days INTEGER, channel TEXT);
@@ -61,17 +56,29 @@ SELECT i.id, i.customer_id, s.idx, s.channel, '$AS_OF', i.open_minor
                  WHERE julianday('$AS_OF') - julianday(i.due_date) >= s2.offset_days)
  WHERE i.tenant_id = 1 AND i.open_minor > 0 AND i.written_off = 0;
 SQL
-t1=$(secs)
-base=$(elapsed "$t0" "$t1")
-rows=$(sqlite3 "$W/baseline.db" "SELECT COUNT(*) FROM naive_actions")
 
-/usr/bin/time -f "%e %M" -o "$W/time.txt" \
-	$DW run --db "$W/engine.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/run.txt"
-read -r eng rss_kb < "$W/time.txt"
+# Alternate baseline and engine, each on a fresh copy of the same
+# database, ROUNDS times; report the medians (this machine's timings vary
+# by +-10% from run to run).
+ROUNDS=${ROUNDS:-3}
+: > "$W/base.times"
+: > "$W/engine.times"
+for i in $(seq "$ROUNDS"); do
+	rm -f "$W"/run.db*; cp "$W/base.db" "$W/run.db"; sync
+	/usr/bin/time -f "%e" -a -o "$W/base.times" sqlite3 "$W/run.db" < "$W/baseline.sql" >/dev/null
+	rows=$(sqlite3 "$W/run.db" "SELECT COUNT(*) FROM naive_actions")
+	rm -f "$W"/run.db*; cp "$W/base.db" "$W/run.db"; sync
+	/usr/bin/time -f "%e %M" -a -o "$W/engine.times" \
+		$DW run --db "$W/run.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/run.txt"
+done
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+base=$(median < "$W/base.times")
+eng=$(cut -d' ' -f1 "$W/engine.times" | median)
+rss_kb=$(cut -d' ' -f2 "$W/engine.times" | sort -n | tail -1)
 cat "$W/run.txt"
 ratio=$(awk -v a="$eng" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
 echo
-echo "baseline INSERT ... SELECT: $base s ($rows rows)"
-echo "dunwell run:                $eng s, peak memory $((rss_kb / 1024)) MiB"
+echo "baseline INSERT ... SELECT: $base s median of $ROUNDS ($(tr '\n' ' ' < "$W/base.times")) ($rows rows)"
+echo "dunwell run:                $eng s median of $ROUNDS ($(cut -d' ' -f1 "$W/engine.times" | tr '\n' ' ')), peak memory $((rss_kb / 1024)) MiB"
 echo "ratio engine / baseline:    $ratio (target <= 1.5)"
 [ -n "${BENCH_DIR:-}" ] || rm -rf "$W"

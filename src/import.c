@@ -653,9 +653,18 @@ static int map_header(struct importer *im, struct err *e)
 	}
 	for (size_t k = 0; k < n; k++) {
 		const char *h = csv_field(im->csv, k);
+		size_t len;
 		int known = 0;
+		/* header names are compared without surrounding spaces, as
+		 * csv_column looks them up */
+		while (*h == ' ')
+			h++;
+		len = strlen(h);
+		while (len && h[len - 1] == ' ')
+			len--;
 		for (int i = 0; im->spec[i].name && !known; i++)
-			known = strcmp(h, im->spec[i].name) == 0;
+			known = strlen(im->spec[i].name) == len &&
+				strncmp(h, im->spec[i].name, len) == 0;
 		if (!known) {
 			struct buf cols;
 			buf_init(&cols, 1024);

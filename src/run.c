@@ -474,8 +474,7 @@ struct batch_plan {
 static void batch_plan_clear(struct batch_plan *b)
 {
 	work_set_clear(&b->work);
-	b->plans = NULL;
-	b->n_plans = 0;
+	memset(b, 0, sizeof(*b));
 }
 
 /* Decide every case of one customer, in currency order. The contact
@@ -1024,6 +1023,7 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 		goto out;
 	for (int64_t f = lo; lo && f <= hi; f += RUN_DEFAULT_BATCH) {
 		sets = xgrow(sets, &sets_cap, n_sets + 1, sizeof(*sets));
+		memset(&sets[n_sets], 0, sizeof(sets[n_sets]));
 		r = store_work_load(s, t->id, f, f + RUN_DEFAULT_BATCH,
 				    from - RUN_HISTORY_DAYS, &sets[n_sets], e);
 		if (r < 0)

@@ -330,6 +330,7 @@ void strategy_version_rec_clear(struct strategy_version_rec *r);
 int store_work_load(struct store *s, int64_t tenant_id, int64_t customer_from,
 		    int64_t customer_to, date_t contacts_since,
 		    struct work_set *ret, struct err *e);
+/* Free the work, arena included. */
 void work_set_clear(struct work_set *w);
 int store_customer_id_range(struct store *s, int64_t tenant_id,
 			    int64_t *ret_min, int64_t *ret_max, struct err *e);

@@ -154,9 +154,7 @@ CREATE TABLE actions (
 	reason TEXT NOT NULL DEFAULT '',
 	status TEXT NOT NULL            -- queued (contacts) | done
 );
+-- It also serves the contact policy's look-back, which reaches a
+-- customer's recent contacts through their cases.
 CREATE UNIQUE INDEX actions_once ON actions
 	(tenant_id, case_id, step, kind, channel);
--- The contact policy's look-back: recent contacts per customer, read by
--- ranges of customers.
-CREATE INDEX actions_contacts ON actions (tenant_id, customer_id, decided_on)
-	WHERE kind = 'contact';

@@ -47,6 +47,7 @@ for i in 1 2 3 4 5 6; do
 	outcome "$T/k.db" > "$T/k.txt"
 	if cmp -s "$T/clean.txt" "$T/k.txt"; then pass "kill9_then_rerun_$i"; else fail "kill9_then_rerun_$i" "$(diff "$T/clean.txt" "$T/k.txt" | head -5)"; fi
 	check "integrity_$i" [ "$(sqlite3 "$T/k.db" 'PRAGMA integrity_check')" = ok ]
+	check "foreign_keys_$i" [ -z "$(sqlite3 "$T/k.db" 'PRAGMA foreign_key_check')" ]
 done
 check some_runs_were_killed [ "$kills" -ge 1 ]
 

@@ -49,6 +49,9 @@ expect_ok run_after_payment run --tenant acme --as-of 2027-01-02T09:00:00Z
 check case_resolved [ "$(q "SELECT status FROM cases k JOIN customers c ON c.id=k.customer_id WHERE c.external_id='C2'")" = resolved ]
 check resolved_event [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='case.resolved'")" -ge 1 ]
 
+check foreign_keys_hold [ -z "$(q "PRAGMA foreign_key_check")" ]
+check integrity_ok [ "$(q "PRAGMA integrity_check")" = ok ]
+
 expect_ok timeline timeline C1 --tenant acme --as-of 2026-12-01T09:00:00Z
 check timeline_past grep -q "What happened" "$T/out"
 check timeline_future grep -q "What happens next" "$T/out"

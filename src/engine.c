@@ -141,8 +141,8 @@ static struct engine_action *add_action(struct engine_decision *d,
 		return NULL; /* cannot happen: bounded by channels + 2 */
 	a = &d->actions[d->n_actions++];
 	memset(a, 0, sizeof(*a));
-	a->kind = kind;
-	a->step = step;
+	a->kind = (uint8_t)kind;
+	a->step = (int16_t)step;
 	a->step_id = step_id;
 	a->due_on = due_on;
 	return a;
@@ -261,6 +261,14 @@ static void advance(const struct engine_input *in,
 		date_t due_on = s->anchor + step->offset_days;
 		date_t when = step_date(st, s, i);
 		struct engine_action *a;
+
+		if (d->n_actions + ENGINE_STEP_ACTIONS > ENGINE_MAX_ACTIONS) {
+			/* No room to record another step today: the rest
+			 * follows tomorrow rather than unrecorded. */
+			d->wait = WAIT_STEP_DATE;
+			d->next_on = in->today + 1;
+			return;
+		}
 
 		if (step->offset_days < 0 && in->today >= s->anchor) {
 			a = add_action(d, ACTION_SKIP, i, step->id, due_on);

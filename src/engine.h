@@ -40,7 +40,12 @@
 #include "money.h"
 #include "strategy.h"
 
-#define ENGINE_MAX_ACTIONS 16 /* per decision: a step's channels + fee + end */
+/* Actions one decision can hold: the agent hand-off at opening, a few
+ * skipped steps, and one step on every channel with its fee and end
+ * action. When more steps would be skipped in one day, the rest are
+ * skipped the next day. */
+#define ENGINE_MAX_ACTIONS 12
+#define ENGINE_STEP_ACTIONS (CHANNEL_COUNT + 2) /* one step at most */
 
 /* One open invoice of the customer in the case's currency. */
 struct engine_invoice {
@@ -111,19 +116,22 @@ enum action_kind {
 	ACTION_AGENT,       /* hand the case to a person (not a step) */
 };
 
+/* One decided action. The small fields are bytes rather than enums: the
+ * run keeps a decision per case for a whole batch (tens of thousands), and
+ * this halves its size. */
 struct engine_action {
-	enum action_kind kind;
-	int step;               /* step index, -1 for ACTION_AGENT on open */
 	const char *step_id;    /* the step's id, or "open" for ACTION_AGENT */
-	enum channel channel;   /* ACTION_CONTACT only */
-	enum channel fallbacks[CHANNEL_COUNT]; /* ACTION_CONTACT, SEND_FIRST */
-	int n_fallbacks;
-	date_t due_on;          /* the step's own date (anchor + offset) */
-	int64_t amount_minor;   /* CONTACT: amount open; FEE: the fee */
 	const char *template_id;/* ACTION_CONTACT */
-	enum tone tone;         /* ACTION_CONTACT */
-	enum end_action end;    /* ACTION_END; ACTION_AGENT: END_HAND_TO_AGENT */
 	const char *reason;     /* SKIP and AGENT: why (static text) */
+	int64_t amount_minor;   /* CONTACT: amount open; FEE: the fee */
+	date_t due_on;          /* the step's own date (anchor + offset) */
+	int16_t step;           /* step index, -1 for ACTION_AGENT on open */
+	uint8_t kind;           /* enum action_kind */
+	uint8_t channel;        /* enum channel; ACTION_CONTACT only */
+	uint8_t tone;           /* enum tone; ACTION_CONTACT */
+	uint8_t end;            /* enum end_action; ACTION_END, ACTION_AGENT */
+	uint8_t n_fallbacks;    /* entries in fallbacks */
+	uint8_t fallbacks[CHANNEL_COUNT]; /* enum channel; CONTACT, SEND_FIRST */
 };
 
 /* Why the decision recorded nothing more today. */

@@ -15,9 +15,9 @@
 
 #define RUN_DEFAULT_BATCH 20000
 /* How far back recent contacts are loaded for the contact policy: the
- * rolling week plus the longest gap a strategy may ask for (strategy.c caps
- * min_days_between at 60), plus slack for time zones. */
-#define RUN_HISTORY_DAYS 70
+ * longest gap a strategy may ask for (which is more than the rolling
+ * week), plus slack for time zones. */
+#define RUN_HISTORY_DAYS (STRATEGY_GAP_DAYS_MAX + 2)
 #define SIM_MAX_DAYS 3660
 
 
@@ -152,7 +152,7 @@ static void make_customer(struct arena *a, const struct customer_rec *c,
 }
 
 /* Comma-separated channel names. */
-static void join_channels(const enum channel *ch, int n, char *out,
+static void join_channels(const uint8_t *ch, int n, char *out,
 			  size_t size)
 {
 	size_t len = 0;

@@ -222,7 +222,7 @@ static const char *const sq_sql[SQ__COUNT] = {
 };
 
 #define SQ_MAX_PARAMS 24
-#define SQ_BATCH_ROWS 64
+#define SQ_BATCH_ROWS 128
 #define SQ_BATCH_COLS 18
 
 enum { SQV_NULL = 0, SQV_INT, SQV_TEXT };
@@ -311,9 +311,11 @@ static void bind_date(struct sq *h, sqlite3_stmt *st, int i, date_t d)
  * Batched appends. The run writes tens of thousands of cases, events and
  * actions per transaction; one multi-row INSERT per SQ_BATCH_ROWS rows costs
  * a fraction of one statement per row (measured: bench/README.md). Rows are
- * buffered in the connection and written, in order cases -> events ->
- * actions, before any statement that could read them, at commit, and when
- * a buffer is full; a rollback drops them. Case ids are assigned here
+ * buffered in the connection and written before any statement that could
+ * read them, at commit, and when a buffer is full; a rollback drops them.
+ * (Events and actions may reach the database before the case they belong
+ * to, within the same transaction: foreign keys are not enforced, see
+ * sq_open.) Case ids are assigned here
  * (MAX(id) + 1 onwards), which is safe because writes only happen inside
  * BEGIN IMMEDIATE, which holds SQLite's single write lock.
  */
@@ -443,7 +445,7 @@ static int batch_row_done(struct sq *h, struct sq_batch *b, int text_rc,
 		return err_set(e, ERR_TOOBIG, "%s: row too large", b->what);
 	b->nrows++;
 	if (b->nrows == SQ_BATCH_ROWS)
-		return flush_all(h, e); /* in order: rows refer to cases */
+		return batch_flush(h, b, e);
 	return 0;
 }
 

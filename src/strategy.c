@@ -36,7 +36,7 @@
 
 #define OFFSET_MIN (-365)   /* a step at most a year before the due date */
 #define OFFSET_MAX 3650     /* ... and at most ten years after it */
-#define GAP_DAYS_MAX 365    /* contact_policy.min_days_between */
+#define GAP_DAYS_MAX STRATEGY_GAP_DAYS_MAX /* contact_policy.min_days_between */
 #define PER_WEEK_MAX 21     /* contact_policy.max_per_7_days */
 #define TENURE_MAX 36500    /* tenure conditions, days (100 years) */
 #define PERCENT_PPM_MAX 1000000 /* 100% */
@@ -1185,6 +1185,10 @@ static int parse_strategy(struct pctx *p, const struct field *item,
 	rc = want_list(p, ctx, &kv[GK_STEPS], "a list of steps", &n);
 	if (rc < 0)
 		return rc;
+	if (n > STRATEGY_STEPS_MAX)
+		return fail_at(p, kv[GK_STEPS].val, NULL, ERR_RANGE,
+			       "%s: %zu steps; expected at most %d",
+			       ctx, n, STRATEGY_STEPS_MAX);
 	/* All entries are zeroed first, so strategy_set_free can free a
 	 * half-parsed list. */
 	sg->steps = xcalloc(n, sizeof(*sg->steps));

@@ -18,6 +18,10 @@
 #include "err.h"
 #include "fee.h"
 
+/* Limits the engine relies on. */
+#define STRATEGY_STEPS_MAX 100    /* steps in one strategy */
+#define STRATEGY_GAP_DAYS_MAX 365 /* contact_policy.min_days_between */
+
 enum tone { TONE_FRIENDLY = 0, TONE_FORMAL, TONE_FINAL };
 
 enum end_action {

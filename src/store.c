@@ -3,7 +3,9 @@
  * (see store.h). The wrappers count calls and inject faults: with
  * DUNWELL_FAULT_STORE=N in the environment the Nth write operation fails,
  * which lets the tests prove that a failure at any point leaves the data
- * consistent.
+ * consistent. With DUNWELL_FAULT_DATA_VERSION set, store_data_version
+ * reports a change on every call, as if another process committed all the
+ * time, which drives the run down its reload path.
  */
 #include "store.h"
 
@@ -26,6 +28,8 @@ struct store {
 	void *h;                        /* its connection */
 	long writes;                    /* write operations so far */
 	long fault_at;                  /* fail this write (0 = never) */
+	int fault_data_version;         /* pretend others commit constantly */
+	int64_t fake_version;           /* the version reported then */
 };
 
 static int parse_fault(void)
@@ -65,6 +69,7 @@ int store_open_raw(const char *target, struct store **ret, struct err *e)
 	s->h = h;
 	s->target = xstrdup(target);
 	s->fault_at = parse_fault();
+	s->fault_data_version = getenv("DUNWELL_FAULT_DATA_VERSION") != NULL;
 	*ret = s;
 	return 0;
 }
@@ -109,6 +114,10 @@ int store_data_version(struct store *s, int64_t *ret, struct err *e)
 	if (!s->be->data_version)
 		return err_set(e, ERR_NOTFOUND, "no data version in %s",
 			       s->be->name);
+	if (s->fault_data_version) {
+		*ret = ++s->fake_version;
+		return 0;
+	}
 	return s->be->data_version(s->h, ret, e);
 }
 

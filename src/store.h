@@ -105,8 +105,8 @@ struct case_rec {
 	date_t closed_on;         /* DATE_NONE while open */
 };
 
+/* An action is identified by (tenant, case, step, kind, channel). */
 struct action_rec {
-	int64_t id;
 	int64_t tenant_id;
 	int64_t case_id;
 	int64_t customer_id;

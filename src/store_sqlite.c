@@ -216,9 +216,11 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" CASE WHEN reason <> '' THEN reason"
 		"  WHEN end_action <> '' THEN end_action"
 		"  WHEN template <> '' THEN template || ' (' || tone || ')'"
-		"  ELSE status END, id, 1"
+		"  ELSE status END,"
+		" CASE kind WHEN 'agent' THEN 0 WHEN 'skip' THEN 1"
+		"  WHEN 'contact' THEN 2 WHEN 'fee' THEN 3 ELSE 4 END, 1"
 		" FROM actions WHERE tenant_id = ?1 AND case_id = ?2"
-		" ORDER BY 1, 11, 10",
+		" ORDER BY 1, 11, 2, 10",
 };
 
 #define SQ_MAX_PARAMS 24

@@ -132,10 +132,11 @@ CREATE TABLE case_events (
 );
 CREATE INDEX case_events_case ON case_events (tenant_id, case_id);
 
--- Decided steps. The unique key makes every decision happen once: a
--- re-run, or a run after a crash, inserts nothing it inserted before.
+-- Decided steps. The primary key makes every decision happen once: a
+-- re-run, or a run after a crash, inserts nothing it inserted before. The
+-- table is stored in key order (WITHOUT ROWID), so the key is its only
+-- b-tree: a customer's recent contacts are read through it, case by case.
 CREATE TABLE actions (
-	id INTEGER PRIMARY KEY,
 	tenant_id INTEGER NOT NULL,
 	case_id INTEGER NOT NULL REFERENCES cases(id),
 	customer_id INTEGER NOT NULL,
@@ -152,9 +153,6 @@ CREATE TABLE actions (
 	tone TEXT NOT NULL DEFAULT '',
 	end_action TEXT NOT NULL DEFAULT '',
 	reason TEXT NOT NULL DEFAULT '',
-	status TEXT NOT NULL            -- queued (contacts) | done
-);
--- It also serves the contact policy's look-back, which reaches a
--- customer's recent contacts through their cases.
-CREATE UNIQUE INDEX actions_once ON actions
-	(tenant_id, case_id, step, kind, channel);
+	status TEXT NOT NULL,           -- queued (contacts) | done
+	PRIMARY KEY (tenant_id, case_id, step, kind, channel)
+) WITHOUT ROWID;

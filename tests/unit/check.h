@@ -46,6 +46,9 @@ static int check_failed_tests __attribute__((unused)); /* tests with at least on
 		}                                                           \
 	} while (0)
 
+/* A test is a function taking and returning nothing. */
+#define TEST(name) static void name(void)
+
 #define RUN(test)                                                           \
 	do {                                                                \
 		check_failed_here = 0;                                      \

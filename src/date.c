@@ -15,7 +15,6 @@
 #define SECS_PER_DAY 86400
 #define DATE_YEAR_MIN 1
 #define DATE_YEAR_MAX 9999
-#define QUOTE_MAX 48 /* bytes of a bad value quoted in an error message */
 
 static const char *const month_names[12] = {
 	"January", "February", "March",     "April",   "May",      "June",
@@ -106,24 +105,6 @@ void date_to_ymd(date_t d, int *ret_year, int *ret_month, int *ret_day)
 	*ret_year = (int)y;
 }
 
-/* Copy a bad input value into `out` for an error message: bounded, with
- * control and non-ASCII bytes shown as '?' so a message stays one line. */
-static const char *quote(const char *s, char out[QUOTE_MAX + 4])
-{
-	size_t i;
-
-	for (i = 0; i < QUOTE_MAX && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i]) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
-
 /* Exactly n ASCII digits at s; their value in *ret. */
 static int digits(const char *s, int n, int *ret)
 {
@@ -144,26 +125,26 @@ static int digits(const char *s, int n, int *ret)
 static int parse_ymd(const char *s, const char *what, const char *expect,
 		     date_t *ret, struct err *e)
 {
-	char q[QUOTE_MAX + 4];
+	char q[ERR_QUOTE_BUF];
 	int y, m, d;
 
 	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &m) ||
 	    s[7] != '-' || digits(s + 8, 2, &d))
 		return err_set(e, ERR_INVALID,
 			       "invalid %s '%s': expected %s", what,
-			       quote(s, q), expect);
+			       err_quote(s, q), expect);
 	if (y < DATE_YEAR_MIN)
 		return err_set(e, ERR_INVALID,
 			       "invalid %s '%s': year out of range (0001-9999)",
-			       what, quote(s, q));
+			       what, err_quote(s, q));
 	if (m < 1 || m > 12)
 		return err_set(e, ERR_INVALID,
 			       "invalid %s '%s': month out of range (01-12)",
-			       what, quote(s, q));
+			       what, err_quote(s, q));
 	if (d < 1 || d > date_days_in_month(y, m))
 		return err_set(e, ERR_INVALID,
 			       "invalid %s '%s': day out of range for %s%s",
-			       what, quote(s, q), month_names[m - 1],
+			       what, err_quote(s, q), month_names[m - 1],
 			       (m == 2 && d == 29) ? " (not a leap year)" : "");
 	*ret = date_from_ymd(y, m, d);
 	return 0;
@@ -171,7 +152,7 @@ static int parse_ymd(const char *s, const char *what, const char *expect,
 
 int date_parse(const char *s, date_t *ret, struct err *e)
 {
-	char q[QUOTE_MAX + 4];
+	char q[ERR_QUOTE_BUF];
 	date_t d;
 	int rc;
 
@@ -180,7 +161,7 @@ int date_parse(const char *s, date_t *ret, struct err *e)
 	if (strnlen(s, 11) != 10)
 		return err_set(e, ERR_INVALID,
 			       "invalid date '%s': expected YYYY-MM-DD",
-			       quote(s, q));
+			       err_quote(s, q));
 	rc = parse_ymd(s, "date", "YYYY-MM-DD", &d, e);
 	if (rc < 0)
 		return rc;
@@ -270,7 +251,7 @@ date_t date_easter(int year)
 
 int instant_parse(const char *s, instant_t *ret, struct err *e)
 {
-	char q[QUOTE_MAX + 4];
+	char q[ERR_QUOTE_BUF];
 	const char *p;
 	date_t d;
 	int hh, mm, ss, oh = 0, om = 0, sign = 0;
@@ -298,7 +279,7 @@ int instant_parse(const char *s, instant_t *ret, struct err *e)
 	if (hh > 23 || mm > 59 || ss > 60)
 		return err_set(e, ERR_INVALID,
 			       "invalid instant '%s': time of day out of range "
-			       "(00:00:00-23:59:60)", quote(s, q));
+			       "(00:00:00-23:59:60)", err_quote(s, q));
 	p += 8;
 	if (*p == '.') {
 		p++;
@@ -317,7 +298,7 @@ int instant_parse(const char *s, instant_t *ret, struct err *e)
 		if (oh > 23 || om > 59)
 			return err_set(e, ERR_INVALID,
 				       "invalid instant '%s': offset out of "
-				       "range (-23:59..+23:59)", quote(s, q));
+				       "range (-23:59..+23:59)", err_quote(s, q));
 		p += 6;
 	} else {
 		goto bad_format;
@@ -331,7 +312,7 @@ int instant_parse(const char *s, instant_t *ret, struct err *e)
 
 bad_format:
 	return err_set(e, ERR_INVALID, "invalid instant '%s': expected %s",
-		       quote(s, q), INSTANT_EXPECT);
+		       err_quote(s, q), INSTANT_EXPECT);
 }
 
 void instant_format(instant_t t, char out[INSTANT_FMT_MAX])

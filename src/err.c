@@ -40,6 +40,22 @@ void err_prefix(struct err *e, const char *fmt, ...)
 	e->msg[plen + olen] = '\0';
 }
 
+const char *err_quote(const char *s, char out[ERR_QUOTE_BUF])
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < ERR_QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	if (s[i]) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
+	out[i] = '\0';
+	return out;
+}
+
 void err_clear(struct err *e)
 {
 	if (e)

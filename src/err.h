@@ -37,4 +37,11 @@ void err_prefix(struct err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void err_clear(struct err *e);
 
+/* A value quoted in a message: at most ERR_QUOTE_MAX bytes (then "..."),
+ * control and non-ASCII bytes shown as '?', so a message stays one line
+ * whatever the input held. Returns `out`. */
+#define ERR_QUOTE_MAX 64
+#define ERR_QUOTE_BUF (ERR_QUOTE_MAX + 4)
+const char *err_quote(const char *s, char out[ERR_QUOTE_BUF]);
+
 #endif

@@ -59,7 +59,6 @@ static const struct currency currencies[] = {
 #define MICROS_DECIMALS 6
 
 /* Bytes of a bad value quoted in an error message (plus "..." and NUL). */
-#define QUOTE_MAX 64
 
 static const int64_t pow10_table[] = {
 	1, 10, 100, 1000, 10000, 100000, 1000000,
@@ -94,24 +93,6 @@ const struct currency *currency_find(const char *code)
 			lo = mid + 1;
 	}
 	return NULL;
-}
-
-/* Copy a bad input value into `out` for an error message: bounded, with
- * control and non-ASCII bytes shown as '?' so a message stays one line. */
-static const char *quote(const char *s, char out[QUOTE_MAX + 4])
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	if (s[i]) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
 }
 
 /* Why parse_decimal rejected a string; the callers word the message. */
@@ -186,12 +167,12 @@ static enum parse_status parse_decimal(const char *s, int scale,
 static int parse_error(enum parse_status st, const char *text,
 		       const struct currency *cur, int scale, struct err *e)
 {
-	char q[QUOTE_MAX + 4];
+	char q[ERR_QUOTE_BUF];
 	char lim[MONEY_FMT_MAX];
 	struct currency micros = { "", MICROS_DECIMALS };
 	const struct currency *fmt = cur ? cur : &micros;
 
-	quote(text, q);
+	err_quote(text, q);
 	switch (st) {
 	case PARSE_EMPTY:
 		return err_set(e, ERR_INVALID, "invalid amount '': empty");

@@ -1219,6 +1219,15 @@ static struct work_customer *find_wc(struct work_set *w, int64_t id,
 	return NULL;
 }
 
+/* ?1 tenant, ?2..?3 the customer id range, as every work query takes. */
+static void bind_range(sqlite3_stmt *st, int64_t tenant_id, int64_t from,
+		       int64_t to)
+{
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+}
+
 static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 			int64_t customer_to, date_t contacts_since,
 			struct work_set *ret, struct err *e)
@@ -1243,9 +1252,7 @@ static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 	st = sq_stmt(h, SQ_WORK_INVOICES, e);
 	if (!st)
 		goto fail_store;
-	sqlite3_bind_int64(st, 1, tenant_id);
-	sqlite3_bind_int64(st, 2, customer_from);
-	sqlite3_bind_int64(st, 3, customer_to);
+	bind_range(st, tenant_id, customer_from, customer_to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct invoice_rec *inv;
 		invs = arena_grow(w.arena, invs, &inv_cap, n_invs + 1,
@@ -1268,9 +1275,7 @@ static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 	st = sq_stmt(h, SQ_WORK_CASES, e);
 	if (!st)
 		goto fail_store;
-	sqlite3_bind_int64(st, 1, tenant_id);
-	sqlite3_bind_int64(st, 2, customer_from);
-	sqlite3_bind_int64(st, 3, customer_to);
+	bind_range(st, tenant_id, customer_from, customer_to);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cases = arena_grow(w.arena, cases, &case_cap, n_cases + 1,
 				   sizeof(*cases));
@@ -1284,9 +1289,7 @@ static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 	st = sq_stmt(h, SQ_WORK_CUSTOMERS, e);
 	if (!st)
 		goto fail_store;
-	sqlite3_bind_int64(st, 1, tenant_id);
-	sqlite3_bind_int64(st, 2, customer_from);
-	sqlite3_bind_int64(st, 3, customer_to);
+	bind_range(st, tenant_id, customer_from, customer_to);
 	while ((ii < n_invs || ci < n_cases) &&
 	       (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
@@ -1337,9 +1340,7 @@ static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 	st = sq_stmt(h, SQ_WORK_CONTACTS, e);
 	if (!st)
 		goto fail_store;
-	sqlite3_bind_int64(st, 1, tenant_id);
-	sqlite3_bind_int64(st, 2, customer_from);
-	sqlite3_bind_int64(st, 3, customer_to);
+	bind_range(st, tenant_id, customer_from, customer_to);
 	hint = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct work_customer *wc =
@@ -1365,9 +1366,7 @@ static int sq_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 	st = sq_stmt(h, SQ_WORK_HISTORY, e);
 	if (!st)
 		goto fail_store;
-	sqlite3_bind_int64(st, 1, tenant_id);
-	sqlite3_bind_int64(st, 2, customer_from);
-	sqlite3_bind_int64(st, 3, customer_to);
+	bind_range(st, tenant_id, customer_from, customer_to);
 	bind_date(h, st, 4, contacts_since);
 	hint = 0;
 	{

@@ -112,6 +112,20 @@ static int words(char *line, char **w, int max)
 	return n;
 }
 
+/* Split "a,b,c" in place; returns how many items (at most max). */
+static int split_commas(char *v, char **items, int max)
+{
+	int n = 0;
+	while (*v && n < max) {
+		items[n++] = v;
+		while (*v && *v != ',')
+			v++;
+		if (*v)
+			*v++ = '\0';
+	}
+	return n;
+}
+
 static int parse_customer(struct scenario *sc, char **w, int n)
 {
 	struct engine_customer *c = &sc->customer;
@@ -121,12 +135,16 @@ static int parse_customer(struct scenario *sc, char **w, int n)
 		if (eq)
 			*eq = '\0';
 		if (!strcmp(w[i], "channels")) {
+			char *items[CHANNEL_COUNT + 1];
+			int n_items = split_commas(v, items, CHANNEL_COUNT + 1);
 			c->n_channels = 0;
-			for (char *t = strtok_r(v, ",", &eq); t;
-			     t = strtok_r(NULL, ",", &eq)) {
+			if (n_items > CHANNEL_COUNT)
+				return fail_at(sc, "too many channels", v);
+			for (int k = 0; k < n_items; k++) {
 				enum channel ch;
-				if (channel_parse(t, &ch) < 0)
-					return fail_at(sc, "unknown channel", t);
+				if (channel_parse(items[k], &ch) < 0)
+					return fail_at(sc, "unknown channel",
+						       items[k]);
 				c->channels[c->n_channels++] = ch;
 			}
 		} else if (!strcmp(w[i], "vulnerable")) {
@@ -143,12 +161,12 @@ static int parse_customer(struct scenario *sc, char **w, int n)
 		} else if (!strcmp(w[i], "tenure")) {
 			c->tenure_days = (int)strtol(v, NULL, 10);
 		} else if (!strcmp(w[i], "segments")) {
+			char *items[8];
+			int n_items = split_commas(v, items, 8);
 			c->n_segments = 0;
-			for (char *t = strtok_r(v, ",", &eq); t && c->n_segments < 8;
-			     t = strtok_r(NULL, ",", &eq)) {
-				snprintf(sc->segments_buf[c->n_segments], 32, "%s", t);
-				sc->segments[c->n_segments] =
-					sc->segments_buf[c->n_segments];
+			for (int k = 0; k < n_items; k++) {
+				snprintf(sc->segments_buf[k], 32, "%s", items[k]);
+				sc->segments[k] = sc->segments_buf[k];
 				c->n_segments++;
 			}
 		} else {

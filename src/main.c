@@ -93,17 +93,13 @@ static int parse_count(const char *opt, const char *v, long max, long *ret,
 
 static void print_stats(const struct run_stats *st, const char *tenant)
 {
-	char fees[MONEY_FMT_MAX];
-	static const struct currency minor = { "", 2 };
-	money_format(st->fee_total_minor, &minor, fees);
 	printf("tenant %s: %ld customers looked at, %ld cases opened, %ld"
 	       " closed, %ld open (%ld paused)\n",
 	       tenant, st->customers, st->cases_opened, st->cases_closed,
 	       st->cases_open, st->paused);
-	printf("  actions: %ld contacts, %ld fees (total %s), %ld end actions,"
-	       " %ld skipped steps, %ld hand-offs to a person",
-	       st->contacts, st->fees, fees, st->ends, st->skips, st->agents);
-	printf("\n");
+	printf("  actions: %ld contacts, %ld fees, %ld end actions,"
+	       " %ld skipped steps, %ld hand-offs to a person\n",
+	       st->contacts, st->fees, st->ends, st->skips, st->agents);
 }
 
 static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,

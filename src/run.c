@@ -247,10 +247,7 @@ static int write_actions(struct run_ctx *ctx, const struct engine_decision *d,
 			return r;
 		switch (a->kind) {
 		case ACTION_CONTACT: ctx->stats.contacts++; break;
-		case ACTION_FEE:
-			ctx->stats.fees++;
-			ctx->stats.fee_total_minor += a->amount_minor;
-			break;
+		case ACTION_FEE: ctx->stats.fees++; break;
 		case ACTION_END: ctx->stats.ends++; break;
 		case ACTION_SKIP: ctx->stats.skips++; break;
 		case ACTION_AGENT: ctx->stats.agents++; break;
@@ -780,9 +777,10 @@ static void print_action_line(FILE *out, date_t day,
 	case ACTION_CONTACT: {
 		char fb[96];
 		join_channels(a->fallbacks, a->n_fallbacks, fb, sizeof(fb));
-		fprintf(out, "    %s  contact  %-14s %-8s %s (%s)%s%s\n", ds,
-			a->step_id, channel_name(a->channel), a->template_id,
-			tone_name(a->tone), fb[0] ? ", fallback " : "", fb);
+		fprintf(out, "    %s  contact  %-14s %-8s %s %s, %s (%s)%s%s\n",
+			ds, a->step_id, channel_name(a->channel), cur->code,
+			amount, a->template_id, tone_name(a->tone),
+			fb[0] ? ", fallback " : "", fb);
 		break;
 	}
 	case ACTION_FEE:

@@ -35,8 +35,6 @@ struct run_stats {
 	long skips;         /* steps passed over */
 	long agents;        /* hand-offs to a person */
 	long paused;        /* open cases paused today */
-	int64_t fee_total_minor; /* sum of fees recorded (mixed currencies
-				    are summed per minor unit: indicative) */
 };
 
 struct run_options {

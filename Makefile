@@ -11,7 +11,7 @@ VARIANT ?= release
 O := build/$(VARIANT)
 CC ?= gcc
 
-PKGS := sqlite3 libfyaml
+PKGS := sqlite3 libfyaml libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -653,7 +653,7 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	const struct strategy_set *set;
 	struct prefetch pf;
 	struct store *reader = NULL;
-	int64_t lo, hi, batch, seen = 0, dv_now;
+	int64_t batch, seen = 0, dv_now;
 	date_t since = instant_date(now) - RUN_HISTORY_DAYS;
 	int version, r;
 
@@ -665,8 +665,10 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	r = get_set(&ctx, 0, &set, &version, e);
 	if (r < 0)
 		goto out;
-	r = store_customer_id_range(s, t->id, &lo, &hi, e);
-	if (r < 0 || lo == 0)
+	/* The customers are cut into ranges that any number of workers
+	 * claim one at a time (store_range_claim). */
+	r = store_ranges_ensure(s, t->id, batch, e);
+	if (r < 0)
 		goto out;
 
 	/* Prefetching needs a second connection and a way to tell whether
@@ -675,16 +677,22 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	 * transaction). Without either, the run is serial. */
 	if (store_data_version(s, &seen, NULL) == 0 &&
 	    store_open_raw(store_target(s), &reader, NULL) == 0) {
+		int64_t from, to;
+		int found = 0;
 		ctx_init(&pf.ctx, reader, t, now);
 		pf.since = since;
-		if (prefetch_start(&pf, lo, lo + batch) < 0) {
+		if (store_range_peek(s, t->id, INT64_MIN, now, &from, &to, &found,
+				     NULL) < 0 ||
+		    (found && prefetch_start(&pf, from, to) < 0)) {
+			ctx_clear(&pf.ctx);
 			store_close(reader);
 			reader = NULL;
 		}
 	}
-	for (int64_t from = lo; from <= hi; from += batch) {
+	for (;;) {
 		struct batch_plan plan = { 0 };
-		int have = 0;
+		int64_t from, to, nfrom, nto;
+		int have = 0, found = 0;
 
 		if (pf.running) {
 			r = prefetch_join(&pf, &plan, e);
@@ -693,20 +701,29 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 			have = 1;
 		}
 		r = store_begin(s, e);
-		if (r < 0) {
+		if (r == 0)
+			r = store_range_claim(s, t->id, now, &from, &to, &found, e);
+		if (r < 0 || !found) {
 			batch_plan_clear(&plan);
+			if (r < 0) {
+				store_rollback(s);
+				goto out;
+			}
+			r = store_commit(s, e); /* every range is done */
 			goto out;
 		}
-		if (have && (store_data_version(s, &dv_now, e) < 0 ||
+		if (have && (pf.from != from || pf.to != to ||
+			     store_data_version(s, &dv_now, e) < 0 ||
 			     dv_now != seen)) {
-			/* Someone committed in between: the snapshot may be
-			 * stale, so do the range again under the lock. */
+			/* Another range, or someone committed in between:
+			 * the snapshot may be stale, so do the range again
+			 * under the lock. */
 			batch_plan_clear(&plan);
 			have = 0;
 			seen = dv_now;
 		}
 		if (!have) {
-			r = plan_batch(&ctx, from, from + batch, since, &plan, e);
+			r = plan_batch(&ctx, from, to, since, &plan, e);
 			if (r < 0) {
 				store_rollback(s);
 				goto out;
@@ -714,13 +731,19 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 		}
 		/* While this range is written (under the write lock, so
 		 * nobody else commits), load and decide the next one. */
-		if (reader && from + batch <= hi &&
-		    prefetch_start(&pf, from + batch, from + 2 * batch) < 0) {
+		found = 0;
+		if (reader &&
+		    (store_range_peek(s, t->id, from, now, &nfrom, &nto, &found,
+				      NULL) < 0 ||
+		     (found && prefetch_start(&pf, nfrom, nto) < 0))) {
+			ctx_clear(&pf.ctx);
 			store_close(reader);
 			reader = NULL;
 		}
 		r = apply_batch(&ctx, &plan, e);
 		batch_plan_clear(&plan);
+		if (r == 0)
+			r = store_range_done(s, t->id, from, now, e);
 		if (r == 0)
 			r = store_commit(s, e);
 		if (r < 0) {

@@ -402,3 +402,48 @@ int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
 {
 	return s->be->stats(s->h, tenant_id, ret, e);
 }
+
+static int unsupported(const struct store *s, const char *what,
+		       struct err *e)
+{
+	return err_set(e, ERR_STORE, "the %s store cannot %s", s->be->name,
+		       what);
+}
+
+int store_ranges_ensure(struct store *s, int64_t tenant_id, int64_t size,
+			struct err *e)
+{
+	if (!s->be->ranges_ensure)
+		return unsupported(s, "share a run", e);
+	GATE();
+	return s->be->ranges_ensure(s->h, tenant_id, size, e);
+}
+
+int store_range_claim(struct store *s, int64_t tenant_id, instant_t as_of,
+		      int64_t *ret_from, int64_t *ret_to, int *ret_found,
+		      struct err *e)
+{
+	if (!s->be->range_claim)
+		return unsupported(s, "share a run", e);
+	return s->be->range_claim(s->h, tenant_id, as_of, ret_from, ret_to,
+				  ret_found, e);
+}
+
+int store_range_peek(struct store *s, int64_t tenant_id, int64_t after,
+		     instant_t as_of, int64_t *ret_from, int64_t *ret_to,
+		     int *ret_found, struct err *e)
+{
+	if (!s->be->range_peek)
+		return unsupported(s, "share a run", e);
+	return s->be->range_peek(s->h, tenant_id, after, as_of, ret_from,
+				 ret_to, ret_found, e);
+}
+
+int store_range_done(struct store *s, int64_t tenant_id, int64_t from,
+		     instant_t as_of, struct err *e)
+{
+	if (!s->be->range_done)
+		return unsupported(s, "share a run", e);
+	GATE();
+	return s->be->range_done(s->h, tenant_id, from, as_of, e);
+}

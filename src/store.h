@@ -260,6 +260,26 @@ struct store_backend {
 	/* A number that changes whenever another connection commits (SQLite's
 	 * PRAGMA data_version); NULL when the backend has none. */
 	int (*data_version)(void *h, int64_t *ret, struct err *e);
+
+	/* Work sharing for `dunwell run` (migrations NNNN_run_ranges): make
+	 * sure ranges of `size` customer ids cover every customer (existing
+	 * ranges are kept, new ones appended; in its own transaction). */
+	int (*ranges_ensure)(void *h, int64_t tenant_id, int64_t size,
+			     struct err *e);
+	/* Inside a transaction: claim the first range not yet run at
+	 * `as_of` that no other worker holds, until commit or rollback;
+	 * *ret_found = 0 when none is left. */
+	int (*range_claim)(void *h, int64_t tenant_id, instant_t as_of,
+			   int64_t *ret_from, int64_t *ret_to, int *ret_found,
+			   struct err *e);
+	/* Without claiming: the first range after `after` not yet run at
+	 * `as_of` (what a worker is likely to claim next). */
+	int (*range_peek)(void *h, int64_t tenant_id, int64_t after,
+			  instant_t as_of, int64_t *ret_from, int64_t *ret_to,
+			  int *ret_found, struct err *e);
+	/* Record that the claimed range was run at `as_of`. */
+	int (*range_done)(void *h, int64_t tenant_id, int64_t from,
+			  instant_t as_of, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -350,5 +370,16 @@ int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
 		       store_history_cb cb, void *ctx, struct err *e);
 int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
 		struct err *e);
+
+int store_ranges_ensure(struct store *s, int64_t tenant_id, int64_t size,
+			struct err *e);
+int store_range_claim(struct store *s, int64_t tenant_id, instant_t as_of,
+		      int64_t *ret_from, int64_t *ret_to, int *ret_found,
+		      struct err *e);
+int store_range_peek(struct store *s, int64_t tenant_id, int64_t after,
+		     instant_t as_of, int64_t *ret_from, int64_t *ret_to,
+		     int *ret_found, struct err *e);
+int store_range_done(struct store *s, int64_t tenant_id, int64_t from,
+		     instant_t as_of, struct err *e);
 
 #endif

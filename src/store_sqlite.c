@@ -51,6 +51,11 @@ enum sq_stmt {
 	SQ_CASE_UPDATE,
 	SQ_CASE_LIST,
 	SQ_CASE_HISTORY,
+	SQ_RANGE_MAX_TO,
+	SQ_RANGE_INSERT,
+	SQ_RANGE_CLAIM,
+	SQ_RANGE_PEEK,
+	SQ_RANGE_DONE,
 	SQ__COUNT
 };
 
@@ -221,6 +226,25 @@ static const char *const sq_sql[SQ__COUNT] = {
 		"  WHEN 'contact' THEN 2 WHEN 'fee' THEN 3 ELSE 4 END, 1"
 		" FROM actions WHERE tenant_id = ?1 AND case_id = ?2"
 		" ORDER BY 1, 11, 2, 10",
+	[SQ_RANGE_MAX_TO] =
+		"SELECT COALESCE(MAX(range_to), 0) FROM run_ranges"
+		" WHERE tenant_id = ?1",
+	[SQ_RANGE_INSERT] =
+		"INSERT INTO run_ranges (tenant_id, range_from, range_to)"
+		" VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id, range_from) DO NOTHING",
+	/* SQLite has one writer at a time (BEGIN IMMEDIATE): the first range
+	 * not run at this instant is this worker's until it commits. */
+	[SQ_RANGE_CLAIM] =
+		"SELECT range_from, range_to FROM run_ranges WHERE tenant_id = ?1"
+		" AND (last_as_of IS NULL OR last_as_of < ?2)"
+		" ORDER BY range_from LIMIT 1",
+	[SQ_RANGE_PEEK] =
+		"SELECT range_from, range_to FROM run_ranges WHERE tenant_id = ?1"
+		" AND (last_as_of IS NULL OR last_as_of < ?2) AND range_from > ?3"
+		" ORDER BY range_from LIMIT 1",
+	[SQ_RANGE_DONE] =
+		"UPDATE run_ranges SET last_as_of = ?3"
+		" WHERE tenant_id = ?1 AND range_from = ?2",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -298,6 +322,13 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
  * the same parameter number is bound again, by which time the statement
  * that used it has finished its step. This saves a malloc per value on
  * the run's hot path. */
+static void bind_instant_text(struct sq *h, sqlite3_stmt *st, int i,
+			      instant_t t)
+{
+	instant_format(t, h->scratch[i]);
+	sqlite3_bind_text(st, i, h->scratch[i], -1, SQLITE_STATIC);
+}
+
 static void bind_date(struct sq *h, sqlite3_stmt *st, int i, date_t d)
 {
 	if (d == DATE_NONE) {
@@ -1646,6 +1677,118 @@ static int sq_stats(void *hv, int64_t tenant_id, struct store_stats *ret,
 	return 0;
 }
 
+static int sq_ranges_ensure(void *hv, int64_t tenant_id, int64_t size,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int64_t lo, hi, start;
+	int r;
+
+	if (size <= 0)
+		return err_set(e, ERR_RANGE, "range size must be positive");
+	r = sq_begin(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_CUSTOMER_RANGE, e);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail_sql;
+	lo = sqlite3_column_int64(st, 0);
+	hi = sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	st = sq_stmt(h, SQ_RANGE_MAX_TO, e);
+	if (!st)
+		goto fail;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto fail_sql;
+	start = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	/* Existing ranges stay as they are; new ones continue after the
+	 * last, so ranges never overlap whatever size other workers use. */
+	if (start == 0)
+		start = lo;
+	for (; lo != 0 && start <= hi; start += size) {
+		st = sq_stmt(h, SQ_RANGE_INSERT, e);
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, tenant_id);
+		sqlite3_bind_int64(st, 2, start);
+		sqlite3_bind_int64(st, 3, start + size);
+		r = sq_done(h, st, e, "adding run range");
+		if (r < 0)
+			goto fail;
+	}
+	return sq_commit(h, e);
+fail_sql:
+	sq_error(h, e, "reading run ranges");
+fail:
+	sq_rollback(h);
+	return -ERR_STORE;
+}
+
+static int range_select(struct sq *h, enum sq_stmt which, int64_t tenant_id,
+			int64_t after, instant_t as_of, int64_t *ret_from,
+			int64_t *ret_to, int *ret_found, struct err *e)
+{
+	sqlite3_stmt *st = sq_stmt(h, which, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_instant_text(h, st, 2, as_of);
+	if (which == SQ_RANGE_PEEK)
+		sqlite3_bind_int64(st, 3, after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret_from = sqlite3_column_int64(st, 0);
+		*ret_to = sqlite3_column_int64(st, 1);
+		*ret_found = 1;
+	} else if (rc == SQLITE_DONE) {
+		*ret_found = 0;
+	} else {
+		return sq_error(h, e, "claiming a run range");
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_range_claim(void *hv, int64_t tenant_id, instant_t as_of,
+			  int64_t *ret_from, int64_t *ret_to, int *ret_found,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	if (!h->in_tx)
+		return err_set(e, ERR_STORE, "claiming a range outside a"
+			       " transaction");
+	return range_select(h, SQ_RANGE_CLAIM, tenant_id, 0, as_of, ret_from,
+			    ret_to, ret_found, e);
+}
+
+static int sq_range_peek(void *hv, int64_t tenant_id, int64_t after,
+			 instant_t as_of, int64_t *ret_from, int64_t *ret_to,
+			 int *ret_found, struct err *e)
+{
+	return range_select(hv, SQ_RANGE_PEEK, tenant_id, after, as_of,
+			    ret_from, ret_to, ret_found, e);
+}
+
+static int sq_range_done(void *hv, int64_t tenant_id, int64_t from,
+			 instant_t as_of, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_RANGE_DONE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, from);
+	bind_instant_text(h, st, 3, as_of);
+	return sq_done(h, st, e, "recording a run range");
+}
+
 static int sq_data_version(void *hv, int64_t *ret, struct err *e)
 {
 	struct sq *h = hv;
@@ -1695,4 +1838,8 @@ const struct store_backend store_sqlite_backend = {
 	.case_history = sq_case_history,
 	.stats = sq_stats,
 	.data_version = sq_data_version,
+	.ranges_ensure = sq_ranges_ensure,
+	.range_claim = sq_range_claim,
+	.range_peek = sq_range_peek,
+	.range_done = sq_range_done,
 };

@@ -1,18 +1,91 @@
 # tests/lib.sh: helpers for integration scripts (sourced).
 #
 # Each script runs the real binary ($DUNWELL, the sanitizer build) in its
-# own temporary directory and reports with pass/fail lines that tests/run
-# counts. `expect_ok`, `expect_fail` and friends print PASS/FAIL themselves.
+# own temporary directory against a fresh database of the backend named by
+# DUNWELL_BACKEND: a SQLite file (default), or a new database in the test
+# PostgreSQL cluster (tests/pg_cluster.sh), dropped at the end. Scripts
+# read the database with `q`, copy it with `clone_db` and compare it with
+# `db_digest`, whatever the backend. Results are PASS/FAIL lines that
+# tests/run counts.
 set -u
 : "${DUNWELL:?run through tests/run}"
+BACKEND=${DUNWELL_BACKEND:-sqlite}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dunwell-it.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-export DUNWELL_DB="$T/test.db"
 DATA="$DUNWELL_ROOT/tests/data"
 _t_failed=0
+_pg_dbs=()
+
+_cleanup() {
+	local d
+	for d in "${_pg_dbs[@]}"; do
+		psql -X -q -d "$DUNWELL_PG_URL" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+trap _cleanup EXIT
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1${2:+: $2}"; _t_failed=1; }
+sqlite_only() { [ "$BACKEND" = sqlite ]; }
+
+# new_db NAME: the target of a fresh, empty database.
+new_db() {
+	if [ "$BACKEND" = pg ]; then
+		local name="t_${1}_$$_${RANDOM}"
+		psql -X -q -d "$DUNWELL_PG_URL" -c "CREATE DATABASE $name" >/dev/null || return 1
+		_pg_dbs+=("$name")
+		echo "postgres://postgres@127.0.0.1:$PG_PORT/$name"
+	else
+		rm -f "$T/$1.db" "$T/$1.db-wal" "$T/$1.db-shm"
+		echo "$T/$1.db"
+	fi
+}
+
+# clone_db FROM NAME: a copy of database FROM (nobody may be using it).
+clone_db() {
+	if [ "$BACKEND" = pg ]; then
+		local name="t_${2}_$$_${RANDOM}"
+		psql -X -q -d "$DUNWELL_PG_URL" -c "CREATE DATABASE $name TEMPLATE ${1##*/}" >/dev/null || return 1
+		_pg_dbs+=("$name")
+		echo "postgres://postgres@127.0.0.1:$PG_PORT/$name"
+	else
+		sqlite3 "$1" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+		rm -f "$T/$2.db" "$T/$2.db-wal" "$T/$2.db-shm"
+		cp "$1" "$T/$2.db"
+		echo "$T/$2.db"
+	fi
+}
+
+# q SQL [TARGET]: run one query, rows as lines, columns separated by '|'.
+q() {
+	local target=${2:-$DUNWELL_DB}
+	if [ "$BACKEND" = pg ]; then
+		psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$target" -c "$1"
+	else
+		sqlite3 "$target" "$1"
+	fi
+}
+
+# db_digest [TARGET]: a digest of every table's rows, to show that a failed
+# command changed nothing (sequence positions are left out: PostgreSQL
+# does not roll them back; so is run_ranges, the run's bookkeeping of which
+# instant it last covered).
+db_digest() {
+	local target=${1:-$DUNWELL_DB}
+	if [ "$BACKEND" = pg ]; then
+		pg_dump --data-only --no-owner --exclude-table-data=run_ranges \
+			-d "$target" |
+			grep -v -e '^--' -e 'setval' -e '^SET ' -e '^SELECT pg_catalog' |
+			md5sum | cut -d' ' -f1
+	else
+		sqlite3 "$target" .dump |
+			grep -v -e '^PRAGMA' -e '^INSERT INTO run_ranges' |
+			md5sum | cut -d' ' -f1
+	fi
+}
+
+export DUNWELL_DB
+DUNWELL_DB=$(new_db test) || { echo "FAIL new_database"; exit 1; }
 
 # check NAME CONDITION-COMMAND...: PASS when the command succeeds.
 check() {
@@ -54,12 +127,6 @@ expect_fail() {
 	else
 		pass "$name"
 	fi
-}
-
-# db_sum: a digest of every table's rows, to show a failed command changed
-# nothing.
-db_digest() {
-	sqlite3 "$DUNWELL_DB" .dump | grep -v '^PRAGMA' | md5sum | cut -d' ' -f1
 }
 
 finish() {

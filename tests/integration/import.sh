@@ -8,16 +8,16 @@ expect_ok import_customers import customers "$I/customers.csv" --tenant acme
 check customers_count grep -q "5 rows, 5 written" "$T/out"
 expect_ok import_invoices import invoices "$I/invoices.csv" --tenant acme
 check invoices_count grep -q "7 rows, 7 written" "$T/out"
-check multiline_address [ "$(sqlite3 "$DUNWELL_DB" "SELECT address FROM contact_points WHERE channel='letter' AND customer_id=(SELECT id FROM customers WHERE external_id='C2')")" = "Dorpsstraat 1
+check multiline_address [ "$(q "SELECT address FROM contact_points WHERE channel='letter' AND customer_id=(SELECT id FROM customers WHERE external_id='C2')")" = "Dorpsstraat 1
 1234 AB Ergens" ]
-check preference_order [ "$(sqlite3 "$DUNWELL_DB" "SELECT group_concat(channel, ',') FROM (SELECT channel FROM contact_points WHERE customer_id=(SELECT id FROM customers WHERE external_id='C1') ORDER BY preference)")" = "sms,email" ]
-check no_consent_recorded [ "$(sqlite3 "$DUNWELL_DB" "SELECT consent FROM contact_points WHERE channel='sms' AND customer_id=(SELECT id FROM customers WHERE external_id='C5')")" = "0" ]
-check moratorium_recorded [ "$(sqlite3 "$DUNWELL_DB" "SELECT moratorium_until FROM customers WHERE external_id='C5'")" = "2026-12-31" ]
+check preference_order [ "$(q "SELECT channel FROM contact_points WHERE customer_id=(SELECT id FROM customers WHERE external_id='C1') ORDER BY preference" | paste -sd,)" = "sms,email" ]
+check no_consent_recorded [ "$(q "SELECT CAST(consent AS INTEGER) FROM contact_points WHERE channel='sms' AND customer_id=(SELECT id FROM customers WHERE external_id='C5')")" = "0" ]
+check moratorium_recorded [ "$(q "SELECT moratorium_until FROM customers WHERE external_id='C5'")" = "2026-12-31" ]
 
 before=$(db_digest)
 expect_ok reimport_customers import customers "$I/customers.csv" --tenant acme
 expect_ok reimport_invoices import invoices "$I/invoices.csv" --tenant acme
-check reimport_changes_nothing_but_timestamps [ "$(sqlite3 "$DUNWELL_DB" "SELECT COUNT(*) FROM invoices")" = 7 ]
+check reimport_changes_nothing_but_timestamps [ "$(q "SELECT COUNT(*) FROM invoices")" = 7 ]
 
 # Rejected files: a clear message naming the place, and nothing written.
 before=$(db_digest)
@@ -37,7 +37,7 @@ check bad_customers_country grep -q "bad_customers.csv:5: field 'country': expec
 check bad_customers_channel grep -q "bad_customers.csv:6: field 'channels': unknown channel 'fax'" "$T/err"
 check bad_customers_flag grep -q "bad_customers.csv:7: field 'vulnerable': invalid value 'maybe'" "$T/err"
 check bad_customers_name grep -q "bad_customers.csv:8: field 'name': is required and empty" "$T/err"
-check bad_customers_nothing_written [ "$(sqlite3 "$DUNWELL_DB" "SELECT COUNT(*) FROM customers WHERE external_id LIKE 'D%'")" = 0 ]
+check bad_customers_nothing_written [ "$(q "SELECT COUNT(*) FROM customers WHERE external_id LIKE 'D%'")" = 0 ]
 check rejected_files_change_nothing [ "$(db_digest)" = "$before" ]
 expect_fail missing_file "cannot open" import invoices "$T/nope.csv" --tenant acme
 expect_fail wrong_kind "usage: dunwell import" import things "$I/invoices.csv" --tenant acme
@@ -45,11 +45,11 @@ expect_fail wrong_kind "usage: dunwell import" import things "$I/invoices.csv" -
 # Payments: allocated to the named invoice; re-importing applies nothing.
 expect_ok import_payments import payments "$I/payments.csv" --tenant acme
 check payments_written grep -q "2 rows, 2 written" "$T/out"
-check partial_allocation [ "$(sqlite3 "$DUNWELL_DB" "SELECT open_minor FROM invoices WHERE external_id='I1'")" = 4995 ]
-check paid_by_number [ "$(sqlite3 "$DUNWELL_DB" "SELECT open_minor FROM invoices WHERE external_id='I4'")" = 0 ]
+check partial_allocation [ "$(q "SELECT open_minor FROM invoices WHERE external_id='I1'")" = 4995 ]
+check paid_by_number [ "$(q "SELECT open_minor FROM invoices WHERE external_id='I4'")" = 0 ]
 expect_ok reimport_payments import payments "$I/payments.csv" --tenant acme
 check payments_not_twice grep -q "2 already recorded" "$T/out"
-check still_partial [ "$(sqlite3 "$DUNWELL_DB" "SELECT open_minor FROM invoices WHERE external_id='I1'")" = 4995 ]
+check still_partial [ "$(q "SELECT open_minor FROM invoices WHERE external_id='I1'")" = 4995 ]
 
 # Fault injection: a store failure in the middle of an import leaves
 # nothing behind.

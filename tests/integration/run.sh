@@ -6,7 +6,6 @@ I="$DATA/import"
 "$DUNWELL" strategy load "$DUNWELL_ROOT/tests/engine/strategies/basic.yaml" --tenant acme >/dev/null
 "$DUNWELL" import customers "$I/customers.csv" --tenant acme >/dev/null
 "$DUNWELL" import invoices "$I/invoices.csv" --tenant acme >/dev/null
-q() { sqlite3 "$DUNWELL_DB" "$1"; }
 cust_actions() {
 	q "SELECT COUNT(*) FROM actions a JOIN customers c ON c.id = a.customer_id WHERE c.external_id = '$1' AND a.kind = '$2'"
 }
@@ -39,7 +38,7 @@ check no_step_twice [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step, kind, ch
 check fees_once_per_step [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step FROM actions WHERE kind='fee' GROUP BY 1,2 HAVING COUNT(*) > 1)")" = 0 ]
 check case_fees_match_actions [ "$(q "SELECT COUNT(*) FROM cases k WHERE fees_minor <> (SELECT COALESCE(SUM(amount_minor),0) FROM actions a WHERE a.case_id=k.id AND a.kind='fee')")" = 0 ]
 check steps_in_order [ "$(q "SELECT COUNT(*) FROM actions a JOIN actions b ON a.case_id=b.case_id AND a.kind='contact' AND b.kind='contact' AND a.due_on < b.due_on AND a.decided_on > b.decided_on")" = 0 ]
-check contact_policy_gap [ "$(q "SELECT COUNT(*) FROM (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) x JOIN (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) y ON x.customer_id=y.customer_id AND y.decided_on > x.decided_on AND julianday(y.decided_on) - julianday(x.decided_on) < 3")" = 0 ]
+sqlite_only && check contact_policy_gap [ "$(q "SELECT COUNT(*) FROM (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) x JOIN (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) y ON x.customer_id=y.customer_id AND y.decided_on > x.decided_on AND julianday(y.decided_on) - julianday(x.decided_on) < 3")" = 0 ]
 check wik_fee_for_business [ "$(q "SELECT amount_minor FROM actions a JOIN customers c ON c.id=a.customer_id WHERE c.external_id='C2' AND a.kind='fee' AND a.step='final'")" = 54500 ]
 
 # Paying in full closes the case with an event.
@@ -49,8 +48,10 @@ expect_ok run_after_payment run --tenant acme --as-of 2027-01-02T09:00:00Z
 check case_resolved [ "$(q "SELECT status FROM cases k JOIN customers c ON c.id=k.customer_id WHERE c.external_id='C2'")" = resolved ]
 check resolved_event [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='case.resolved'")" -ge 1 ]
 
-check foreign_keys_hold [ -z "$(q "PRAGMA foreign_key_check")" ]
-check integrity_ok [ "$(q "PRAGMA integrity_check")" = ok ]
+if sqlite_only; then
+	check foreign_keys_hold [ -z "$(q "PRAGMA foreign_key_check")" ]
+	check integrity_ok [ "$(q "PRAGMA integrity_check")" = ok ]
+fi
 
 expect_ok timeline timeline C1 --tenant acme --as-of 2026-12-01T09:00:00Z
 check timeline_past grep -q "What happened" "$T/out"

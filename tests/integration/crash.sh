@@ -59,6 +59,18 @@ for i in 1 2 3 4 5 6; do
 done
 check some_runs_were_killed [ "$kills" -ge 1 ]
 
+# Two workers at once share the ranges and end where one clean run does.
+w=$(clone_db "$START" workers)
+DUNWELL_DB=$w "$DUNWELL" "${RUN[@]}" >/dev/null 2>"$T/w1.err" &
+p1=$!
+DUNWELL_DB=$w "$DUNWELL" "${RUN[@]}" >/dev/null 2>"$T/w2.err" &
+p2=$!
+wait "$p1"; r1=$?
+wait "$p2"; r2=$?
+check two_workers_succeed [ "$((r1 + r2))" -eq 0 ]
+outcome "$w" > "$T/w.txt"
+if cmp -s "$T/clean.txt" "$T/w.txt"; then pass two_workers_same_outcome; else fail two_workers_same_outcome "$(diff "$T/clean.txt" "$T/w.txt" | head -5) $(head -c 300 "$T/w1.err" "$T/w2.err")"; fi
+
 # As if another process committed between every prefetch and its batch:
 # every range is loaded and decided again under the lock, same outcome.
 v=$(clone_db "$START" reload)

@@ -34,12 +34,12 @@ struct cli {
 	const char *tenant;   /* --tenant SLUG, else $DUNWELL_TENANT, else default */
 	const char *strategy; /* --strategy FILE */
 	const char *from;     /* --from DATE */
-	const char *to;       /* --to DATE */
 	const char *horizon;  /* --horizon DAYS */
 	const char *batch;    /* --batch N */
 	const char *name;     /* --name TEXT */
 	const char *timezone; /* --timezone ZONE */
 	const char *locale;   /* --locale TAG */
+	const char *to;       /* --to DATE (simulate) or URL (migrate) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -153,6 +153,22 @@ static int cmd_migrate(struct cli *cli, struct store *s,
 	r = store_migrate(s, &applied, &version, e);
 	if (r < 0)
 		return r;
+	if (cli->to) {
+		/* Copy everything into another (empty) store, e.g. from the
+		 * SQLite file to a PostgreSQL database. */
+		struct store *dst;
+		r = store_open(cli->to, &dst, e);
+		if (r < 0)
+			return r;
+		printf("copying %s (%s) to %s (%s)\n", cli->db,
+		       store_backend_name(s), cli->to, store_backend_name(dst));
+		r = store_copy_all(s, dst, stdout, e);
+		store_close(dst);
+		if (r < 0)
+			return r;
+		printf("done: every row copied\n");
+		return 0;
+	}
 	printf("%s: schema version %d (%d migration%s applied)\n", cli->db,
 	       version, applied, applied == 1 ? "" : "s");
 	return 0;
@@ -375,8 +391,8 @@ static const struct command commands[] = {
 	  "validate, load (new active version) or show a strategy file" },
 	{ "tenant", cmd_tenant, NEEDS_STORE, "name timezone locale",
 	  "add SLUG | list", "create or list tenants" },
-	{ "migrate", cmd_migrate, NEEDS_STORE, "", "",
-	  "apply pending database migrations" },
+	{ "migrate", cmd_migrate, NEEDS_STORE, "to", "[--to URL]",
+	  "apply pending migrations; --to copies every row into another store" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
 	  "create a sample tenant with customers and run the engine" },
 };

@@ -403,6 +403,78 @@ int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
 	return s->be->stats(s->h, tenant_id, ret, e);
 }
 
+const char *const *store_tables(void)
+{
+	static const char *const tables[] = {
+		"tenants", "customers", "contact_points", "invoices",
+		"payments", "strategy_versions", "cases", "case_events",
+		"actions", "run_ranges", NULL,
+	};
+	return tables;
+}
+
+struct copy_ctx {
+	struct store *dst;
+	const char *table;
+	long rows;
+};
+
+static int copy_row(void *vctx, int ncols, const char *const *names,
+		    const char *const *values, struct err *e)
+{
+	struct copy_ctx *c = vctx;
+	int r = c->dst->be->rows_write(c->dst->h, c->table, ncols, names,
+				       values, e);
+	if (r < 0)
+		return r;
+	c->rows++;
+	return 0;
+}
+
+int store_copy_all(struct store *src, struct store *dst, FILE *progress,
+		   struct err *e)
+{
+	const char *const *t;
+	int r;
+
+	if (!src->be->rows_read || !dst->be->rows_write ||
+	    !dst->be->rows_count)
+		return err_set(e, ERR_STORE, "copying from %s to %s is not"
+			       " supported", src->be->name, dst->be->name);
+	for (t = store_tables(); *t; t++) {
+		int64_t n;
+		r = dst->be->rows_count(dst->h, *t, &n, e);
+		if (r < 0)
+			return r;
+		if (n)
+			return err_set(e, ERR_CONFLICT, "the target already has"
+				       " rows in %s; migrate into an empty"
+				       " database", *t);
+	}
+	r = store_begin(dst, e);
+	if (r < 0)
+		return r;
+	for (t = store_tables(); *t; t++) {
+		struct copy_ctx c = { .dst = dst, .table = *t };
+		r = src->be->rows_read(src->h, *t, copy_row, &c, e);
+		if (r < 0) {
+			err_prefix(e, "copying %s: ", *t);
+			goto fail;
+		}
+		if (progress)
+			fprintf(progress, "  %-18s %ld rows\n", *t, c.rows);
+	}
+	if (dst->be->copy_finish) {
+		r = dst->be->copy_finish(dst->h, e);
+		if (r < 0)
+			goto fail;
+	}
+	return store_commit(dst, e);
+fail:
+	store_rollback(dst);
+	return r;
+}
+
 static int unsupported(const struct store *s, const char *what,
 		       struct err *e)
 {

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "channel.h"
@@ -184,6 +185,13 @@ struct store_stats {
 /* Callback for listing: return non-zero to stop. */
 typedef int (*store_history_cb)(void *ctx, const struct history_rec *r);
 
+/* One row of a table as text, for copying a whole store into another
+ * (`dunwell migrate --to`). values[i] is NULL for SQL NULL; dates, instants
+ * and flags are in the forms the backends exchange ('YYYY-MM-DD',
+ * 'YYYY-MM-DDTHH:MM:SSZ', '0'/'1'). Return non-zero to stop. */
+typedef int (*store_row_cb)(void *ctx, int ncols, const char *const *names,
+			    const char *const *values, struct err *e);
+
 struct store_backend {
 	const char *name;  /* "sqlite" */
 	/* Does this backend serve the target string? */
@@ -280,6 +288,19 @@ struct store_backend {
 	/* Record that the claimed range was run at `as_of`. */
 	int (*range_done)(void *h, int64_t tenant_id, int64_t from,
 			  instant_t as_of, struct err *e);
+
+	/* Copying: every row of `table` (one of store_tables()), in key
+	 * order; and writing one such row as it is, ids included. */
+	int (*rows_read)(void *h, const char *table, store_row_cb cb,
+			 void *ctx, struct err *e);
+	int (*rows_write)(void *h, const char *table, int ncols,
+			  const char *const *names, const char *const *values,
+			  struct err *e);
+	/* After a copy: bring id generators past the copied ids. */
+	int (*copy_finish)(void *h, struct err *e);
+	/* Rows in `table`. */
+	int (*rows_count)(void *h, const char *table, int64_t *ret,
+			  struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -370,6 +391,13 @@ int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
 		       store_history_cb cb, void *ctx, struct err *e);
 int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
 		struct err *e);
+
+/* The tables of the store, parents first, NULL-terminated. */
+const char *const *store_tables(void);
+/* Copy every row of `src` into `dst` (migrated, empty) in one transaction
+ * of `dst`; `progress` (may be NULL) gets a line per table. */
+int store_copy_all(struct store *src, struct store *dst, FILE *progress,
+		   struct err *e);
 
 int store_ranges_ensure(struct store *s, int64_t tenant_id, int64_t size,
 			struct err *e);

@@ -1789,6 +1789,119 @@ static int sq_range_done(void *hv, int64_t tenant_id, int64_t from,
 	return sq_done(h, st, e, "recording a run range");
 }
 
+/* Table names come from store_tables(), column names from another backend's
+ * rows: both are checked to be plain identifiers before they are put into
+ * SQL (values are always bound). */
+static int known_table(const char *table, struct err *e)
+{
+	for (const char *const *t = store_tables(); *t; t++)
+		if (strcmp(*t, table) == 0)
+			return 0;
+	return err_set(e, ERR_INVALID, "no table '%s' to copy", table);
+}
+
+static int plain_identifier(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
+static int sq_rows_read(void *hv, const char *table, store_row_cb cb,
+			void *ctx, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = NULL;
+	char sql[128];
+	const char *names[64], *values[64];
+	int r = known_table(table, e), rc, n;
+
+	if (r < 0)
+		return r;
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq_error(h, e, "reading a table");
+	n = sqlite3_column_count(st);
+	if (n > 64) {
+		sqlite3_finalize(st);
+		return err_set(e, ERR_TOOBIG, "%s has more than 64 columns",
+			       table);
+	}
+	for (int i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++)
+			values[i] = (const char *)sqlite3_column_text(st, i);
+		r = cb(ctx, n, names, values, e);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sq_error(h, e, "reading a table");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_rows_write(void *hv, const char *table, int ncols,
+			 const char *const *names, const char *const *values,
+			 struct err *e)
+{
+	struct sq *h = hv;
+	struct buf sql;
+	sqlite3_stmt *st = NULL;
+	int r = known_table(table, e);
+
+	if (r < 0)
+		return r;
+	buf_init(&sql, 8192);
+	buf_printf(&sql, "INSERT INTO %s (", table);
+	for (int i = 0; i < ncols; i++) {
+		if (!plain_identifier(names[i])) {
+			buf_free(&sql);
+			return err_set(e, ERR_INVALID, "bad column name in %s",
+				       table);
+		}
+		buf_printf(&sql, "%s%s", i ? ", " : "", names[i]);
+	}
+	buf_puts(&sql, ") VALUES (");
+	for (int i = 0; i < ncols; i++)
+		buf_puts(&sql, i ? ", ?" : "?");
+	buf_puts(&sql, ")");
+	if (sqlite3_prepare_v2(h->db, buf_cstr(&sql), -1, &st, NULL) !=
+	    SQLITE_OK) {
+		buf_free(&sql);
+		return sq_error(h, e, "writing a row");
+	}
+	buf_free(&sql);
+	for (int i = 0; i < ncols; i++)
+		bind_text(st, i + 1, values[i]);
+	r = sq_done(h, st, e, "writing a row");
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int sq_rows_count(void *hv, const char *table, int64_t *ret,
+			 struct err *e)
+{
+	struct sq *h = hv;
+	char sql[128];
+	sqlite3_stmt *st = NULL;
+	int r = known_table(table, e);
+	if (r < 0)
+		return r;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);
+	if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		r = sq_error(h, e, "counting rows");
+	} else {
+		*ret = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 static int sq_data_version(void *hv, int64_t *ret, struct err *e)
 {
 	struct sq *h = hv;
@@ -1842,4 +1955,7 @@ const struct store_backend store_sqlite_backend = {
 	.range_claim = sq_range_claim,
 	.range_peek = sq_range_peek,
 	.range_done = sq_range_done,
+	.rows_read = sq_rows_read,
+	.rows_write = sq_rows_write,
+	.rows_count = sq_rows_count,
 };

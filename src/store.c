@@ -14,11 +14,13 @@
 
 #include "mem.h"
 
+extern const struct store_backend store_pg_backend;
 extern const struct store_backend store_sqlite_backend;
 
 /* Backends in the order they are asked whether they accept a target; the
  * last one (SQLite, which takes any path) is the default. */
 static const struct store_backend *const backends[] = {
+	&store_pg_backend,
 	&store_sqlite_backend,
 };
 

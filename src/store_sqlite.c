@@ -225,7 +225,7 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" CASE kind WHEN 'agent' THEN 0 WHEN 'skip' THEN 1"
 		"  WHEN 'contact' THEN 2 WHEN 'fee' THEN 3 ELSE 4 END, 1"
 		" FROM actions WHERE tenant_id = ?1 AND case_id = ?2"
-		" ORDER BY 1, 11, 2, 10",
+		" ORDER BY 1, 11, 2, 10, 5, 6",
 	[SQ_RANGE_MAX_TO] =
 		"SELECT COALESCE(MAX(range_to), 0) FROM run_ranges"
 		" WHERE tenant_id = ?1",

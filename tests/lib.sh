@@ -13,13 +13,17 @@ BACKEND=${DUNWELL_BACKEND:-sqlite}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dunwell-it.XXXXXX")
 DATA="$DUNWELL_ROOT/tests/data"
 _t_failed=0
-_pg_dbs=()
+# databases to drop at exit, one per line (new_db runs in $(...), a
+# subshell, so a shell array would not survive)
+_PG_DBS="$T/.pg_databases"
 
 _cleanup() {
 	local d
-	for d in "${_pg_dbs[@]}"; do
-		psql -X -q -d "$DUNWELL_PG_URL" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
-	done
+	if [ -f "$_PG_DBS" ]; then
+		while read -r d; do
+			psql -X -q -d "$DUNWELL_PG_URL" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1
+		done < "$_PG_DBS"
+	fi
 	rm -rf "$T"
 }
 trap _cleanup EXIT
@@ -33,7 +37,7 @@ new_db() {
 	if [ "$BACKEND" = pg ]; then
 		local name="t_${1}_$$_${RANDOM}"
 		psql -X -q -d "$DUNWELL_PG_URL" -c "CREATE DATABASE $name" >/dev/null || return 1
-		_pg_dbs+=("$name")
+		echo "$name" >> "$_PG_DBS"
 		echo "postgres://postgres@127.0.0.1:$PG_PORT/$name"
 	else
 		rm -f "$T/$1.db" "$T/$1.db-wal" "$T/$1.db-shm"
@@ -46,7 +50,7 @@ clone_db() {
 	if [ "$BACKEND" = pg ]; then
 		local name="t_${2}_$$_${RANDOM}"
 		psql -X -q -d "$DUNWELL_PG_URL" -c "CREATE DATABASE $name TEMPLATE ${1##*/}" >/dev/null || return 1
-		_pg_dbs+=("$name")
+		echo "$name" >> "$_PG_DBS"
 		echo "postgres://postgres@127.0.0.1:$PG_PORT/$name"
 	else
 		sqlite3 "$1" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
@@ -75,7 +79,8 @@ db_digest() {
 	if [ "$BACKEND" = pg ]; then
 		pg_dump --data-only --no-owner --exclude-table-data=run_ranges \
 			-d "$target" |
-			grep -v -e '^--' -e 'setval' -e '^SET ' -e '^SELECT pg_catalog' |
+			grep -v -e '^--' -e 'setval' -e '^SET ' -e '^SELECT pg_catalog' \
+				-e '^\\restrict' -e '^\\unrestrict' |
 			md5sum | cut -d' ' -f1
 	else
 		sqlite3 "$target" .dump |

@@ -34,8 +34,8 @@ check anchored_on_oldest [ "$(q "SELECT anchor_date FROM cases k JOIN customers 
 # Day by day for a month: every step once, fees once.
 for d in $(seq 21 30); do "$DUNWELL" run --tenant acme --as-of "2026-11-${d}T09:00:00Z" >/dev/null || fail "run_day_$d"; done
 for d in $(seq 1 31); do dd=$(printf %02d "$d"); "$DUNWELL" run --tenant acme --as-of "2026-12-${dd}T09:00:00Z" >/dev/null || fail "run_dec_$d"; done
-check no_step_twice [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step, kind, channel FROM actions GROUP BY 1,2,3,4 HAVING COUNT(*) > 1)")" = 0 ]
-check fees_once_per_step [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step FROM actions WHERE kind='fee' GROUP BY 1,2 HAVING COUNT(*) > 1)")" = 0 ]
+check no_step_twice [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step, kind, channel FROM actions GROUP BY 1,2,3,4 HAVING COUNT(*) > 1) x")" = 0 ]
+check fees_once_per_step [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, step FROM actions WHERE kind='fee' GROUP BY 1,2 HAVING COUNT(*) > 1) x")" = 0 ]
 check case_fees_match_actions [ "$(q "SELECT COUNT(*) FROM cases k WHERE fees_minor <> (SELECT COALESCE(SUM(amount_minor),0) FROM actions a WHERE a.case_id=k.id AND a.kind='fee')")" = 0 ]
 check steps_in_order [ "$(q "SELECT COUNT(*) FROM actions a JOIN actions b ON a.case_id=b.case_id AND a.kind='contact' AND b.kind='contact' AND a.due_on < b.due_on AND a.decided_on > b.decided_on")" = 0 ]
 sqlite_only && check contact_policy_gap [ "$(q "SELECT COUNT(*) FROM (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) x JOIN (SELECT customer_id, decided_on FROM actions WHERE kind='contact' GROUP BY 1,2) y ON x.customer_id=y.customer_id AND y.decided_on > x.decided_on AND julianday(y.decided_on) - julianday(x.decided_on) < 3")" = 0 ]

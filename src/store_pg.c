@@ -1,0 +1,2468 @@
+/*
+ * store_pg: the PostgreSQL backend of the store (see store.h), through
+ * libpq, for many dunwell processes on many machines sharing one database.
+ *
+ * It behaves exactly as store_sqlite.c does; only what PostgreSQL does
+ * differently is written differently here. Every statement with values is
+ * prepared once per connection under a name (PQprepare) and run with bound
+ * text parameters (PQexecPrepared): no value is ever pasted into SQL. The
+ * only SQL sent as plain text is constant (BEGIN, COMMIT, session settings),
+ * compiled in (the migrations, migrations/pg/NNNN_name.sql, each applied in
+ * its own transaction under an advisory lock and recorded in
+ * schema_migrations), or made of checked table and column names when a
+ * whole store is copied (`dunwell migrate --to`, whose rows travel as COPY
+ * data). This file holds SQL and row mapping only: it never decides
+ * anything about a case.
+ *
+ * Values travel as text both ways: integers in decimal, flags as 't'/'f'
+ * (the columns are boolean), dates as 'YYYY-MM-DD' (the session's DateStyle
+ * is ISO) and instants as 'YYYY-MM-DDTHH:MM:SSZ' (accepted as is by
+ * timestamptz input; read back through to_char in UTC).
+ *
+ * What PostgreSQL changes:
+ *  - Writers do not queue behind one write lock as in SQLite: transactions
+ *    run at READ COMMITTED side by side, and where SQLite relied on its
+ *    single writer this file takes a row lock instead (the tenant's row for
+ *    strategy versions and run ranges, the open invoices for a payment's
+ *    allocation, FOR UPDATE SKIP LOCKED for claiming a run range).
+ *  - A failed statement aborts the whole transaction; the callers roll back
+ *    on any store error, so nothing relies on carrying on after one.
+ *  - A write of several statements called outside a transaction
+ *    (customer_upsert, strategy_add) runs in a transaction of its own.
+ *  - Foreign keys are enforced, so buffered rows are written parents first.
+ *  - Case ids are reserved from a sequence in blocks (see next_case_id):
+ *    unique across processes, ascending within one, not gap-free. Other
+ *    ids come from identity columns; an upsert that finds its row still
+ *    uses up a number, so those have gaps too.
+ *  - There is no cheap "has anyone else committed" counter: data_version is
+ *    NULL and the run takes its serial path.
+ */
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "embed.h"
+#include "mem.h"
+#include "store.h"
+
+/* Prepared statements, by purpose. */
+enum pg_stmt {
+	PG_TENANT_INSERT,
+	PG_TENANT_GET,
+	PG_TENANT_LIST,
+	PG_TENANT_LOCK,
+	PG_CUSTOMER_UPSERT,
+	PG_CUSTOMER_GET,
+	PG_CUSTOMER_ID,
+	PG_CONTACTS_DELETE,
+	PG_CONTACT_INSERT,
+	PG_CONTACTS_GET,
+	PG_INVOICE_UPSERT,
+	PG_INVOICE_GET,
+	PG_INVOICE_REF,
+	PG_INVOICES_OPEN,
+	PG_INVOICE_SET_OPEN,
+	PG_INVOICE_WRITE_OFF,
+	PG_PAYMENT_INSERT,
+	PG_STRATEGY_NEXT,
+	PG_STRATEGY_DEACTIVATE,
+	PG_STRATEGY_INSERT,
+	PG_STRATEGY_GET,
+	PG_STRATEGY_GET_ACTIVE,
+	PG_WORK_CUSTOMERS,
+	PG_WORK_CONTACTS,
+	PG_WORK_INVOICES,
+	PG_WORK_CASES,
+	PG_WORK_HISTORY,
+	PG_CUSTOMER_RANGE,
+	PG_CASE_IDS,
+	PG_CASE_UPDATE,
+	PG_CASE_LIST,
+	PG_CASE_HISTORY,
+	PG_STATS,
+	PG_RANGE_MAX_TO,
+	PG_RANGE_INSERT,
+	PG_RANGE_CLAIM,
+	PG_RANGE_PEEK,
+	PG_RANGE_DONE,
+	PG_MIGRATION_VERSION,
+	PG_MIGRATION_DONE,
+	PG_MIGRATION_RECORD,
+	PG__COUNT
+};
+
+/* An instant column as 'YYYY-MM-DDTHH:MM:SSZ', whatever the session's zone. */
+#define PG_INSTANT(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The columns of a case row, in the order read_case reads them. */
+#define PG_CASE_COLS                                                      \
+	"customer_id, id, currency, status, strategy_version, strategy,"  \
+	" anchor_date, next_step, opened_on, last_step_on, closed_on,"    \
+	" hold_reason, hold_until, fees_minor"
+
+/* The columns of an invoice row, in the order read_invoice reads them. */
+#define PG_INVOICE_COLS                                                   \
+	"id, tenant_id, customer_id, external_id, number, issue_date,"    \
+	" due_date, amount_minor, open_minor, currency, payment_reference," \
+	" disputed"
+
+static const char *const pg_sql[PG__COUNT] = {
+	[PG_TENANT_INSERT] =
+		"INSERT INTO tenants (slug, name, timezone, locale, created_at)"
+		" VALUES ($1, $2, $3, $4, now())"
+		" ON CONFLICT (slug) DO UPDATE SET name = excluded.name,"
+		" timezone = excluded.timezone, locale = excluded.locale"
+		" RETURNING id",
+	[PG_TENANT_GET] =
+		"SELECT id, slug, name, timezone, locale FROM tenants"
+		" WHERE slug = $1",
+	[PG_TENANT_LIST] =
+		"SELECT id, slug, name, timezone, locale FROM tenants ORDER BY id",
+	[PG_TENANT_LOCK] =
+		/* Serialises the writers of one tenant's strategy versions and
+		 * run ranges (SQLite's single writer does it there). NO KEY
+		 * UPDATE does not conflict with the KEY SHARE locks that
+		 * foreign key checks take, so the tenant's other writes go on. */
+		"SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE",
+	[PG_CUSTOMER_UPSERT] =
+		"INSERT INTO customers (tenant_id, external_id, name, locale,"
+		" timezone, country, segments, vulnerable, do_not_contact,"
+		" deceased, plain_language, moratorium_until, customer_since,"
+		" updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+		" $11, $12, $13, now())"
+		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
+		" name = excluded.name, locale = excluded.locale,"
+		" timezone = excluded.timezone, country = excluded.country,"
+		" segments = excluded.segments, vulnerable = excluded.vulnerable,"
+		" do_not_contact = excluded.do_not_contact,"
+		" deceased = excluded.deceased,"
+		" plain_language = excluded.plain_language,"
+		" moratorium_until = excluded.moratorium_until,"
+		" customer_since = excluded.customer_since,"
+		" updated_at = excluded.updated_at"
+		" RETURNING id",
+	[PG_CUSTOMER_GET] =
+		"SELECT id, tenant_id, external_id, name, locale, timezone,"
+		" country, segments, vulnerable, do_not_contact, deceased,"
+		" plain_language, moratorium_until, customer_since"
+		" FROM customers WHERE tenant_id = $1 AND external_id = $2",
+	[PG_CUSTOMER_ID] =
+		"SELECT id FROM customers WHERE tenant_id = $1 AND external_id = $2",
+	[PG_CONTACTS_DELETE] =
+		"DELETE FROM contact_points WHERE tenant_id = $1"
+		" AND customer_id = $2",
+	[PG_CONTACT_INSERT] =
+		"INSERT INTO contact_points (tenant_id, customer_id, channel,"
+		" address, consent, preference) VALUES ($1, $2, $3, $4, $5, $6)",
+	[PG_CONTACTS_GET] =
+		"SELECT channel, address, consent, preference FROM contact_points"
+		" WHERE tenant_id = $1 AND customer_id = $2"
+		" ORDER BY preference, channel",
+	[PG_INVOICE_UPSERT] =
+		"INSERT INTO invoices (tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed, updated_at) VALUES ($1, $2, $3,"
+		" $4, $5, $6, $7, $8, $9, $10, $11, now())"
+		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
+		" customer_id = excluded.customer_id, number = excluded.number,"
+		" issue_date = excluded.issue_date, due_date = excluded.due_date,"
+		" amount_minor = excluded.amount_minor,"
+		" open_minor = excluded.open_minor, currency = excluded.currency,"
+		" payment_reference = excluded.payment_reference,"
+		" disputed = excluded.disputed, updated_at = excluded.updated_at"
+		" RETURNING id",
+	[PG_INVOICE_GET] =
+		"SELECT " PG_INVOICE_COLS " FROM invoices"
+		" WHERE tenant_id = $1 AND external_id = $2",
+	[PG_INVOICE_REF] =
+		"SELECT " PG_INVOICE_COLS " FROM invoices"
+		" WHERE tenant_id = $1 AND (payment_reference = $2 OR number = $2)"
+		" ORDER BY payment_reference = $2 DESC, id LIMIT 1",
+	[PG_INVOICES_OPEN] =
+		/* Read to allocate a payment and then written: the row locks
+		 * keep two processes from allocating against the same open
+		 * amount (SQLite's single writer does it there). */
+		"SELECT " PG_INVOICE_COLS " FROM invoices"
+		" WHERE tenant_id = $1 AND customer_id = $2 AND currency = $3"
+		" AND open_minor > 0 AND NOT written_off ORDER BY due_date, id"
+		" FOR UPDATE",
+	[PG_INVOICE_SET_OPEN] =
+		"UPDATE invoices SET open_minor = $3, updated_at = now()"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_INVOICE_WRITE_OFF] =
+		"UPDATE invoices SET written_off = true, updated_at = now()"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_PAYMENT_INSERT] =
+		"INSERT INTO payments (tenant_id, external_id, customer_id,"
+		" invoice_id, amount_minor, currency, paid_on, method, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())"
+		" ON CONFLICT (tenant_id, external_id) DO NOTHING",
+	[PG_STRATEGY_NEXT] =
+		"SELECT COALESCE(MAX(version), 0) + 1 FROM strategy_versions"
+		" WHERE tenant_id = $1",
+	[PG_STRATEGY_DEACTIVATE] =
+		"UPDATE strategy_versions SET active = false WHERE tenant_id = $1"
+		" AND active",
+	[PG_STRATEGY_INSERT] =
+		"INSERT INTO strategy_versions (tenant_id, version, source, yaml,"
+		" active, created_at) VALUES ($1, $2, $3, $4, $5, now())",
+	[PG_STRATEGY_GET] =
+		"SELECT id, tenant_id, version, source, yaml, active, "
+		PG_INSTANT("created_at") " FROM strategy_versions"
+		" WHERE tenant_id = $1 AND version = $2",
+	[PG_STRATEGY_GET_ACTIVE] =
+		"SELECT id, tenant_id, version, source, yaml, active, "
+		PG_INSTANT("created_at") " FROM strategy_versions"
+		" WHERE tenant_id = $1 AND active",
+	[PG_WORK_CUSTOMERS] =
+		/* every customer of the range; the merge in pg_work_load keeps
+		 * only those with something open (as store_sqlite.c does) */
+		"SELECT id, external_id, timezone, country, segments, vulnerable,"
+		" do_not_contact, deceased, plain_language, moratorium_until,"
+		" customer_since FROM customers"
+		" WHERE tenant_id = $1 AND id >= $2 AND id < $3 ORDER BY id",
+	[PG_WORK_CONTACTS] =
+		"SELECT customer_id, channel, consent, preference"
+		" FROM contact_points WHERE tenant_id = $1 AND customer_id >= $2"
+		" AND customer_id < $3 ORDER BY customer_id, preference, channel",
+	[PG_WORK_INVOICES] =
+		/* the partial index invoices_open covers this scan; invoices
+		 * due the same day come in its order, as SQLite reads them */
+		"SELECT customer_id, id, currency, due_date, open_minor, disputed"
+		" FROM invoices WHERE tenant_id = $1 AND customer_id >= $2"
+		" AND customer_id < $3 AND open_minor > 0 AND NOT written_off"
+		" ORDER BY customer_id, currency, due_date, open_minor, disputed,"
+		" id",
+	[PG_WORK_CASES] =
+		"SELECT " PG_CASE_COLS " FROM cases"
+		" WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id < $3"
+		" AND status = 'open' ORDER BY customer_id, currency",
+	[PG_WORK_HISTORY] =
+		/* through the customer's cases that took a step lately, as in
+		 * store_sqlite.c: no index on actions by customer is needed */
+		"SELECT k.customer_id, a.decided_on FROM cases k"
+		" JOIN actions a ON a.tenant_id = k.tenant_id AND a.case_id = k.id"
+		" WHERE k.tenant_id = $1 AND k.customer_id >= $2"
+		" AND k.customer_id < $3 AND k.last_step_on >= $4"
+		" AND a.kind = 'contact' AND a.decided_on >= $4"
+		" ORDER BY k.customer_id, a.decided_on",
+	[PG_CUSTOMER_RANGE] =
+		"SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1",
+	[PG_CASE_IDS] =
+		/* a block of case ids, see pg_case_insert */
+		"SELECT nextval('cases_id_seq') FROM generate_series(1, $1::integer)",
+	[PG_CASE_UPDATE] =
+		"UPDATE cases SET status = $3, anchor_date = $4, next_step = $5,"
+		" last_step_on = $6, closed_on = $7, hold_reason = $8,"
+		" hold_until = $9, fees_minor = $10"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_CASE_LIST] =
+		/* in the order the cases were opened: ids come from blocks that
+		 * processes reserve independently, so with several processes a
+		 * later case may have a smaller id (one process alone numbers
+		 * them in order, and then this is SQLite's ORDER BY id) */
+		"SELECT " PG_CASE_COLS " FROM cases"
+		" WHERE tenant_id = $1 AND customer_id = $2 ORDER BY opened_on, id",
+	[PG_CASE_HISTORY] =
+		/* as store_sqlite.c: by instant, events before actions, then
+		 * by date and event id or action kind; the raw instant is the
+		 * sort key, its text the first column. Actions still tied
+		 * (one step on two channels) follow their key, step then
+		 * channel: the order SQLite reads them in. */
+		"SELECT " PG_INSTANT("at") ", NULL::date AS on_date,"
+		" 'event' AS what, kind, '' AS step, '' AS channel,"
+		" 0::bigint AS amount, '' AS currency, detail, id AS rank,"
+		" 0 AS ord, at AS sort_at"
+		" FROM case_events WHERE tenant_id = $1 AND case_id = $2"
+		" UNION ALL"
+		" SELECT " PG_INSTANT("decided_at") ", decided_on, 'action', kind,"
+		" step, channel, amount_minor, currency,"
+		" CASE WHEN reason <> '' THEN reason"
+		"  WHEN end_action <> '' THEN end_action"
+		"  WHEN template <> '' THEN template || ' (' || tone || ')'"
+		"  ELSE status END,"
+		" CASE kind WHEN 'agent' THEN 0 WHEN 'skip' THEN 1"
+		"  WHEN 'contact' THEN 2 WHEN 'fee' THEN 3 ELSE 4 END, 1,"
+		" decided_at"
+		" FROM actions WHERE tenant_id = $1 AND case_id = $2"
+		" ORDER BY sort_at, ord, on_date, rank, step, channel",
+	[PG_STATS] =
+		"SELECT (SELECT COUNT(*) FROM tenants),"
+		" (SELECT COUNT(*) FROM customers WHERE tenant_id = $1),"
+		" (SELECT COUNT(*) FROM invoices WHERE tenant_id = $1),"
+		" (SELECT COUNT(*) FROM invoices WHERE tenant_id = $1"
+		"  AND open_minor > 0),"
+		" (SELECT COUNT(*) FROM payments WHERE tenant_id = $1),"
+		" (SELECT COUNT(*) FROM cases WHERE tenant_id = $1"
+		"  AND status = 'open'),"
+		" (SELECT COUNT(*) FROM cases WHERE tenant_id = $1"
+		"  AND status <> 'open'),"
+		" (SELECT COUNT(*) FROM actions WHERE tenant_id = $1),"
+		" (SELECT COUNT(*) FROM case_events WHERE tenant_id = $1)",
+	[PG_RANGE_MAX_TO] =
+		"SELECT COALESCE(MAX(range_to), 0) FROM run_ranges"
+		" WHERE tenant_id = $1",
+	[PG_RANGE_INSERT] =
+		/* $2 = size, ranges starting at $3 through $4 */
+		"INSERT INTO run_ranges (tenant_id, range_from, range_to)"
+		" SELECT $1, f, f + $2::bigint"
+		" FROM generate_series($3::bigint, $4::bigint, $2::bigint) f"
+		" ON CONFLICT (tenant_id, range_from) DO NOTHING",
+	[PG_RANGE_CLAIM] =
+		/* the row lock is the claim, held until commit or rollback;
+		 * ranges other workers hold are passed over, not waited for */
+		"SELECT range_from, range_to FROM run_ranges WHERE tenant_id = $1"
+		" AND (last_as_of IS NULL OR last_as_of < $2)"
+		" ORDER BY range_from LIMIT 1 FOR UPDATE SKIP LOCKED",
+	[PG_RANGE_PEEK] =
+		"SELECT range_from, range_to FROM run_ranges WHERE tenant_id = $1"
+		" AND (last_as_of IS NULL OR last_as_of < $2) AND range_from > $3"
+		" ORDER BY range_from LIMIT 1",
+	[PG_RANGE_DONE] =
+		"UPDATE run_ranges SET last_as_of = $3"
+		" WHERE tenant_id = $1 AND range_from = $2",
+	[PG_MIGRATION_VERSION] =
+		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+	[PG_MIGRATION_DONE] =
+		"SELECT 1 FROM schema_migrations WHERE version = $1",
+	[PG_MIGRATION_RECORD] =
+		"INSERT INTO schema_migrations (version, name, applied_at)"
+		" VALUES ($1, $2, now())",
+};
+
+/* Taken for the length of each migration transaction, so that processes
+ * opening a new database at the same moment migrate it one after the
+ * other: the bytes of "dunwell" as a number. */
+#define PG_MIGRATE_LOCK "28276614981053548"
+
+#define PG_MAX_PARAMS 16
+#define PG_SCRATCH 24        /* an int64 or an instant as text, with NUL */
+#define PG_BATCH_ROWS 256    /* rows per multi-row INSERT */
+#define PG_BATCH_COLS 17     /* the widest buffered row (actions) */
+#define PG_CASE_IDS_MAX 256  /* largest block of case ids reserved at once */
+
+/* The parameters of one statement, as text (NULL for SQL NULL). */
+struct pg_params {
+	int n;                                  /* parameters set */
+	const char *v[PG_MAX_PARAMS];           /* what is sent */
+	char s[PG_MAX_PARAMS][PG_SCRATCH];      /* formatted numbers, dates */
+};
+
+/* Rows waiting to be written by one multi-row INSERT. */
+struct pg_batch {
+	const char *what;  /* for messages: "recording actions" */
+	const char *head;  /* "INSERT INTO t (cols) VALUES " */
+	const char *tail;  /* what follows the rows ("" or ON CONFLICT ...) */
+	int ncols;         /* values per row */
+	int nrows;         /* rows buffered */
+	/* where each buffered value starts in `text`, plus one; 0 = NULL */
+	size_t off[PG_BATCH_ROWS * PG_BATCH_COLS];
+	const char *vals[PG_BATCH_ROWS * PG_BATCH_COLS]; /* built at flush */
+	struct buf text;   /* the values, each NUL-terminated */
+	unsigned char prepared[PG_BATCH_ROWS + 1]; /* "b<k>_<rows>" exists */
+};
+
+enum { PGB_CASES = 0, PGB_EVENTS, PGB_ACTIONS, PGB__COUNT };
+
+struct pg {
+	PGconn *conn;                        /* the connection */
+	unsigned char prepared[PG__COUNT];   /* statement "s<n>" exists */
+	int in_tx;                           /* inside store_begin ... */
+	struct pg_batch batch[PGB__COUNT];   /* buffered appends */
+	int64_t case_ids[PG_CASE_IDS_MAX];   /* reserved, not yet used */
+	int n_case_ids;                      /* how many reserved */
+	int next_case_id;                    /* index of the next to use */
+	int case_id_block;                   /* size of the next block */
+	/* rows_write streams rows with COPY FROM STDIN, one COPY per table */
+	int copy_active;                     /* a COPY is open */
+	char copy_table[32];                 /* the table it writes */
+	struct buf copy_sig;                 /* "table:col,col,..." it is for */
+	struct buf copy_line;                /* the row being encoded */
+};
+
+static int copy_end(struct pg *h, struct err *e);
+
+/* One line of text from libpq: its trailing newline gone, inner line
+ * breaks and tabs (libpq indents its second lines) turned into one space. */
+static void one_line(const char *in, char *out, size_t size)
+{
+	size_t n = 0;
+	for (; in && *in && n + 1 < size; in++) {
+		char c = *in == '\n' || *in == '\r' || *in == '\t' ? ' ' : *in;
+		if (c == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = c;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+/*
+ * The error of a failed statement (res may be NULL: no memory, or the
+ * connection is gone). A unique violation names the constraint and the key
+ * (the DETAIL line), the rest the primary message.
+ */
+static int pg_fail(struct pg *h, const PGresult *res, const char *what,
+		   struct err *e)
+{
+	const char *msg = NULL, *state = NULL, *detail = NULL;
+	char line[ERR_MSG_MAX], more[ERR_MSG_MAX];
+
+	if (res) {
+		msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		if (!msg || !*msg)
+			msg = PQresultErrorMessage(res);
+	}
+	if (!msg || !*msg)
+		msg = PQerrorMessage(h->conn);
+	one_line(msg, line, sizeof(line));
+	if (!*line)
+		snprintf(line, sizeof(line), "unexpected result %s",
+			 res ? PQresStatus(PQresultStatus(res)) : "(none)");
+	if (state && strcmp(state, "23505") == 0 && detail) {
+		one_line(detail, more, sizeof(more));
+		return err_set(e, ERR_STORE, "postgres: %s: %s (%s)", what, line,
+			       more);
+	}
+	return err_set(e, ERR_STORE, "postgres: %s: %s", what, line);
+}
+
+/* Did the statement succeed? (Commands and queries alike.) */
+static int res_ok(const PGresult *res)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* Run constant SQL without parameters (BEGIN, COMMIT, SET, a migration). */
+static int pg_exec(struct pg *h, const char *sql, const char *what,
+		   struct err *e)
+{
+	PGresult *res;
+	int r = h->copy_active ? copy_end(h, e) : 0;
+	if (r < 0)
+		return r;
+	res = PQexec(h->conn, sql);
+	r = res_ok(res) ? 0 : pg_fail(h, res, what, e);
+	PQclear(res);
+	return r;
+}
+
+static void p_init(struct pg_params *p)
+{
+	p->n = 0;
+}
+
+static void p_text(struct pg_params *p, const char *s)
+{
+	p->v[p->n++] = s;
+}
+
+static void p_int(struct pg_params *p, int64_t v)
+{
+	snprintf(p->s[p->n], PG_SCRATCH, "%" PRId64, v);
+	p->v[p->n] = p->s[p->n];
+	p->n++;
+}
+
+static void p_bool(struct pg_params *p, int v)
+{
+	p->v[p->n++] = v ? "t" : "f";
+}
+
+static void p_date(struct pg_params *p, date_t d)
+{
+	if (d == DATE_NONE) {
+		p->v[p->n++] = NULL;
+		return;
+	}
+	date_format(d, p->s[p->n]);
+	p->v[p->n] = p->s[p->n];
+	p->n++;
+}
+
+static void p_instant(struct pg_params *p, instant_t t)
+{
+	instant_format(t, p->s[p->n]);
+	p->v[p->n] = p->s[p->n];
+	p->n++;
+}
+
+/*
+ * Run prepared statement `which` with `p`, preparing it on first use. On
+ * success *ret holds the result (the caller clears it); on failure the
+ * error names `what`.
+ */
+static int pg_run(struct pg *h, enum pg_stmt which, const struct pg_params *p,
+		  const char *what, PGresult **ret, struct err *e)
+{
+	char name[16];
+	PGresult *res;
+	int r;
+
+	if (h->copy_active) {
+		r = copy_end(h, e);
+		if (r < 0)
+			return r;
+	}
+	snprintf(name, sizeof(name), "s%d", (int)which);
+	if (!h->prepared[which]) {
+		res = PQprepare(h->conn, name, pg_sql[which], 0, NULL);
+		if (!res_ok(res)) {
+			r = pg_fail(h, res, what, e);
+			PQclear(res);
+			return r;
+		}
+		PQclear(res);
+		h->prepared[which] = 1;
+	}
+	res = PQexecPrepared(h->conn, name, p ? p->n : 0, p ? p->v : NULL,
+			     NULL, NULL, 0);
+	if (!res_ok(res)) {
+		r = pg_fail(h, res, what, e);
+		PQclear(res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+/* Run a statement whose rows, if any, are not needed. */
+static int pg_do(struct pg *h, enum pg_stmt which, const struct pg_params *p,
+		 const char *what, struct err *e)
+{
+	PGresult *res;
+	int r = pg_run(h, which, p, what, &res, e);
+	if (r == 0)
+		PQclear(res);
+	return r;
+}
+
+static const char *col_text(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col); /* "" for NULL */
+}
+
+static char *col_dup(const PGresult *res, int row, int col)
+{
+	return xstrdup(PQgetvalue(res, row, col));
+}
+
+/* An integer column; NULL reads as 0 (as sqlite3_column_int64 does). */
+static int64_t col_int(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static int col_bool(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* A date column: 'YYYY-MM-DD' (DateStyle ISO), or NULL (and anything
+ * else: years beyond 9999, BC) as DATE_NONE. Parsed by hand: the run
+ * reads millions of them. */
+static date_t col_date(const PGresult *res, int row, int col)
+{
+	static const int pos[8] = { 0, 1, 2, 3, 5, 6, 8, 9 };
+	const char *t = PQgetvalue(res, row, col);
+	int v[8];
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 10 ||
+	    t[4] != '-' || t[7] != '-')
+		return DATE_NONE;
+	for (int k = 0; k < 8; k++) {
+		if (t[pos[k]] < '0' || t[pos[k]] > '9')
+			return DATE_NONE;
+		v[k] = t[pos[k]] - '0';
+	}
+	int y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+	int m = v[4] * 10 + v[5], d = v[6] * 10 + v[7];
+	if (!date_is_valid_ymd(y, m, d))
+		return DATE_NONE;
+	return date_from_ymd(y, m, d);
+}
+
+/* An instant read through PG_INSTANT; 0 when NULL or malformed. */
+static instant_t col_instant(const PGresult *res, int row, int col)
+{
+	instant_t t;
+	if (PQgetisnull(res, row, col) ||
+	    instant_parse(PQgetvalue(res, row, col), &t, NULL) < 0)
+		return 0;
+	return t;
+}
+
+/* A currency code into char[4]. */
+static void col_currency(const PGresult *res, int row, int col, char out[4])
+{
+	const char *s = PQgetvalue(res, row, col);
+	size_t n = strnlen(s, 3);
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/*
+ * Batched appends. The run writes tens of thousands of cases, events and
+ * actions per transaction; one multi-row INSERT per PG_BATCH_ROWS rows
+ * saves a round trip per row. Rows are buffered in the connection and
+ * written before any statement that could read them, at commit, and when a
+ * buffer is full; a rollback drops them. Foreign keys are enforced, so
+ * whenever one buffer is written all are, cases first. Each row count gets
+ * its own prepared statement, "b<buffer>_<rows>", made on first use.
+ */
+static void batch_reset(struct pg_batch *b)
+{
+	b->nrows = 0;
+	buf_reset(&b->text);
+}
+
+static void batch_null(struct pg_batch *b, int col)
+{
+	b->off[b->nrows * b->ncols + col] = 0;
+}
+
+static int batch_text(struct pg_batch *b, int col, const char *s)
+{
+	if (!s) {
+		batch_null(b, col);
+		return 0;
+	}
+	b->off[b->nrows * b->ncols + col] = b->text.len + 1;
+	return buf_append(&b->text, s, strlen(s) + 1);
+}
+
+static int batch_int(struct pg_batch *b, int col, int64_t v)
+{
+	char tmp[PG_SCRATCH];
+	snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	return batch_text(b, col, tmp);
+}
+
+static int batch_date(struct pg_batch *b, int col, date_t d)
+{
+	char tmp[DATE_FMT_MAX];
+	if (d == DATE_NONE) {
+		batch_null(b, col);
+		return 0;
+	}
+	date_format(d, tmp);
+	return batch_text(b, col, tmp);
+}
+
+static int batch_instant(struct pg_batch *b, int col, instant_t t)
+{
+	char tmp[INSTANT_FMT_MAX];
+	instant_format(t, tmp);
+	return batch_text(b, col, tmp);
+}
+
+/* Prepare the INSERT of n rows of batch k under `name`. */
+static int batch_prepare(struct pg *h, struct pg_batch *b, int n,
+			 const char *name, struct err *e)
+{
+	struct buf sql;
+	PGresult *res;
+	int r = 0, param = 1;
+
+	buf_init(&sql, 1 << 20);
+	buf_puts(&sql, b->head);
+	for (int row = 0; row < n && r == 0; row++) {
+		r |= buf_puts(&sql, row ? ",(" : "(");
+		for (int c = 0; c < b->ncols; c++)
+			r |= buf_printf(&sql, c ? ",$%d" : "$%d", param++);
+		r |= buf_putc(&sql, ')');
+	}
+	r |= buf_puts(&sql, b->tail);
+	if (r < 0) {
+		r = err_set(e, ERR_TOOBIG, "postgres: %s: statement too long",
+			    b->what);
+		goto out;
+	}
+	res = PQprepare(h->conn, name, buf_cstr(&sql), 0, NULL);
+	r = res_ok(res) ? 0 : pg_fail(h, res, b->what, e);
+	PQclear(res);
+out:
+	buf_free(&sql);
+	return r;
+}
+
+static int batch_flush(struct pg *h, int k, struct err *e)
+{
+	struct pg_batch *b = &h->batch[k];
+	int n = b->nrows, nvals = b->nrows * b->ncols, r;
+	char name[24];
+	PGresult *res;
+
+	if (n == 0)
+		return 0;
+	snprintf(name, sizeof(name), "b%d_%d", k, n);
+	if (!b->prepared[n]) {
+		r = batch_prepare(h, b, n, name, e);
+		if (r < 0)
+			goto out;
+		b->prepared[n] = 1;
+	}
+	/* the text buffer may have moved while it grew: pointers now */
+	for (int i = 0; i < nvals; i++)
+		b->vals[i] = b->off[i] ? b->text.data + b->off[i] - 1 : NULL;
+	res = PQexecPrepared(h->conn, name, nvals, b->vals, NULL, NULL, 0);
+	r = res_ok(res) ? 0 : pg_fail(h, res, b->what, e);
+	PQclear(res);
+out:
+	batch_reset(b);
+	return r;
+}
+
+/* Write every pending row: cases first, as events and actions refer to
+ * them. */
+static int flush_all(struct pg *h, struct err *e)
+{
+	if (h->copy_active) {
+		int r = copy_end(h, e);
+		if (r < 0)
+			return r;
+	}
+	for (int k = 0; k < PGB__COUNT; k++) {
+		int r = batch_flush(h, k, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One row is complete; write the buffers when this one is full. */
+static int batch_row_done(struct pg *h, int k, int text_rc, struct err *e)
+{
+	struct pg_batch *b = &h->batch[k];
+	if (text_rc < 0)
+		return err_set(e, ERR_TOOBIG, "%s: row too large", b->what);
+	b->nrows++;
+	if (b->nrows == PG_BATCH_ROWS)
+		return flush_all(h, e);
+	return 0;
+}
+
+static int pg_accepts(const char *target)
+{
+	return strncmp(target, "postgres://", 11) == 0 ||
+	       strncmp(target, "postgresql://", 13) == 0;
+}
+
+static void pg_close(void *hv)
+{
+	struct pg *h = hv;
+	if (!h)
+		return;
+	for (int k = 0; k < PGB__COUNT; k++)
+		buf_free(&h->batch[k].text);
+	buf_free(&h->copy_sig);
+	buf_free(&h->copy_line);
+	PQfinish(h->conn);
+	free(h);
+}
+
+/* Library code does not print: the server's notices are dropped. */
+static void pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static int pg_open(const char *target, void **ret_handle, struct err *e)
+{
+	static const struct {
+		const char *what, *head, *tail;
+		int ncols;
+	} batches[PGB__COUNT] = {
+		[PGB_CASES] = { "opening cases",
+				"INSERT INTO cases (id, tenant_id, customer_id,"
+				" currency, status, strategy_version, strategy,"
+				" anchor_date, next_step, opened_on, last_step_on,"
+				" closed_on, hold_reason, hold_until, fees_minor)"
+				" VALUES ",
+				"", 15 },
+		[PGB_EVENTS] = { "recording events",
+				 "INSERT INTO case_events (tenant_id, case_id, at,"
+				 " kind, detail) VALUES ",
+				 "", 5 },
+		[PGB_ACTIONS] = { "recording actions",
+				  "INSERT INTO actions (tenant_id, case_id,"
+				  " customer_id, step, kind, channel, fallbacks,"
+				  " due_on, decided_on, decided_at, amount_minor,"
+				  " currency, template, tone, end_action, reason,"
+				  " status) VALUES ",
+				  " ON CONFLICT (tenant_id, case_id, step, kind,"
+				  " channel) DO NOTHING",
+				  17 },
+	};
+	/* The URL is expanded; the application name shows in
+	 * pg_stat_activity unless the URL sets one. */
+	const char *const keys[] = { "dbname", "fallback_application_name",
+				     NULL };
+	const char *const vals[] = { target, "dunwell", NULL };
+	struct pg *h = xcalloc(1, sizeof(*h));
+	char line[ERR_MSG_MAX];
+	int r;
+
+	for (int k = 0; k < PGB__COUNT; k++) {
+		h->batch[k].what = batches[k].what;
+		h->batch[k].head = batches[k].head;
+		h->batch[k].tail = batches[k].tail;
+		h->batch[k].ncols = batches[k].ncols;
+		buf_init(&h->batch[k].text, 8 << 20);
+	}
+	h->case_id_block = 1;
+	buf_init(&h->copy_sig, 4096);
+	buf_init(&h->copy_line, 64 << 20);
+
+	h->conn = PQconnectdbParams(keys, vals, 1);
+	if (!h->conn || PQstatus(h->conn) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password */
+		one_line(h->conn ? PQerrorMessage(h->conn) : "out of memory",
+			 line, sizeof(line));
+		r = err_set(e, ERR_STORE, "postgres: connecting: %s", line);
+		goto fail;
+	}
+	PQsetNoticeProcessor(h->conn, pg_notice, NULL);
+	if (PQsetClientEncoding(h->conn, "UTF8") != 0) {
+		r = pg_fail(h, NULL, "setting the client encoding", e);
+		goto fail;
+	}
+	/* Dates and instants are exchanged as text: fix their forms. */
+	r = pg_exec(h,
+		    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
+		    " SET client_min_messages = 'warning'",
+		    "setting up the session", e);
+	if (r < 0)
+		goto fail;
+	*ret_handle = h;
+	return 0;
+fail:
+	pg_close(h);
+	return r;
+}
+
+/* NNNN from "migrations/pg/NNNN_name.sql", or -1. */
+static int migration_version(const char *name)
+{
+	const char *base = strrchr(name, '/');
+	int v = 0, digits = 0;
+	base = base ? base + 1 : name;
+	for (; *base >= '0' && *base <= '9' && digits < 6; base++, digits++)
+		v = v * 10 + (*base - '0');
+	return digits == 4 && *base == '_' ? v : -1;
+}
+
+/* Inside a migration transaction: the lock, and the table it records in. */
+static int migrate_lock(struct pg *h, struct err *e)
+{
+	int r = pg_exec(h, "SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ")",
+			"locking for migration", e);
+	if (r == 0)
+		r = pg_exec(h,
+			    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			    " version integer PRIMARY KEY, name text NOT NULL,"
+			    " applied_at timestamptz NOT NULL)",
+			    "creating schema_migrations", e);
+	return r;
+}
+
+static int pg_migrate(void *hv, int *ret_applied, int *ret_version,
+		      struct err *e)
+{
+	struct pg *h = hv;
+	static const char prefix[] = "migrations/pg/";
+	struct pg_params p;
+	PGresult *res;
+	int applied = 0, current, r;
+
+	r = pg_exec(h, "BEGIN", "migrate", e);
+	if (r < 0)
+		return r;
+	r = migrate_lock(h, e);
+	if (r < 0)
+		goto fail;
+	r = pg_run(h, PG_MIGRATION_VERSION, NULL, "reading schema version",
+		   &res, e);
+	if (r < 0)
+		goto fail;
+	current = (int)col_int(res, 0, 0);
+	PQclear(res);
+	r = pg_exec(h, "COMMIT", "migrate", e);
+	if (r < 0)
+		goto fail;
+
+	for (unsigned long i = 0; i < embedded_count; i++) {
+		const struct embedded_file *f = &embedded_files[i];
+		int v, done;
+		if (strncmp(f->name, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		v = migration_version(f->name);
+		if (v <= current)
+			continue;
+		r = pg_exec(h, "BEGIN", "migrate", e);
+		if (r < 0)
+			return r;
+		r = migrate_lock(h, e);
+		if (r < 0)
+			goto fail;
+		/* Another process may have migrated meanwhile. */
+		p_init(&p);
+		p_int(&p, v);
+		r = pg_run(h, PG_MIGRATION_DONE, &p, "migrate", &res, e);
+		if (r < 0)
+			goto fail;
+		done = PQntuples(res) > 0;
+		PQclear(res);
+		if (!done) {
+			r = pg_exec(h, f->data, "migrate", e);
+			if (r < 0) {
+				err_prefix(e, "migration %s: ", f->name);
+				goto fail;
+			}
+			p_init(&p);
+			p_int(&p, v);
+			p_text(&p, f->name + sizeof(prefix) - 1);
+			r = pg_do(h, PG_MIGRATION_RECORD, &p,
+				  "recording migration", e);
+			if (r < 0)
+				goto fail;
+			applied++;
+		}
+		r = pg_exec(h, "COMMIT", "migrate", e);
+		if (r < 0)
+			goto fail;
+		current = v;
+	}
+	*ret_applied = applied;
+	*ret_version = current;
+	return 0;
+fail:
+	PQclear(PQexec(h->conn, "ROLLBACK"));
+	return r;
+}
+
+/*
+ * READ COMMITTED, whatever the server's default: every statement sees what
+ * was committed before it began, which is what the store's writes are built
+ * for (upserts and ON CONFLICT DO NOTHING keyed by external ids and action
+ * keys, row locks where a read is followed by a write, FOR UPDATE SKIP
+ * LOCKED for claiming run ranges). Under REPEATABLE READ or SERIALIZABLE
+ * those same statements could fail with serialization errors whenever
+ * workers touch the same rows, and no caller retries a transaction.
+ */
+static int pg_begin(void *hv, struct err *e)
+{
+	struct pg *h = hv;
+	int r = pg_exec(h, "BEGIN ISOLATION LEVEL READ COMMITTED", "begin", e);
+	if (r == 0)
+		h->in_tx = 1;
+	return r;
+}
+
+static int pg_commit(void *hv, struct err *e)
+{
+	struct pg *h = hv;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	res = PQexec(h->conn, "COMMIT");
+	if (!res_ok(res))
+		r = pg_fail(h, res, "commit", e);
+	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
+		/* the server ended a failed transaction with ROLLBACK */
+		r = err_set(e, ERR_STORE, "postgres: commit: the transaction"
+			    " was rolled back after an earlier error");
+	PQclear(res);
+	if (PQtransactionStatus(h->conn) == PQTRANS_IDLE)
+		h->in_tx = 0;
+	return r;
+}
+
+/* Safe outside a transaction, and after a failed one. */
+static int pg_rollback(void *hv)
+{
+	struct pg *h = hv;
+	PGresult *res;
+	int r;
+
+	for (int k = 0; k < PGB__COUNT; k++)
+		batch_reset(&h->batch[k]);
+	h->in_tx = 0;
+	if (h->copy_active) {
+		/* abandon the rows sent: the COPY fails, as it should */
+		h->copy_active = 0;
+		PQputCopyEnd(h->conn, "rolled back");
+		while ((res = PQgetResult(h->conn)))
+			PQclear(res);
+	}
+	if (PQtransactionStatus(h->conn) == PQTRANS_IDLE)
+		return 0;
+	res = PQexec(h->conn, "ROLLBACK");
+	r = res_ok(res) ? 0 : -ERR_STORE;
+	PQclear(res);
+	return r;
+}
+
+/* For an operation of several statements called outside a transaction:
+ * one of its own, so that it is all or nothing. */
+static int own_tx_begin(struct pg *h, int *ret_own, struct err *e)
+{
+	int r = 0;
+	*ret_own = 0;
+	if (!h->in_tx) {
+		r = pg_begin(h, e);
+		*ret_own = r == 0;
+	}
+	return r;
+}
+
+static int own_tx_end(struct pg *h, int own, int r, struct err *e)
+{
+	if (!own)
+		return r;
+	if (r == 0)
+		r = pg_commit(h, e);
+	if (r < 0)
+		pg_rollback(h);
+	return r;
+}
+
+static int pg_tenant_ensure(void *hv, const char *slug, const char *name,
+			    const char *timezone, const char *locale,
+			    int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, slug);
+	p_text(&p, name);
+	p_text(&p, timezone);
+	p_text(&p, locale);
+	r = pg_run(h, PG_TENANT_INSERT, &p, "saving tenant", &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static void read_tenant(const PGresult *res, int row, struct tenant_rec *t)
+{
+	t->id = col_int(res, row, 0);
+	t->slug = col_dup(res, row, 1);
+	t->name = col_dup(res, row, 2);
+	t->timezone = col_dup(res, row, 3);
+	t->locale = col_dup(res, row, 4);
+}
+
+static int pg_tenant_get(void *hv, const char *slug, struct tenant_rec *ret,
+			 struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, slug);
+	r = pg_run(h, PG_TENANT_GET, &p, "reading tenant", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no tenant '%s'", slug);
+	else
+		read_tenant(res, 0, ret);
+	PQclear(res);
+	return r;
+}
+
+static int pg_tenant_list(void *hv, struct tenant_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct pg *h = hv;
+	struct tenant_rec *list = NULL;
+	PGresult *res;
+	int n, r;
+
+	r = pg_run(h, PG_TENANT_LIST, NULL, "listing tenants", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_tenant(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+/* The customer's row, then its contact points replaced: the row is the
+ * customer's whole truth. */
+static int customer_write(struct pg *h, const struct customer_rec *c,
+			  int64_t *ret_id, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int64_t id;
+	int r;
+
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_text(&p, c->external_id);
+	p_text(&p, c->name);
+	p_text(&p, c->locale);
+	p_text(&p, c->timezone);
+	p_text(&p, c->country ? c->country : "");
+	p_text(&p, c->segments ? c->segments : "");
+	p_bool(&p, c->vulnerable);
+	p_bool(&p, c->do_not_contact);
+	p_bool(&p, c->deceased);
+	p_bool(&p, c->plain_language);
+	p_date(&p, c->moratorium_until);
+	p_date(&p, c->customer_since);
+	r = pg_run(h, PG_CUSTOMER_UPSERT, &p, "saving customer", &res, e);
+	if (r < 0)
+		return r;
+	id = col_int(res, 0, 0);
+	PQclear(res);
+
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_int(&p, id);
+	r = pg_do(h, PG_CONTACTS_DELETE, &p, "saving contact points", e);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_contacts; i++) {
+		const struct contact_rec *cp = &c->contacts[i];
+		p_init(&p);
+		p_int(&p, c->tenant_id);
+		p_int(&p, id);
+		p_text(&p, channel_name(cp->channel));
+		p_text(&p, cp->address ? cp->address : "");
+		p_bool(&p, cp->consent);
+		p_int(&p, cp->preference);
+		r = pg_do(h, PG_CONTACT_INSERT, &p, "saving contact point", e);
+		if (r < 0)
+			return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
+static int pg_customer_upsert(void *hv, const struct customer_rec *c,
+			      int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	int64_t id = 0;
+	int own, r;
+
+	r = own_tx_begin(h, &own, e);
+	if (r < 0)
+		return r;
+	r = own_tx_end(h, own, customer_write(h, c, &id, e), e);
+	if (r == 0)
+		*ret_id = id;
+	return r;
+}
+
+static int pg_customer_get(void *hv, int64_t tenant_id,
+			   const char *external_id, struct customer_rec *ret,
+			   struct err *e)
+{
+	struct pg *h = hv;
+	struct customer_rec c;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, external_id);
+	r = pg_run(h, PG_CUSTOMER_GET, &p, "reading customer", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return err_set(e, ERR_NOTFOUND, "no customer '%s'", external_id);
+	}
+	memset(&c, 0, sizeof(c));
+	c.id = col_int(res, 0, 0);
+	c.tenant_id = col_int(res, 0, 1);
+	c.external_id = col_dup(res, 0, 2);
+	c.name = col_dup(res, 0, 3);
+	c.locale = col_dup(res, 0, 4);
+	c.timezone = col_dup(res, 0, 5);
+	c.country = col_dup(res, 0, 6);
+	c.segments = col_dup(res, 0, 7);
+	c.vulnerable = col_bool(res, 0, 8);
+	c.do_not_contact = col_bool(res, 0, 9);
+	c.deceased = col_bool(res, 0, 10);
+	c.plain_language = col_bool(res, 0, 11);
+	c.moratorium_until = col_date(res, 0, 12);
+	c.customer_since = col_date(res, 0, 13);
+	PQclear(res);
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, c.id);
+	r = pg_run(h, PG_CONTACTS_GET, &p, "reading contact points", &res, e);
+	if (r < 0) {
+		customer_rec_clear(&c);
+		return r;
+	}
+	n = PQntuples(res);
+	if (n > 0)
+		c.contacts = xcalloc((size_t)n, sizeof(*c.contacts));
+	for (int i = 0; i < n; i++) {
+		struct contact_rec *cp;
+		enum channel ch;
+		if (channel_parse(col_text(res, i, 0), &ch) < 0)
+			continue;
+		cp = &c.contacts[c.n_contacts++];
+		cp->channel = ch;
+		cp->address = col_dup(res, i, 1);
+		cp->consent = col_bool(res, i, 2);
+		cp->preference = (int)col_int(res, i, 3);
+	}
+	PQclear(res);
+	*ret = c;
+	return 0;
+}
+
+static int pg_customer_id(void *hv, int64_t tenant_id, const char *external_id,
+			  int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, external_id);
+	r = pg_run(h, PG_CUSTOMER_ID, &p, "reading customer", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no customer '%s'", external_id);
+	else
+		*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_invoice_upsert(void *hv, const struct invoice_rec *inv,
+			     int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, inv->tenant_id);
+	p_int(&p, inv->customer_id);
+	p_text(&p, inv->external_id);
+	p_text(&p, inv->number);
+	p_date(&p, inv->issue_date);
+	p_date(&p, inv->due_date);
+	p_int(&p, inv->amount_minor);
+	p_int(&p, inv->open_minor);
+	p_text(&p, inv->currency);
+	p_text(&p, inv->payment_reference ? inv->payment_reference : "");
+	p_bool(&p, inv->disputed);
+	r = pg_run(h, PG_INVOICE_UPSERT, &p, "saving invoice", &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* An invoice row (PG_INVOICE_COLS). */
+static void read_invoice(const PGresult *res, int row,
+			 struct invoice_rec *inv)
+{
+	memset(inv, 0, sizeof(*inv));
+	inv->id = col_int(res, row, 0);
+	inv->tenant_id = col_int(res, row, 1);
+	inv->customer_id = col_int(res, row, 2);
+	inv->external_id = col_dup(res, row, 3);
+	inv->number = col_dup(res, row, 4);
+	inv->issue_date = col_date(res, row, 5);
+	inv->due_date = col_date(res, row, 6);
+	inv->amount_minor = col_int(res, row, 7);
+	inv->open_minor = col_int(res, row, 8);
+	col_currency(res, row, 9, inv->currency);
+	inv->payment_reference = col_dup(res, row, 10);
+	inv->disputed = col_bool(res, row, 11);
+}
+
+static int get_one_invoice(struct pg *h, enum pg_stmt which,
+			   int64_t tenant_id, const char *key,
+			   struct invoice_rec *ret, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, key);
+	r = pg_run(h, which, &p, "reading invoice", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no invoice '%s'", key);
+	else
+		read_invoice(res, 0, ret);
+	PQclear(res);
+	return r;
+}
+
+static int pg_invoice_get(void *hv, int64_t tenant_id, const char *external_id,
+			  struct invoice_rec *ret, struct err *e)
+{
+	return get_one_invoice(hv, PG_INVOICE_GET, tenant_id, external_id, ret,
+			       e);
+}
+
+static int pg_invoice_find_ref(void *hv, int64_t tenant_id, const char *ref,
+			       struct invoice_rec *ret, struct err *e)
+{
+	return get_one_invoice(hv, PG_INVOICE_REF, tenant_id, ref, ret, e);
+}
+
+static int pg_invoices_open(void *hv, int64_t tenant_id, int64_t customer_id,
+			    const char *currency, struct invoice_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct invoice_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_text(&p, currency);
+	r = pg_run(h, PG_INVOICES_OPEN, &p, "reading open invoices", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_invoice(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_invoice_set_open(void *hv, int64_t tenant_id, int64_t invoice_id,
+			       int64_t open_minor, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, invoice_id);
+	p_int(&p, open_minor);
+	return pg_do(hv, PG_INVOICE_SET_OPEN, &p, "updating invoice", e);
+}
+
+static int pg_invoice_write_off(void *hv, int64_t tenant_id,
+				int64_t invoice_id, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, invoice_id);
+	return pg_do(hv, PG_INVOICE_WRITE_OFF, &p, "writing off invoice", e);
+}
+
+static int pg_payment_insert(void *hv, const struct payment_rec *p,
+			     int *ret_inserted, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params q;
+	PGresult *res;
+	int r;
+
+	p_init(&q);
+	p_int(&q, p->tenant_id);
+	p_text(&q, p->external_id);
+	p_int(&q, p->customer_id);
+	if (p->invoice_id)
+		p_int(&q, p->invoice_id);
+	else
+		p_text(&q, NULL);
+	p_int(&q, p->amount_minor);
+	p_text(&q, p->currency);
+	p_date(&q, p->paid_on);
+	p_text(&q, p->method ? p->method : "");
+	r = pg_run(h, PG_PAYMENT_INSERT, &q, "saving payment", &res, e);
+	if (r < 0)
+		return r;
+	*ret_inserted = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
+/* Number, (deactivate,) insert: under the tenant's row lock, so that two
+ * processes loading a strategy at once get versions n and n + 1. */
+static int strategy_write(struct pg *h, int64_t tenant_id, const char *source,
+			  const char *yaml, int activate, int *ret_version,
+			  struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int version, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_TENANT_LOCK, &p, "numbering strategy version", &res,
+		   e);
+	if (r < 0)
+		return r;
+	PQclear(res);
+	r = pg_run(h, PG_STRATEGY_NEXT, &p, "numbering strategy version",
+		   &res, e);
+	if (r < 0)
+		return r;
+	version = (int)col_int(res, 0, 0);
+	PQclear(res);
+	if (activate) {
+		r = pg_do(h, PG_STRATEGY_DEACTIVATE, &p, "activating strategy",
+			  e);
+		if (r < 0)
+			return r;
+	}
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, version);
+	p_text(&p, source);
+	p_text(&p, yaml);
+	p_bool(&p, activate);
+	r = pg_do(h, PG_STRATEGY_INSERT, &p, "saving strategy", e);
+	if (r < 0)
+		return r;
+	*ret_version = version;
+	return 0;
+}
+
+static int pg_strategy_add(void *hv, int64_t tenant_id, const char *source,
+			   const char *yaml, int activate, int *ret_version,
+			   struct err *e)
+{
+	struct pg *h = hv;
+	int version = 0, own, r;
+
+	r = own_tx_begin(h, &own, e);
+	if (r < 0)
+		return r;
+	r = own_tx_end(h, own,
+		       strategy_write(h, tenant_id, source, yaml, activate,
+				      &version, e),
+		       e);
+	if (r == 0)
+		*ret_version = version;
+	return r;
+}
+
+static int pg_strategy_get(void *hv, int64_t tenant_id, int version,
+			   struct strategy_version_rec *ret, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	if (version)
+		p_int(&p, version);
+	r = pg_run(h, version ? PG_STRATEGY_GET : PG_STRATEGY_GET_ACTIVE, &p,
+		   "reading strategy", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		if (version)
+			return err_set(e, ERR_NOTFOUND,
+				       "no strategy version %d", version);
+		return err_set(e, ERR_NOTFOUND,
+			       "the tenant has no active strategy; load one"
+			       " with 'dunwell strategy load FILE'");
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->id = col_int(res, 0, 0);
+	ret->tenant_id = col_int(res, 0, 1);
+	ret->version = (int)col_int(res, 0, 2);
+	ret->source = col_dup(res, 0, 3);
+	ret->yaml = col_dup(res, 0, 4);
+	ret->active = col_bool(res, 0, 5);
+	ret->created_at = col_instant(res, 0, 6);
+	PQclear(res);
+	return 0;
+}
+
+/* A case row (PG_CASE_COLS); strings in the arena when there is one. */
+static void read_case(const PGresult *res, int row, struct case_rec *c,
+		      int64_t tenant_id, struct arena *a)
+{
+	enum case_status status = CASE_NONE;
+	enum hold_reason hold = HOLD_NONE;
+
+	memset(c, 0, sizeof(*c));
+	c->tenant_id = tenant_id;
+	c->customer_id = col_int(res, row, 0);
+	c->id = col_int(res, row, 1);
+	col_currency(res, row, 2, c->currency);
+	case_status_parse(col_text(res, row, 3), &status);
+	c->st.status = status;
+	c->strategy_version = col_int(res, row, 4);
+	c->strategy = a ? arena_strdup(a, col_text(res, row, 5)) :
+			  col_dup(res, row, 5);
+	c->st.anchor = col_date(res, row, 6);
+	c->st.next_step = (int)col_int(res, row, 7);
+	c->st.opened_on = col_date(res, row, 8);
+	c->st.last_step_on = col_date(res, row, 9);
+	c->closed_on = col_date(res, row, 10);
+	hold_reason_parse(col_text(res, row, 11), &hold);
+	c->st.hold_reason = hold;
+	c->st.hold_until = col_date(res, row, 12);
+	c->st.fees_minor = col_int(res, row, 13);
+}
+
+/* Find the work customer with this id (customers are ascending). */
+static struct work_customer *find_wc(struct work_set *w, int64_t id,
+				     size_t *hint)
+{
+	size_t i = *hint;
+	while (i < w->n_customers && w->customers[i].c.id < id)
+		i++;
+	*hint = i;
+	if (i < w->n_customers && w->customers[i].c.id == id)
+		return &w->customers[i];
+	return NULL;
+}
+
+/* $1 tenant, $2..$3 the customer id range, as every work query takes. */
+static void p_range(struct pg_params *p, int64_t tenant_id, int64_t from,
+		    int64_t to)
+{
+	p_init(p);
+	p_int(p, tenant_id);
+	p_int(p, from);
+	p_int(p, to);
+}
+
+/* Customers of the range merged with their open invoices and cases (both
+ * ordered by customer): only those with something open become work. */
+static void work_merge(struct work_set *w, const PGresult *res,
+		       int64_t tenant_id, struct invoice_rec *invs,
+		       size_t n_invs, struct case_rec *cases, size_t n_cases)
+{
+	size_t ii = 0, ci = 0, cap = 0;
+	int n = PQntuples(res);
+
+	for (int row = 0; row < n && (ii < n_invs || ci < n_cases); row++) {
+		int64_t id = col_int(res, row, 0);
+		struct work_customer *wc;
+		struct customer_rec *c;
+		size_t i0, c0;
+		while (ii < n_invs && invs[ii].customer_id < id)
+			ii++; /* an invoice whose customer vanished */
+		while (ci < n_cases && cases[ci].customer_id < id)
+			ci++;
+		i0 = ii;
+		c0 = ci;
+		while (ii < n_invs && invs[ii].customer_id == id)
+			ii++;
+		while (ci < n_cases && cases[ci].customer_id == id)
+			ci++;
+		if (ii == i0 && ci == c0)
+			continue;
+		w->customers = arena_grow(w->arena, w->customers, &cap,
+					  w->n_customers + 1,
+					  sizeof(*w->customers));
+		wc = &w->customers[w->n_customers++];
+		memset(wc, 0, sizeof(*wc));
+		wc->invoices = ii > i0 ? &invs[i0] : NULL;
+		wc->n_invoices = ii - i0;
+		wc->cases = ci > c0 ? &cases[c0] : NULL;
+		wc->n_cases = ci - c0;
+		c = &wc->c;
+		c->id = id;
+		c->tenant_id = tenant_id;
+		/* name and locale are not needed to decide */
+		c->name = NULL;
+		c->locale = NULL;
+		c->external_id = arena_strdup(w->arena, col_text(res, row, 1));
+		c->timezone = arena_strdup(w->arena, col_text(res, row, 2));
+		c->country = arena_strdup(w->arena, col_text(res, row, 3));
+		c->segments = arena_strdup(w->arena, col_text(res, row, 4));
+		c->vulnerable = col_bool(res, row, 5);
+		c->do_not_contact = col_bool(res, row, 6);
+		c->deceased = col_bool(res, row, 7);
+		c->plain_language = col_bool(res, row, 8);
+		c->moratorium_until = col_date(res, row, 9);
+		c->customer_since = col_date(res, row, 10);
+	}
+}
+
+/* Contact points (channel, consent, preference; no addresses), at most
+ * one per channel, in order of preference. */
+static void work_contacts(struct work_set *w, const PGresult *res)
+{
+	size_t hint = 0;
+	int n = PQntuples(res);
+
+	for (int row = 0; row < n; row++) {
+		struct work_customer *wc =
+			find_wc(w, col_int(res, row, 0), &hint);
+		struct contact_rec *cp;
+		enum channel ch;
+		if (!wc || channel_parse(col_text(res, row, 1), &ch) < 0)
+			continue;
+		if (!wc->c.contacts)
+			wc->c.contacts = arena_alloc(
+				w->arena, CHANNEL_COUNT * sizeof(*wc->c.contacts));
+		if (wc->c.n_contacts >= CHANNEL_COUNT)
+			continue;
+		cp = &wc->c.contacts[wc->c.n_contacts++];
+		cp->channel = ch;
+		cp->address = NULL;
+		cp->consent = col_bool(res, row, 2);
+		cp->preference = (int)col_int(res, row, 3);
+	}
+}
+
+/* Recent contact dates (ordered by customer, then date). */
+static void work_history(struct work_set *w, const PGresult *res)
+{
+	struct work_customer *cur = NULL;
+	size_t hint = 0, hcap = 0;
+	int n = PQntuples(res);
+
+	for (int row = 0; row < n; row++) {
+		int64_t cid = col_int(res, row, 0);
+		if (!cur || cur->c.id != cid) {
+			cur = find_wc(w, cid, &hint);
+			hcap = 0;
+		}
+		if (!cur)
+			continue;
+		cur->contacts = arena_grow(w->arena, cur->contacts, &hcap,
+					   cur->n_contacts + 1,
+					   sizeof(*cur->contacts));
+		cur->contacts[cur->n_contacts++] = col_date(res, row, 1);
+	}
+}
+
+static int pg_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
+			int64_t customer_to, date_t contacts_since,
+			struct work_set *ret, struct err *e)
+{
+	struct pg *h = hv;
+	struct work_set w = { 0 };
+	struct invoice_rec *invs = NULL;
+	struct case_rec *cases = NULL;
+	size_t n_invs = 0, n_cases = 0;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	w.arena = arena_new();
+
+	/* Open invoices, ordered by customer, currency, due date. */
+	p_range(&p, tenant_id, customer_from, customer_to);
+	r = pg_run(h, PG_WORK_INVOICES, &p, "loading work", &res, e);
+	if (r < 0)
+		goto fail;
+	n_invs = (size_t)PQntuples(res);
+	if (n_invs)
+		invs = arena_alloc(w.arena, n_invs * sizeof(*invs));
+	for (size_t i = 0; i < n_invs; i++) {
+		struct invoice_rec *inv = &invs[i];
+		int row = (int)i;
+		inv->tenant_id = tenant_id;
+		inv->customer_id = col_int(res, row, 0);
+		inv->id = col_int(res, row, 1);
+		col_currency(res, row, 2, inv->currency);
+		inv->due_date = col_date(res, row, 3);
+		inv->open_minor = col_int(res, row, 4);
+		inv->amount_minor = inv->open_minor;
+		inv->disputed = col_bool(res, row, 5);
+	}
+	PQclear(res);
+
+	/* Open cases, ordered by customer. */
+	r = pg_run(h, PG_WORK_CASES, &p, "loading work", &res, e);
+	if (r < 0)
+		goto fail;
+	n_cases = (size_t)PQntuples(res);
+	if (n_cases)
+		cases = arena_alloc(w.arena, n_cases * sizeof(*cases));
+	for (size_t i = 0; i < n_cases; i++)
+		read_case(res, (int)i, &cases[i], tenant_id, w.arena);
+	PQclear(res);
+
+	r = pg_run(h, PG_WORK_CUSTOMERS, &p, "loading work", &res, e);
+	if (r < 0)
+		goto fail;
+	work_merge(&w, res, tenant_id, invs, n_invs, cases, n_cases);
+	PQclear(res);
+
+	r = pg_run(h, PG_WORK_CONTACTS, &p, "loading work", &res, e);
+	if (r < 0)
+		goto fail;
+	work_contacts(&w, res);
+	PQclear(res);
+
+	/* Recent contacts, for the contact policy. */
+	p_date(&p, contacts_since);
+	r = pg_run(h, PG_WORK_HISTORY, &p, "loading work", &res, e);
+	if (r < 0)
+		goto fail;
+	work_history(&w, res);
+	PQclear(res);
+
+	*ret = w;
+	return 0;
+fail:
+	arena_free(w.arena);
+	return r;
+}
+
+static int pg_customer_id_range(void *hv, int64_t tenant_id, int64_t *ret_min,
+				int64_t *ret_max, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(hv, PG_CUSTOMER_RANGE, &p, "reading customer ids", &res, e);
+	if (r < 0)
+		return r;
+	*ret_min = col_int(res, 0, 0);
+	*ret_max = col_int(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Case ids are known when case_insert returns, long before the batched
+ * INSERT: they come from cases_id_seq, reserved in blocks (1, 2, 4, ... up
+ * to PG_CASE_IDS_MAX per round trip), which no other process can be given.
+ * Unused ids are kept for the connection's next transactions, rollbacks
+ * included (rolled back rows never existed), so one process numbers its
+ * cases 1, 2, 3, ... as SQLite does; ids reserved and not used when the
+ * connection closes are gaps.
+ */
+static int next_case_id(struct pg *h, int64_t *ret, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	if (h->next_case_id == h->n_case_ids) {
+		p_init(&p);
+		p_int(&p, h->case_id_block);
+		r = pg_run(h, PG_CASE_IDS, &p, "numbering cases", &res, e);
+		if (r < 0)
+			return r;
+		n = PQntuples(res);
+		if (n < 1 || n > PG_CASE_IDS_MAX) {
+			PQclear(res);
+			return err_set(e, ERR_STORE, "postgres: numbering cases:"
+				       " %d ids for %d asked", n,
+				       h->case_id_block);
+		}
+		for (int i = 0; i < n; i++)
+			h->case_ids[i] = col_int(res, i, 0);
+		PQclear(res);
+		h->n_case_ids = n;
+		h->next_case_id = 0;
+		if (h->case_id_block < PG_CASE_IDS_MAX)
+			h->case_id_block *= 2;
+	}
+	*ret = h->case_ids[h->next_case_id++];
+	return 0;
+}
+
+static int pg_case_insert(void *hv, const struct case_rec *c, int64_t *ret_id,
+			  struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_batch *b = &h->batch[PGB_CASES];
+	int64_t id;
+	int t = 0, r;
+
+	if (!h->in_tx)
+		return err_set(e, ERR_STORE, "opening a case outside a"
+			       " transaction");
+	r = next_case_id(h, &id, e);
+	if (r < 0)
+		return r;
+	t |= batch_int(b, 0, id);
+	t |= batch_int(b, 1, c->tenant_id);
+	t |= batch_int(b, 2, c->customer_id);
+	t |= batch_text(b, 3, c->currency);
+	t |= batch_text(b, 4, case_status_name(c->st.status));
+	t |= batch_int(b, 5, c->strategy_version);
+	t |= batch_text(b, 6, c->strategy);
+	t |= batch_date(b, 7, c->st.anchor);
+	t |= batch_int(b, 8, c->st.next_step);
+	t |= batch_date(b, 9, c->st.opened_on);
+	t |= batch_date(b, 10, c->st.last_step_on);
+	t |= batch_date(b, 11, c->closed_on);
+	t |= batch_text(b, 12, hold_reason_name(c->st.hold_reason));
+	t |= batch_date(b, 13, c->st.hold_until);
+	t |= batch_int(b, 14, c->st.fees_minor);
+	*ret_id = id;
+	return batch_row_done(h, PGB_CASES, t, e);
+}
+
+static int pg_case_update(void *hv, const struct case_rec *c, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_int(&p, c->id);
+	p_text(&p, case_status_name(c->st.status));
+	p_date(&p, c->st.anchor);
+	p_int(&p, c->st.next_step);
+	p_date(&p, c->st.last_step_on);
+	p_date(&p, c->closed_on);
+	p_text(&p, hold_reason_name(c->st.hold_reason));
+	p_date(&p, c->st.hold_until);
+	p_int(&p, c->st.fees_minor);
+	return pg_do(h, PG_CASE_UPDATE, &p, "updating case", e);
+}
+
+static int pg_case_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			struct case_rec **ret, size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct case_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	r = pg_run(h, PG_CASE_LIST, &p, "listing cases", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_case(res, i, &list[i], tenant_id, NULL);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_action_insert(void *hv, const struct action_rec *a,
+			    struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_batch *b = &h->batch[PGB_ACTIONS];
+	int t = 0;
+
+	t |= batch_int(b, 0, a->tenant_id);
+	t |= batch_int(b, 1, a->case_id);
+	t |= batch_int(b, 2, a->customer_id);
+	t |= batch_text(b, 3, a->step);
+	t |= batch_text(b, 4, action_kind_name(a->kind));
+	t |= batch_text(b, 5, a->channel ? a->channel : "");
+	t |= batch_text(b, 6, a->fallbacks ? a->fallbacks : "");
+	t |= batch_date(b, 7, a->due_on);
+	t |= batch_date(b, 8, a->decided_on);
+	t |= batch_instant(b, 9, a->decided_at);
+	t |= batch_int(b, 10, a->amount_minor);
+	t |= batch_text(b, 11, a->currency);
+	t |= batch_text(b, 12, a->template_id ? a->template_id : "");
+	t |= batch_text(b, 13, a->tone ? a->tone : "");
+	t |= batch_text(b, 14, a->end_action ? a->end_action : "");
+	t |= batch_text(b, 15, a->reason ? a->reason : "");
+	t |= batch_text(b, 16, a->status);
+	return batch_row_done(h, PGB_ACTIONS, t, e);
+}
+
+static int pg_event_append(void *hv, const struct event_rec *ev,
+			   struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_batch *b = &h->batch[PGB_EVENTS];
+	int t = 0;
+
+	t |= batch_int(b, 0, ev->tenant_id);
+	t |= batch_int(b, 1, ev->case_id);
+	t |= batch_instant(b, 2, ev->at);
+	t |= batch_text(b, 3, ev->kind);
+	t |= batch_text(b, 4, ev->detail ? ev->detail : "{}");
+	return batch_row_done(h, PGB_EVENTS, t, e);
+}
+
+static int pg_case_history(void *hv, int64_t tenant_id, int64_t case_id,
+			   store_history_cb cb, void *ctx, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(h, PG_CASE_HISTORY, &p, "reading case history", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	for (int i = 0; i < n; i++) {
+		struct history_rec hr;
+		hr.at = col_instant(res, i, 0);
+		hr.on = col_date(res, i, 1);
+		hr.what = col_text(res, i, 2);
+		hr.kind = col_text(res, i, 3);
+		hr.step = col_text(res, i, 4);
+		hr.channel = col_text(res, i, 5);
+		hr.amount_minor = col_int(res, i, 6);
+		hr.currency = col_text(res, i, 7);
+		hr.detail = col_text(res, i, 8);
+		if (cb(ctx, &hr))
+			break;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_stats(void *hv, int64_t tenant_id, struct store_stats *ret,
+		    struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_STATS, &p, "counting", &res, e);
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	ret->tenants = col_int(res, 0, 0);
+	ret->customers = col_int(res, 0, 1);
+	ret->invoices = col_int(res, 0, 2);
+	ret->open_invoices = col_int(res, 0, 3);
+	ret->payments = col_int(res, 0, 4);
+	ret->cases_open = col_int(res, 0, 5);
+	ret->cases_closed = col_int(res, 0, 6);
+	ret->actions = col_int(res, 0, 7);
+	ret->events = col_int(res, 0, 8);
+	PQclear(res);
+	return 0;
+}
+
+/* The ranges after the last one, up to the largest customer id; under the
+ * tenant's row lock, so that workers ensuring at once agree. */
+static int ranges_write(struct pg *h, int64_t tenant_id, int64_t size,
+			struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int64_t lo, hi, start;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_TENANT_LOCK, &p, "adding run ranges", &res, e);
+	if (r < 0)
+		return r;
+	PQclear(res);
+	r = pg_run(h, PG_CUSTOMER_RANGE, &p, "reading run ranges", &res, e);
+	if (r < 0)
+		return r;
+	lo = col_int(res, 0, 0);
+	hi = col_int(res, 0, 1);
+	PQclear(res);
+	r = pg_run(h, PG_RANGE_MAX_TO, &p, "reading run ranges", &res, e);
+	if (r < 0)
+		return r;
+	start = col_int(res, 0, 0);
+	PQclear(res);
+	/* Existing ranges stay as they are; new ones continue after the
+	 * last, so ranges never overlap whatever size other workers use. */
+	if (start == 0)
+		start = lo;
+	if (lo == 0 || start > hi)
+		return 0;
+	p_int(&p, size);
+	p_int(&p, start);
+	p_int(&p, hi);
+	return pg_do(h, PG_RANGE_INSERT, &p, "adding run ranges", e);
+}
+
+static int pg_ranges_ensure(void *hv, int64_t tenant_id, int64_t size,
+			    struct err *e)
+{
+	struct pg *h = hv;
+	int r;
+
+	if (size <= 0)
+		return err_set(e, ERR_RANGE, "range size must be positive");
+	r = pg_begin(h, e);
+	if (r < 0)
+		return r;
+	r = ranges_write(h, tenant_id, size, e);
+	if (r == 0)
+		r = pg_commit(h, e);
+	if (r < 0)
+		pg_rollback(h);
+	return r;
+}
+
+static int range_select(struct pg *h, enum pg_stmt which, int64_t tenant_id,
+			int64_t after, instant_t as_of, int64_t *ret_from,
+			int64_t *ret_to, int *ret_found, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_instant(&p, as_of);
+	if (which == PG_RANGE_PEEK)
+		p_int(&p, after);
+	r = pg_run(h, which, &p, "claiming a run range", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) > 0) {
+		*ret_from = col_int(res, 0, 0);
+		*ret_to = col_int(res, 0, 1);
+		*ret_found = 1;
+	} else {
+		*ret_found = 0;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_range_claim(void *hv, int64_t tenant_id, instant_t as_of,
+			  int64_t *ret_from, int64_t *ret_to, int *ret_found,
+			  struct err *e)
+{
+	struct pg *h = hv;
+	if (!h->in_tx)
+		return err_set(e, ERR_STORE, "claiming a range outside a"
+			       " transaction");
+	return range_select(h, PG_RANGE_CLAIM, tenant_id, 0, as_of, ret_from,
+			    ret_to, ret_found, e);
+}
+
+static int pg_range_peek(void *hv, int64_t tenant_id, int64_t after,
+			 instant_t as_of, int64_t *ret_from, int64_t *ret_to,
+			 int *ret_found, struct err *e)
+{
+	return range_select(hv, PG_RANGE_PEEK, tenant_id, after, as_of,
+			    ret_from, ret_to, ret_found, e);
+}
+
+static int pg_range_done(void *hv, int64_t tenant_id, int64_t from,
+			 instant_t as_of, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, from);
+	p_instant(&p, as_of);
+	return pg_do(hv, PG_RANGE_DONE, &p, "recording a run range", e);
+}
+
+/*
+ * Copying a whole store (`dunwell migrate --to`, store_copy_all). Table
+ * names are checked against the list below and column names to be plain
+ * identifiers before either is put into SQL; values are never in SQL: they
+ * are sent as COPY data. Rows come from and go to the other backend in the
+ * exchange forms (store_row_cb): flags '0'/'1', dates 'YYYY-MM-DD',
+ * instants 'YYYY-MM-DDTHH:MM:SSZ'; PostgreSQL's input accepts all three for
+ * boolean, date and timestamptz, and rows_read converts its own output.
+ */
+
+/* The tables that can be copied (store_tables()), the key they are read in,
+ * and whether their id column is an identity that copy_finish must move
+ * past the copied ids. */
+static const struct {
+	const char *table;
+	const char *order;
+	int identity;
+} pg_tables[] = {
+	{ "tenants", "id", 1 },
+	{ "customers", "tenant_id, id", 1 },
+	{ "contact_points", "tenant_id, customer_id, channel", 0 },
+	{ "invoices", "tenant_id, id", 1 },
+	{ "payments", "tenant_id, id", 1 },
+	{ "strategy_versions", "tenant_id, id", 1 },
+	{ "cases", "tenant_id, id", 1 },
+	{ "case_events", "tenant_id, id", 1 },
+	{ "actions", "tenant_id, case_id, step, kind, channel", 0 },
+	{ "run_ranges", "tenant_id, range_from", 0 },
+};
+
+#define PG_COPY_MAX_COLS 64
+#define PG_OID_BOOL 16          /* pg_type.oid of boolean */
+#define PG_OID_TIMESTAMPTZ 1184 /* pg_type.oid of timestamptz */
+
+static int table_index(const char *table, struct err *e)
+{
+	for (size_t i = 0; i < sizeof(pg_tables) / sizeof(pg_tables[0]); i++)
+		if (strcmp(pg_tables[i].table, table) == 0)
+			return (int)i;
+	return err_set(e, ERR_INVALID, "no table '%s' to copy", table);
+}
+
+static int plain_identifier(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
+/* Run SQL made of checked identifiers only; *ret gets the result. */
+static int pg_query(struct pg *h, const char *sql, const char *what,
+		    PGresult **ret, struct err *e)
+{
+	PGresult *res;
+	int r = h->copy_active ? copy_end(h, e) : 0;
+	if (r < 0)
+		return r;
+	res = PQexec(h->conn, sql);
+	if (!res_ok(res)) {
+		r = pg_fail(h, res, what, e);
+		PQclear(res);
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+/* A value in an instant column, "2026-11-20 09:00:00[.ffffff]+00" (the
+ * session is in UTC), as 'YYYY-MM-DDTHH:MM:SSZ' (fractions dropped, as
+ * the other backend keeps whole seconds); anything else as it is. */
+static const char *exchange_instant(const char *s, char out[INSTANT_FMT_MAX])
+{
+	size_t n = strlen(s);
+	if (n < 22 || s[10] != ' ' || strcmp(s + n - 3, "+00") != 0)
+		return s;
+	memcpy(out, s, 10);
+	out[10] = 'T';
+	memcpy(out + 11, s + 11, 8);
+	out[19] = 'Z';
+	out[20] = '\0';
+	return out;
+}
+
+static int pg_rows_read(void *hv, const char *table, store_row_cb cb,
+			void *ctx, struct err *e)
+{
+	struct pg *h = hv;
+	const char *names[PG_COPY_MAX_COLS], *values[PG_COPY_MAX_COLS];
+	char scratch[PG_COPY_MAX_COLS][INSTANT_FMT_MAX];
+	char sql[256];
+	PGresult *res;
+	int k = table_index(table, e), r, stop = 0;
+
+	if (k < 0)
+		return k;
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY %s",
+		 pg_tables[k].table, pg_tables[k].order);
+	/* Row by row (single-row mode): a table need not fit in memory. */
+	if (!PQsendQuery(h->conn, sql) || !PQsetSingleRowMode(h->conn))
+		r = pg_fail(h, NULL, "reading a table", e);
+	while ((res = PQgetResult(h->conn))) {
+		ExecStatusType st = PQresultStatus(res);
+		int n = PQnfields(res);
+		if (r < 0 || stop) {
+			/* drain what is left */
+		} else if (st == PGRES_SINGLE_TUPLE && n > PG_COPY_MAX_COLS) {
+			r = err_set(e, ERR_TOOBIG, "%s has more than %d columns",
+				    table, PG_COPY_MAX_COLS);
+		} else if (st == PGRES_SINGLE_TUPLE) {
+			for (int i = 0; i < n; i++) {
+				const char *v = PQgetvalue(res, 0, i);
+				Oid type = PQftype(res, i);
+				names[i] = PQfname(res, i);
+				if (PQgetisnull(res, 0, i))
+					values[i] = NULL;
+				else if (type == PG_OID_BOOL)
+					values[i] = v[0] == 't' ? "1" : "0";
+				else if (type == PG_OID_TIMESTAMPTZ)
+					values[i] = exchange_instant(v, scratch[i]);
+				else
+					values[i] = v;
+			}
+			int c = cb(ctx, n, names, values, e);
+			if (c < 0)
+				r = c;
+			else if (c > 0)
+				stop = 1;
+		} else if (st != PGRES_TUPLES_OK) {
+			r = pg_fail(h, res, "reading a table", e);
+		}
+		PQclear(res);
+	}
+	return r;
+}
+
+/* Append s to a COPY text-format line, escaping what the format needs. */
+static int copy_escape(struct buf *b, const char *s)
+{
+	int r = 0;
+	while (*s && r == 0) {
+		size_t run = strcspn(s, "\\\n\r\t");
+		r = buf_append(b, s, run);
+		s += run;
+		if (!*s || r < 0)
+			break;
+		r = buf_puts(b, *s == '\\' ? "\\\\" :
+				*s == '\n' ? "\\n" :
+				*s == '\r' ? "\\r" :
+					     "\\t");
+		s++;
+	}
+	return r;
+}
+
+/* End the open COPY and collect its outcome (constraint errors show here). */
+static int copy_end(struct pg *h, struct err *e)
+{
+	char what[64];
+	PGresult *res;
+	int r = 0;
+
+	snprintf(what, sizeof(what), "copying rows into %s", h->copy_table);
+	h->copy_active = 0;
+	if (PQputCopyEnd(h->conn, NULL) != 1)
+		r = pg_fail(h, NULL, what, e);
+	while ((res = PQgetResult(h->conn))) {
+		if (r == 0 && !res_ok(res))
+			r = pg_fail(h, res, what, e);
+		PQclear(res);
+	}
+	return r;
+}
+
+/* Make sure a COPY into `table` with these columns is open. */
+static int copy_start(struct pg *h, int k, int ncols,
+		      const char *const *names, struct err *e)
+{
+	struct buf sql;
+	PGresult *res;
+	int r = 0;
+
+	buf_reset(&h->copy_line);
+	r |= buf_puts(&h->copy_line, pg_tables[k].table);
+	for (int i = 0; i < ncols; i++) {
+		if (!plain_identifier(names[i]))
+			return err_set(e, ERR_INVALID, "bad column name in %s",
+				       pg_tables[k].table);
+		r |= buf_printf(&h->copy_line, "%c%s", i ? ',' : ':',
+				names[i]);
+	}
+	if (r < 0)
+		return err_set(e, ERR_TOOBIG, "too many columns in %s",
+			       pg_tables[k].table);
+	if (h->copy_active &&
+	    strcmp(buf_cstr(&h->copy_sig), buf_cstr(&h->copy_line)) == 0)
+		return 0;
+	if (h->copy_active) {
+		r = copy_end(h, e);
+		if (r < 0)
+			return r;
+	}
+	buf_reset(&h->copy_sig);
+	r = buf_puts(&h->copy_sig, buf_cstr(&h->copy_line));
+
+	buf_init(&sql, 8192);
+	r |= buf_printf(&sql, "COPY %s (", pg_tables[k].table);
+	for (int i = 0; i < ncols; i++)
+		r |= buf_printf(&sql, "%s\"%s\"", i ? ", " : "", names[i]);
+	r |= buf_puts(&sql, ") FROM STDIN");
+	if (r < 0) {
+		buf_free(&sql);
+		return err_set(e, ERR_TOOBIG, "too many columns in %s",
+			       pg_tables[k].table);
+	}
+	r = flush_all(h, e);
+	if (r == 0) {
+		res = PQexec(h->conn, buf_cstr(&sql));
+		if (PQresultStatus(res) == PGRES_COPY_IN) {
+			h->copy_active = 1;
+			snprintf(h->copy_table, sizeof(h->copy_table), "%s",
+				 pg_tables[k].table);
+		} else {
+			r = pg_fail(h, res, "copying rows", e);
+		}
+		PQclear(res);
+	}
+	buf_free(&sql);
+	return r;
+}
+
+static int pg_rows_write(void *hv, const char *table, int ncols,
+			 const char *const *names, const char *const *values,
+			 struct err *e)
+{
+	struct pg *h = hv;
+	int k = table_index(table, e), r;
+
+	if (k < 0)
+		return k;
+	r = copy_start(h, k, ncols, names, e);
+	if (r < 0)
+		return r;
+	buf_reset(&h->copy_line);
+	for (int i = 0; i < ncols && r == 0; i++) {
+		if (i)
+			r = buf_putc(&h->copy_line, '\t');
+		if (r == 0)
+			r = values[i] ? copy_escape(&h->copy_line, values[i]) :
+					buf_puts(&h->copy_line, "\\N");
+	}
+	if (r == 0)
+		r = buf_putc(&h->copy_line, '\n');
+	if (r < 0)
+		return err_set(e, ERR_TOOBIG, "a row of %s is too large", table);
+	if (PQputCopyData(h->conn, h->copy_line.data, (int)h->copy_line.len) !=
+	    1)
+		return pg_fail(h, NULL, "copying rows", e);
+	return 0;
+}
+
+/* Copied rows keep their ids: move each identity past the largest. */
+static int pg_copy_finish(void *hv, struct err *e)
+{
+	struct pg *h = hv;
+	char sql[256];
+	int r = 0;
+
+	for (size_t i = 0; i < sizeof(pg_tables) / sizeof(pg_tables[0]) && r == 0;
+	     i++) {
+		if (!pg_tables[i].identity)
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "SELECT setval(pg_get_serial_sequence('%s', 'id'),"
+			 " COALESCE(MAX(id), 0) + 1, false) FROM %s",
+			 pg_tables[i].table, pg_tables[i].table);
+		r = pg_exec(h, sql, "moving id sequences", e);
+	}
+	return r;
+}
+
+static int pg_rows_count(void *hv, const char *table, int64_t *ret,
+			 struct err *e)
+{
+	struct pg *h = hv;
+	char sql[128];
+	PGresult *res = NULL;
+	int k = table_index(table, e), r;
+
+	if (k < 0)
+		return k;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s",
+		 pg_tables[k].table);
+	r = pg_query(h, sql, "counting rows", &res, e);
+	if (r < 0)
+		return r;
+	*ret = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+const struct store_backend store_pg_backend = {
+	.name = "postgres",
+	.accepts = pg_accepts,
+	.open = pg_open,
+	.close = pg_close,
+	.migrate = pg_migrate,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.tenant_ensure = pg_tenant_ensure,
+	.tenant_get = pg_tenant_get,
+	.tenant_list = pg_tenant_list,
+	.customer_upsert = pg_customer_upsert,
+	.customer_get = pg_customer_get,
+	.customer_id = pg_customer_id,
+	.invoice_upsert = pg_invoice_upsert,
+	.invoice_get = pg_invoice_get,
+	.invoice_find_ref = pg_invoice_find_ref,
+	.invoices_open = pg_invoices_open,
+	.invoice_set_open = pg_invoice_set_open,
+	.invoice_write_off = pg_invoice_write_off,
+	.payment_insert = pg_payment_insert,
+	.strategy_add = pg_strategy_add,
+	.strategy_get = pg_strategy_get,
+	.work_load = pg_work_load,
+	.customer_id_range = pg_customer_id_range,
+	.case_insert = pg_case_insert,
+	.case_update = pg_case_update,
+	.case_list = pg_case_list,
+	.action_insert = pg_action_insert,
+	.event_append = pg_event_append,
+	.case_history = pg_case_history,
+	.stats = pg_stats,
+	.data_version = NULL, /* none in PostgreSQL: the run stays serial */
+	.ranges_ensure = pg_ranges_ensure,
+	.range_claim = pg_range_claim,
+	.range_peek = pg_range_peek,
+	.range_done = pg_range_done,
+	.rows_read = pg_rows_read,
+	.rows_write = pg_rows_write,
+	.copy_finish = pg_copy_finish,
+	.rows_count = pg_rows_count,
+};

@@ -17,6 +17,7 @@
 
 #include "embed.h"
 #include "money.h"
+#include "pay.h"
 #include "run.h"
 
 #define DEMO_DAYS 45
@@ -154,14 +155,12 @@ static int add_invoice(struct store *s, int64_t tenant_id, int64_t customer_id,
 	return store_invoice_upsert(s, &inv, &id, e);
 }
 
-/* Pay `amount` off the customer's oldest invoices, as the bank would. */
+/* A bank transfer from the customer, applied as the import would. */
 static int pay(struct store *s, int64_t tenant_id, const char *customer,
 	       const char *currency, date_t on, int64_t amount, struct err *e)
 {
-	struct invoice_rec *list = NULL;
 	struct payment_rec p;
-	size_t n = 0;
-	int64_t cid;
+	int64_t cid, left;
 	int inserted, r;
 	char ext[64];
 
@@ -180,16 +179,7 @@ static int pay(struct store *s, int64_t tenant_id, const char *customer,
 	r = store_payment_insert(s, &p, &inserted, e);
 	if (r < 0 || !inserted)
 		return r;
-	r = store_invoices_open(s, tenant_id, cid, currency, &list, &n, e);
-	for (size_t i = 0; r == 0 && i < n && amount > 0; i++) {
-		int64_t take = amount < list[i].open_minor ? amount :
-							    list[i].open_minor;
-		amount -= take;
-		r = store_invoice_set_open(s, tenant_id, list[i].id,
-					   list[i].open_minor - take, e);
-	}
-	invoice_list_free(list, n);
-	return r;
+	return pay_allocate(s, tenant_id, cid, currency, 0, amount, &left, e);
 }
 
 static int load_data(struct store *s, const struct tenant_rec *t, date_t today,

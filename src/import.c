@@ -16,6 +16,7 @@
 #include "csv.h"
 #include "mem.h"
 #include "money.h"
+#include "pay.h"
 
 /* The columns of one import kind. */
 struct column_spec {
@@ -507,42 +508,6 @@ static int import_invoice_row(struct importer *im)
 	return 0;
 }
 
-/* Allocate `amount` over the customer's open invoices in the currency,
- * the named one first, then oldest due first. Returns what is left. */
-static int allocate(struct importer *im, int64_t customer_id,
-		    const char *currency, int64_t first_invoice,
-		    int64_t amount, int64_t *ret_left, struct err *e)
-{
-	struct invoice_rec *list = NULL;
-	size_t n = 0;
-	int r = store_invoices_open(im->store, im->tenant->id, customer_id,
-				    currency, &list, &n, e);
-	if (r < 0)
-		return r;
-	for (int pass = 0; pass < 2 && amount > 0; pass++) {
-		for (size_t i = 0; i < n && amount > 0; i++) {
-			struct invoice_rec *inv = &list[i];
-			if ((pass == 0) != (inv->id == first_invoice))
-				continue;
-			if (inv->open_minor <= 0)
-				continue;
-			int64_t take = amount < inv->open_minor ?
-					       amount :
-					       inv->open_minor;
-			inv->open_minor -= take;
-			amount -= take;
-			r = store_invoice_set_open(im->store, im->tenant->id,
-						   inv->id, inv->open_minor, e);
-			if (r < 0)
-				goto out;
-		}
-	}
-	*ret_left = amount;
-out:
-	invoice_list_free(list, n);
-	return r;
-}
-
 static int import_payment_row(struct importer *im)
 {
 	struct payment_rec p;
@@ -630,8 +595,8 @@ static int import_payment_row(struct importer *im)
 		im->res.unchanged++; /* already recorded: not applied twice */
 		return 0;
 	}
-	if (allocate(im, p.customer_id, p.currency, p.invoice_id,
-		     p.amount_minor, &left, &e) < 0) {
+	if (pay_allocate(im->store, im->tenant->id, p.customer_id, p.currency,
+			 p.invoice_id, p.amount_minor, &left, &e) < 0) {
 		reject(im, NULL, e.msg);
 		return -1;
 	}

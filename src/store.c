@@ -415,6 +415,21 @@ const char *const *store_tables(void)
 	return tables;
 }
 
+int store_table_check(const char *table, struct err *e)
+{
+	for (const char *const *t = store_tables(); *t; t++)
+		if (strcmp(*t, table) == 0)
+			return 0;
+	return err_set(e, ERR_INVALID, "no table '%s' to copy", table);
+}
+
+int store_identifier_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	return n > 0 && n <= 63 &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz_") == n;
+}
+
 struct copy_ctx {
 	struct store *dst;
 	const char *table;

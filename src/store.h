@@ -394,6 +394,12 @@ int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,
 
 /* The tables of the store, parents first, NULL-terminated. */
 const char *const *store_tables(void);
+/* For backends building copy SQL: 0 when `table` is one of store_tables(),
+ * else -ERR_INVALID with a message; and whether a column name from another
+ * backend is a plain identifier ([a-z_], at most 63 bytes) fit to be put
+ * into SQL text. */
+int store_table_check(const char *table, struct err *e);
+int store_identifier_ok(const char *name);
 /* Copy every row of `src` into `dst` (migrated, empty) in one transaction
  * of `dst`; `progress` (may be NULL) gets a line per table. */
 int store_copy_all(struct store *src, struct store *dst, FILE *progress,

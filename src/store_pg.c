@@ -2163,12 +2163,6 @@ static int table_index(const char *table, struct err *e)
 	return err_set(e, ERR_INVALID, "no table '%s' to copy", table);
 }
 
-static int plain_identifier(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	return n > 0 && n <= 63 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
-}
-
 /* Run SQL made of checked identifiers only; *ret gets the result. */
 static int pg_query(struct pg *h, const char *sql, const char *what,
 		    PGresult **ret, struct err *e)
@@ -2307,7 +2301,7 @@ static int copy_start(struct pg *h, int k, int ncols,
 	buf_reset(&h->copy_line);
 	r |= buf_puts(&h->copy_line, pg_tables[k].table);
 	for (int i = 0; i < ncols; i++) {
-		if (!plain_identifier(names[i]))
+		if (!store_identifier_ok(names[i]))
 			return err_set(e, ERR_INVALID, "bad column name in %s",
 				       pg_tables[k].table);
 		r |= buf_printf(&h->copy_line, "%c%s", i ? ',' : ':',

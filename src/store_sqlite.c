@@ -1789,23 +1789,10 @@ static int sq_range_done(void *hv, int64_t tenant_id, int64_t from,
 	return sq_done(h, st, e, "recording a run range");
 }
 
-/* Table names come from store_tables(), column names from another backend's
- * rows: both are checked to be plain identifiers before they are put into
- * SQL (values are always bound). */
-static int known_table(const char *table, struct err *e)
-{
-	for (const char *const *t = store_tables(); *t; t++)
-		if (strcmp(*t, table) == 0)
-			return 0;
-	return err_set(e, ERR_INVALID, "no table '%s' to copy", table);
-}
-
-static int plain_identifier(const char *s)
-{
-	size_t n = strlen(s);
-	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n;
-}
-
+/* Table names come from store_tables(), column names from another
+ * backend's rows: both are checked (store_table_check,
+ * store_identifier_ok) before they are put into SQL; values are always
+ * bound. */
 static int sq_rows_read(void *hv, const char *table, store_row_cb cb,
 			void *ctx, struct err *e)
 {
@@ -1813,7 +1800,7 @@ static int sq_rows_read(void *hv, const char *table, store_row_cb cb,
 	sqlite3_stmt *st = NULL;
 	char sql[128];
 	const char *names[64], *values[64];
-	int r = known_table(table, e), rc, n;
+	int r = store_table_check(table, e), rc, n;
 
 	if (r < 0)
 		return r;
@@ -1851,14 +1838,14 @@ static int sq_rows_write(void *hv, const char *table, int ncols,
 	struct sq *h = hv;
 	struct buf sql;
 	sqlite3_stmt *st = NULL;
-	int r = known_table(table, e);
+	int r = store_table_check(table, e);
 
 	if (r < 0)
 		return r;
 	buf_init(&sql, 8192);
 	buf_printf(&sql, "INSERT INTO %s (", table);
 	for (int i = 0; i < ncols; i++) {
-		if (!plain_identifier(names[i])) {
+		if (!store_identifier_ok(names[i])) {
 			buf_free(&sql);
 			return err_set(e, ERR_INVALID, "bad column name in %s",
 				       table);
@@ -1888,7 +1875,7 @@ static int sq_rows_count(void *hv, const char *table, int64_t *ret,
 	struct sq *h = hv;
 	char sql[128];
 	sqlite3_stmt *st = NULL;
-	int r = known_table(table, e);
+	int r = store_table_check(table, e);
 	if (r < 0)
 		return r;
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM %s", table);

@@ -11,7 +11,11 @@ VARIANT ?= release
 O := build/$(VARIANT)
 CC ?= gcc
 
-PKGS := sqlite3 libfyaml libpq
+# Libraries, by what they are for: stores; strategy files; locale formatting;
+# letters (PDF) and QR images; QR codes; spoken messages; tokens and HMAC;
+# HTTP server; JSON; HTTP client and SMTP; bank statements.
+PKGS := sqlite3 libfyaml libpq icu-uc icu-i18n cairo pangocairo libqrencode \
+	espeak-ng libsodium libevent libevent_pthreads jansson libcurl libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -31,7 +35,7 @@ LIBS := $(PKG_LIBS) -lm -lpthread
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(O)/%.o) $(O)/embedded.o
 LIBOBJS := $(filter-out $(O)/main.o,$(OBJS))
-EMBED_FILES := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql data/holidays/*.txt examples/strategies/*.yaml))
+EMBED_FILES := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql data/holidays/*.txt examples/strategies/*.yaml templates/*.tmpl templates/*/*.tmpl))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TOOL_SRCS := $(wildcard bench/*.c)

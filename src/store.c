@@ -183,6 +183,45 @@ int store_tenant_list(struct store *s, struct tenant_rec **ret, size_t *ret_n,
 	return s->be->tenant_list(s->h, ret, ret_n, e);
 }
 
+int store_settings_get(struct store *s, int64_t tenant_id,
+		       struct setting_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->settings_get(s->h, tenant_id, ret, ret_n, e);
+}
+
+int store_setting_put(struct store *s, int64_t tenant_id, const char *key,
+		      const char *value, struct err *e)
+{
+	GATE();
+	return s->be->setting_put(s->h, tenant_id, key, value, e);
+}
+
+void setting_list_free(struct setting_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].key);
+		free(list[i].value);
+	}
+	free(list);
+}
+
+int store_template_get(struct store *s, int64_t tenant_id, const char *locale,
+		       const char *template_id, const char *variant,
+		       char **ret_source, struct err *e)
+{
+	return s->be->template_get(s->h, tenant_id, locale, template_id,
+				   variant, ret_source, e);
+}
+
+int store_template_put(struct store *s, int64_t tenant_id, const char *locale,
+		       const char *template_id, const char *variant,
+		       const char *source, struct err *e)
+{
+	GATE();
+	return s->be->template_put(s->h, tenant_id, locale, template_id,
+				   variant, source, e);
+}
+
 void tenant_rec_clear(struct tenant_rec *t)
 {
 	if (!t)
@@ -410,7 +449,7 @@ const char *const *store_tables(void)
 	static const char *const tables[] = {
 		"tenants", "customers", "contact_points", "invoices",
 		"payments", "strategy_versions", "cases", "case_events",
-		"actions", "run_ranges", NULL,
+		"actions", "run_ranges", "tenant_settings", "templates", NULL,
 	};
 	return tables;
 }

@@ -177,6 +177,12 @@ struct history_rec {
 	const char *detail;        /* event detail or action reason/status */
 };
 
+/* One of a tenant's settings (src/profile.c knows the keys). */
+struct setting_rec {
+	char *key;
+	char *value;
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -301,6 +307,22 @@ struct store_backend {
 	/* Rows in `table`. */
 	int (*rows_count)(void *h, const char *table, int64_t *ret,
 			  struct err *e);
+
+	/* A tenant's settings (migration 0003): every key/value, by key. */
+	int (*settings_get)(void *h, int64_t tenant_id,
+			    struct setting_rec **ret, size_t *ret_n,
+			    struct err *e);
+	/* Set one; value NULL removes it. */
+	int (*setting_put)(void *h, int64_t tenant_id, const char *key,
+			   const char *value, struct err *e);
+	/* A tenant's own template file; -ERR_NOTFOUND when there is none. */
+	int (*template_get)(void *h, int64_t tenant_id, const char *locale,
+			    const char *template_id, const char *variant,
+			    char **ret_source, struct err *e);
+	/* Store one (replacing the previous); source NULL removes it. */
+	int (*template_put)(void *h, int64_t tenant_id, const char *locale,
+			    const char *template_id, const char *variant,
+			    const char *source, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -328,6 +350,18 @@ int store_tenant_get(struct store *s, const char *slug, struct tenant_rec *ret,
 		     struct err *e);
 int store_tenant_list(struct store *s, struct tenant_rec **ret, size_t *ret_n,
 		      struct err *e);
+
+int store_settings_get(struct store *s, int64_t tenant_id,
+		       struct setting_rec **ret, size_t *ret_n, struct err *e);
+int store_setting_put(struct store *s, int64_t tenant_id, const char *key,
+		      const char *value, struct err *e);
+void setting_list_free(struct setting_rec *list, size_t n);
+int store_template_get(struct store *s, int64_t tenant_id, const char *locale,
+		       const char *template_id, const char *variant,
+		       char **ret_source, struct err *e);
+int store_template_put(struct store *s, int64_t tenant_id, const char *locale,
+		       const char *template_id, const char *variant,
+		       const char *source, struct err *e);
 void tenant_rec_clear(struct tenant_rec *t);
 void tenant_list_free(struct tenant_rec *t, size_t n);
 

@@ -89,6 +89,12 @@ enum pg_stmt {
 	PG_RANGE_CLAIM,
 	PG_RANGE_PEEK,
 	PG_RANGE_DONE,
+	PG_SETTINGS_GET,
+	PG_SETTING_PUT,
+	PG_SETTING_DELETE,
+	PG_TEMPLATE_GET,
+	PG_TEMPLATE_PUT,
+	PG_TEMPLATE_DELETE,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -326,6 +332,27 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_RANGE_DONE] =
 		"UPDATE run_ranges SET last_as_of = $3"
 		" WHERE tenant_id = $1 AND range_from = $2",
+	[PG_SETTINGS_GET] =
+		"SELECT key, value FROM tenant_settings WHERE tenant_id = $1"
+		" ORDER BY key",
+	[PG_SETTING_PUT] =
+		"INSERT INTO tenant_settings (tenant_id, key, value, updated_at)"
+		" VALUES ($1, $2, $3, now())"
+		" ON CONFLICT (tenant_id, key) DO UPDATE SET"
+		" value = excluded.value, updated_at = excluded.updated_at",
+	[PG_SETTING_DELETE] =
+		"DELETE FROM tenant_settings WHERE tenant_id = $1 AND key = $2",
+	[PG_TEMPLATE_GET] =
+		"SELECT source FROM templates WHERE tenant_id = $1"
+		" AND locale = $2 AND template_id = $3 AND variant = $4",
+	[PG_TEMPLATE_PUT] =
+		"INSERT INTO templates (tenant_id, locale, template_id, variant,"
+		" source, updated_at) VALUES ($1, $2, $3, $4, $5, now())"
+		" ON CONFLICT (tenant_id, locale, template_id, variant) DO UPDATE"
+		" SET source = excluded.source, updated_at = excluded.updated_at",
+	[PG_TEMPLATE_DELETE] =
+		"DELETE FROM templates WHERE tenant_id = $1 AND locale = $2"
+		" AND template_id = $3 AND variant = $4",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -2131,6 +2158,90 @@ static int pg_range_done(void *hv, int64_t tenant_id, int64_t from,
  * boolean, date and timestamptz, and rows_read converts its own output.
  */
 
+static int pg_settings_get(void *hv, int64_t tenant_id,
+			   struct setting_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct pg *h = hv;
+	struct setting_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_SETTINGS_GET, &p, "reading tenant settings", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].key = col_dup(res, i, 0);
+		list[i].value = col_dup(res, i, 1);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_setting_put(void *hv, int64_t tenant_id, const char *key,
+			  const char *value, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, key);
+	if (value)
+		p_text(&p, value);
+	return pg_do(hv, value ? PG_SETTING_PUT : PG_SETTING_DELETE, &p,
+		     "writing a tenant setting", e);
+}
+
+static void p_template_key(struct pg_params *p, int64_t tenant_id,
+			   const char *locale, const char *template_id,
+			   const char *variant)
+{
+	p_init(p);
+	p_int(p, tenant_id);
+	p_text(p, locale);
+	p_text(p, template_id);
+	p_text(p, variant);
+}
+
+static int pg_template_get(void *hv, int64_t tenant_id, const char *locale,
+			   const char *template_id, const char *variant,
+			   char **ret_source, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_template_key(&p, tenant_id, locale, template_id, variant);
+	r = pg_run(hv, PG_TEMPLATE_GET, &p, "reading a template", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = -ERR_NOTFOUND;
+	else
+		*ret_source = col_dup(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_template_put(void *hv, int64_t tenant_id, const char *locale,
+			   const char *template_id, const char *variant,
+			   const char *source, struct err *e)
+{
+	struct pg_params p;
+	p_template_key(&p, tenant_id, locale, template_id, variant);
+	if (source)
+		p_text(&p, source);
+	return pg_do(hv, source ? PG_TEMPLATE_PUT : PG_TEMPLATE_DELETE, &p,
+		     "writing a template", e);
+}
+
 /* The tables that can be copied (store_tables()), the key they are read in,
  * and whether their id column is an identity that copy_finish must move
  * past the copied ids. */
@@ -2149,6 +2260,8 @@ static const struct {
 	{ "case_events", "tenant_id, id", 1 },
 	{ "actions", "tenant_id, case_id, step, kind, channel", 0 },
 	{ "run_ranges", "tenant_id, range_from", 0 },
+	{ "tenant_settings", "tenant_id, key", 0 },
+	{ "templates", "tenant_id, locale, template_id, variant", 0 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -2459,4 +2572,8 @@ const struct store_backend store_pg_backend = {
 	.rows_write = pg_rows_write,
 	.copy_finish = pg_copy_finish,
 	.rows_count = pg_rows_count,
+	.settings_get = pg_settings_get,
+	.setting_put = pg_setting_put,
+	.template_get = pg_template_get,
+	.template_put = pg_template_put,
 };

@@ -56,6 +56,12 @@ enum sq_stmt {
 	SQ_RANGE_CLAIM,
 	SQ_RANGE_PEEK,
 	SQ_RANGE_DONE,
+	SQ_SETTINGS_GET,
+	SQ_SETTING_PUT,
+	SQ_SETTING_DELETE,
+	SQ_TEMPLATE_GET,
+	SQ_TEMPLATE_PUT,
+	SQ_TEMPLATE_DELETE,
 	SQ__COUNT
 };
 
@@ -245,6 +251,28 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_RANGE_DONE] =
 		"UPDATE run_ranges SET last_as_of = ?3"
 		" WHERE tenant_id = ?1 AND range_from = ?2",
+	[SQ_SETTINGS_GET] =
+		"SELECT key, value FROM tenant_settings WHERE tenant_id = ?1"
+		" ORDER BY key",
+	[SQ_SETTING_PUT] =
+		"INSERT INTO tenant_settings (tenant_id, key, value, updated_at)"
+		" VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (tenant_id, key) DO UPDATE SET"
+		" value = excluded.value, updated_at = excluded.updated_at",
+	[SQ_SETTING_DELETE] =
+		"DELETE FROM tenant_settings WHERE tenant_id = ?1 AND key = ?2",
+	[SQ_TEMPLATE_GET] =
+		"SELECT source FROM templates WHERE tenant_id = ?1"
+		" AND locale = ?2 AND template_id = ?3 AND variant = ?4",
+	[SQ_TEMPLATE_PUT] =
+		"INSERT INTO templates (tenant_id, locale, template_id, variant,"
+		" source, updated_at) VALUES (?1, ?2, ?3, ?4, ?5,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
+		" ON CONFLICT (tenant_id, locale, template_id, variant) DO UPDATE"
+		" SET source = excluded.source, updated_at = excluded.updated_at",
+	[SQ_TEMPLATE_DELETE] =
+		"DELETE FROM templates WHERE tenant_id = ?1 AND locale = ?2"
+		" AND template_id = ?3 AND variant = ?4",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -1789,6 +1817,93 @@ static int sq_range_done(void *hv, int64_t tenant_id, int64_t from,
 	return sq_done(h, st, e, "recording a run range");
 }
 
+static int sq_settings_get(void *hv, int64_t tenant_id,
+			   struct setting_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_SETTINGS_GET, e);
+	struct setting_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n].key = col_dup(st, 0);
+		list[n].value = col_dup(st, 1);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		setting_list_free(list, n);
+		return sq_error(h, e, "reading tenant settings");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_setting_put(void *hv, int64_t tenant_id, const char *key,
+			  const char *value, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, value ? SQ_SETTING_PUT
+					    : SQ_SETTING_DELETE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	if (value)
+		bind_text(st, 3, value);
+	return sq_done(h, st, e, "writing a tenant setting");
+}
+
+static void bind_template_key(sqlite3_stmt *st, int64_t tenant_id,
+			      const char *locale, const char *template_id,
+			      const char *variant)
+{
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, locale);
+	bind_text(st, 3, template_id);
+	bind_text(st, 4, variant);
+}
+
+static int sq_template_get(void *hv, int64_t tenant_id, const char *locale,
+			   const char *template_id, const char *variant,
+			   char **ret_source, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_TEMPLATE_GET, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	bind_template_key(st, tenant_id, locale, template_id, variant);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a template");
+	*ret_source = col_dup(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_template_put(void *hv, int64_t tenant_id, const char *locale,
+			   const char *template_id, const char *variant,
+			   const char *source, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, source ? SQ_TEMPLATE_PUT
+					     : SQ_TEMPLATE_DELETE, e);
+	if (!st)
+		return -ERR_STORE;
+	bind_template_key(st, tenant_id, locale, template_id, variant);
+	if (source)
+		bind_text(st, 5, source);
+	return sq_done(h, st, e, "writing a template");
+}
+
 /* Table names come from store_tables(), column names from another
  * backend's rows: both are checked (store_table_check,
  * store_identifier_ok) before they are put into SQL; values are always
@@ -1945,4 +2060,8 @@ const struct store_backend store_sqlite_backend = {
 	.rows_read = sq_rows_read,
 	.rows_write = sq_rows_write,
 	.rows_count = sq_rows_count,
+	.settings_get = sq_settings_get,
+	.setting_put = sq_setting_put,
+	.template_get = sq_template_get,
+	.template_put = sq_template_put,
 };

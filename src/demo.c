@@ -18,6 +18,7 @@
 #include "embed.h"
 #include "money.h"
 #include "pay.h"
+#include "profile.h"
 #include "run.h"
 
 #define DEMO_DAYS 45
@@ -45,10 +46,12 @@ struct demo_customer {
 
 static const struct demo_customer people[] = {
 	{ "C-1001", "Anna de Vries", "NL", "nl", "Europe/Amsterdam", "consumer",
-	  "anna.devries@example.nl", "+31612345678", NULL, NULL, 0, 0, 0, 0, 0,
+	  "anna.devries@example.nl", "+31612345678", NULL,
+	  "Keizersgracht 12 A, 1015 CS Amsterdam", 0, 0, 0, 0, 0,
 	  "EUR", { -20 }, { 7995 }, 0, 0 },
 	{ "C-1002", "Lukas Schneider", "DE", "de", "Europe/Berlin", "consumer",
-	  "lukas.schneider@example.de", NULL, NULL, NULL, 0, 0, 0, 0, 0, "EUR",
+	  "lukas.schneider@example.de", NULL, NULL,
+	  "Lindenstraße 5, 10969 Berlin, Deutschland", 0, 0, 0, 0, 0, "EUR",
 	  { -35, -5 }, { 4900, 4900 }, 0, 0 },
 	{ "C-1003", "Margaret Hughes", "GB", "en-GB", "Europe/London",
 	  "consumer", NULL, "+447700900123", NULL, "12 Acacia Avenue, Leeds",
@@ -260,6 +263,28 @@ static int load_data(struct store *s, const struct tenant_rec *t, date_t today,
 	return 0;
 }
 
+/* What Northwind Telecom tells its customers about itself. */
+static const char *const demo_profile[][2] = {
+	{ "email", "service@northwind.example" },
+	{ "phone", "+31 20 123 4567" },
+	{ "website", "https://www.northwind.example" },
+	{ "address", "Stationsplein 1, 1012 AB Amsterdam" },
+	{ "help_phone", "+31 20 123 4500" },
+	{ "help_email", "help@northwind.example" },
+	{ "help_hours", "Mon-Fri 8:30-17:30" },
+	{ "iban", "NL91ABNA0417164300" },
+	{ "bic", "ABNANL2A" },
+	{ "email_from", "billing@northwind.example" },
+	{ "sender_city", "Amsterdam" },
+	{ "letter_return", "Northwind Telecom · Stationsplein 1 · 1012 AB"
+			   " Amsterdam" },
+	{ "footer", "Northwind Telecom B.V. · KvK 12345678 · VAT NL001234567B01" },
+	{ "offer_text", "Paying too much? Our Basic plan costs less each"
+			" month." },
+	{ "offer_link", "https://www.northwind.example/basic" },
+	{ "offer_segments", "consumer" },
+};
+
 int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 	     struct err *e)
 {
@@ -277,6 +302,10 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 				"Europe/Amsterdam", "en", &tid, e);
 	if (r == 0)
 		r = store_tenant_get(s, "demo", &t, e);
+	for (size_t i = 0; r == 0 && i < sizeof(demo_profile) /
+						 sizeof(demo_profile[0]); i++)
+		r = profile_set(s, tid, demo_profile[i][0], demo_profile[i][1],
+				e);
 	if (r < 0) {
 		store_rollback(s);
 		return r;

@@ -19,8 +19,13 @@
 #include "date.h"
 #include "demo.h"
 #include "err.h"
+#include "compose.h"
 #include "import.h"
 #include "mem.h"
+#include "preview.h"
+#include "profile.h"
+#include "render_letter.h"
+#include "render_voice.h"
 #include "run.h"
 #include "store.h"
 #include "strategy.h"
@@ -40,6 +45,10 @@ struct cli {
 	const char *timezone; /* --timezone ZONE */
 	const char *locale;   /* --locale TAG */
 	const char *to;       /* --to DATE (simulate) or URL (migrate) */
+	const char *customer; /* --customer ID (preview) */
+	const char *step;     /* --step ID|N (preview) */
+	const char *channel;  /* --channel NAME (preview) */
+	const char *out;      /* --out DIR (preview) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -174,6 +183,52 @@ static int cmd_migrate(struct cli *cli, struct store *s,
 	return 0;
 }
 
+/* `tenant set KEY VALUE` and `tenant show` for --tenant. */
+static int tenant_profile(struct cli *cli, struct store *s, struct err *e)
+{
+	struct tenant_rec t;
+	struct profile p;
+	int r = store_tenant_get(s, cli->tenant, &t, e);
+	if (r < 0)
+		return r;
+	if (strcmp(cli->pos[0], "set") == 0) {
+		r = profile_set(s, t.id, cli->pos[1], cli->pos[2], e);
+		if (r == 0)
+			printf("tenant %s: %s %s\n", t.slug, cli->pos[1],
+			       *cli->pos[2] ? "set" : "removed");
+		tenant_rec_clear(&t);
+		return r;
+	}
+	r = profile_load(s, t.id, t.name, &p, e);
+	if (r == 0) {
+		printf("tenant %s: %s (timezone %s, locale %s)\n", t.slug,
+		       t.name, t.timezone, t.locale);
+		printf("  %-18s %s\n", "email", p.email);
+		printf("  %-18s %s\n", "phone", p.phone);
+		printf("  %-18s %s\n", "website", p.website);
+		printf("  %-18s %s\n", "address", p.address);
+		printf("  %-18s %s\n", "help_phone", p.help_phone);
+		printf("  %-18s %s\n", "help_email", p.help_email);
+		printf("  %-18s %s\n", "help_hours", p.help_hours);
+		printf("  %-18s %s\n", "iban", p.iban);
+		printf("  %-18s %s\n", "bic", p.bic);
+		printf("  %-18s %s\n", "beneficiary", p.beneficiary);
+		printf("  %-18s %s\n", "brand_color", p.brand_color);
+		printf("  %-18s %s\n", "public_url", p.public_url);
+		printf("  %-18s %s\n", "email_from", p.email_from);
+		printf("  %-18s %s\n", "sender_city", p.sender_city);
+		printf("  %-18s %s\n", "letter_return", p.letter_return);
+		printf("  %-18s %s\n", "footer", p.footer);
+		printf("  %-18s %s\n", "offer_text", p.offer_text);
+		printf("  %-18s %s\n", "offer_link", p.offer_link);
+		printf("  %-18s %s\n", "offer_segments", p.offer_segments);
+		printf("  %-18s %d\n", "sms_max_segments", p.sms_max_segments);
+		profile_clear(&p);
+	}
+	tenant_rec_clear(&t);
+	return r;
+}
+
 static int cmd_tenant(struct cli *cli, struct store *s,
 		      const struct tenant_rec *t, struct err *e)
 {
@@ -209,9 +264,17 @@ static int cmd_tenant(struct cli *cli, struct store *s,
 		printf("tenant %s ready (id %lld)\n", slug, (long long)id);
 		return 0;
 	}
+	if (cli->npos == 1 && strcmp(cli->pos[0], "keys") == 0) {
+		for (const char *const *k = profile_keys(); *k; k++)
+			printf("%-18s %s\n", *k, profile_key_help(*k));
+		return 0;
+	}
+	if ((cli->npos == 3 && strcmp(cli->pos[0], "set") == 0) ||
+	    (cli->npos == 1 && strcmp(cli->pos[0], "show") == 0))
+		return tenant_profile(cli, s, e);
 	return err_set(e, ERR_INVALID,
 		       "usage: dunwell tenant add SLUG [--name N] [--timezone Z]"
-		       " [--locale L] | dunwell tenant list");
+		       " [--locale L] | list | set KEY VALUE | show | keys");
 }
 
 static int cmd_strategy(struct cli *cli, struct store *s,
@@ -365,6 +428,118 @@ static int cmd_simulate(struct cli *cli, struct store *s,
 	return r;
 }
 
+static int cmd_preview(struct cli *cli, struct store *s,
+		       const struct tenant_rec *t, struct err *e)
+{
+	struct preview_options opt = { 0 };
+	if (cli->npos == 1 && !cli->customer)
+		cli->customer = cli->pos[0];
+	else if (cli->npos != 0)
+		return err_set(e, ERR_INVALID, "usage: dunwell preview"
+			       " --customer ID [--step ID|N] [--channel C]"
+			       " [--locale L] [--out DIR]");
+	if (!cli->customer)
+		return err_set(e, ERR_INVALID, "preview needs --customer ID");
+	opt.customer = cli->customer;
+	opt.step = cli->step;
+	opt.channel = cli->channel;
+	opt.locale = cli->locale;
+	opt.out_dir = cli->out;
+	return preview_run(s, t, &opt, cli->now, stdout, e);
+}
+
+/* Read a whole file (at most `max` bytes) into `b`. */
+static int read_file(const char *path, struct buf *b, struct err *e)
+{
+	char chunk[8192];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+	int r = 0;
+	if (!f)
+		return err_set(e, ERR_IO, "cannot open '%s': %s", path,
+			       strerror(errno));
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		r = buf_append(b, chunk, n);
+	fclose(f);
+	if (r < 0)
+		return err_set(e, ERR_TOOBIG, "%s: larger than %zu bytes", path,
+			       b->max);
+	return 0;
+}
+
+/* `template check [FILE]` and `template load FILE --locale L`. A file's
+ * name says what it is: ID.tmpl or ID.plain.tmpl. */
+static int cmd_template(struct cli *cli, struct store *s,
+			const struct tenant_rec *t, struct err *e)
+{
+	const char *verb = cli->npos > 0 ? cli->pos[0] : "";
+	struct compose *c;
+	struct buf text;
+	int r, n = 0;
+
+	if (cli->npos == 1 && strcmp(verb, "check") == 0) {
+		c = compose_new(NULL);
+		r = compose_check_all(c, &n, e);
+		compose_free(c);
+		if (r == 0)
+			printf("built-in templates: ok: %d files\n", n);
+		return r;
+	}
+	if (cli->npos != 2 || (strcmp(verb, "check") != 0 &&
+			       strcmp(verb, "load") != 0))
+		return err_set(e, ERR_INVALID, "usage: dunwell template check"
+			       " [FILE] | load FILE --locale L");
+	buf_init(&text, 256 * 1024);
+	r = read_file(cli->pos[1], &text, e);
+	c = compose_new(NULL);
+	if (r == 0)
+		r = compose_check_source(c, cli->pos[1], text.data, text.len, e);
+	compose_free(c);
+	if (r == 0 && strcmp(verb, "check") == 0)
+		printf("%s: ok\n", cli->pos[1]);
+	if (r == 0 && strcmp(verb, "load") == 0) {
+		const char *base = strrchr(cli->pos[1], '/');
+		char id[128];
+		size_t len;
+		int plain = 0;
+		base = base ? base + 1 : cli->pos[1];
+		len = strlen(base);
+		if (len < 6 || strcmp(base + len - 5, ".tmpl") != 0 ||
+		    len - 5 >= sizeof(id)) {
+			r = err_set(e, ERR_INVALID, "%s: expected a file named"
+				    " ID.tmpl or ID.plain.tmpl", cli->pos[1]);
+			goto out;
+		}
+		memcpy(id, base, len - 5);
+		id[len - 5] = '\0';
+		if (len > 11 && strcmp(id + strlen(id) - 6, ".plain") == 0) {
+			id[strlen(id) - 6] = '\0';
+			plain = 1;
+		}
+		if (!*id || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+				    strlen(id)) {
+			r = err_set(e, ERR_INVALID, "%s: the template id '%s'"
+				    " may hold a-z, 0-9, '_' and '-' only",
+				    cli->pos[1], id);
+			goto out;
+		}
+		if (!cli->locale) {
+			r = err_set(e, ERR_INVALID, "template load needs"
+				    " --locale (en, nl-BE, ...)");
+			goto out;
+		}
+		r = store_template_put(s, t->id, cli->locale, id,
+				       plain ? "plain" : "", text.data, e);
+		if (r == 0)
+			printf("tenant %s: template %s%s (%s) loaded\n",
+			       t->slug, id, plain ? " (plain)" : "",
+			       cli->locale);
+	}
+out:
+	buf_free(&text);
+	return r;
+}
+
 static int cmd_demo(struct cli *cli, struct store *s, const struct tenant_rec *t,
 		    struct err *e)
 {
@@ -393,6 +568,13 @@ static const struct command commands[] = {
 	  "add SLUG | list", "create or list tenants" },
 	{ "migrate", cmd_migrate, NEEDS_STORE, "to", "[--to URL]",
 	  "apply pending migrations; --to copies every row into another store" },
+	{ "preview", cmd_preview, NEEDS_TENANT,
+	  "customer step channel locale out",
+	  "--customer ID [--step ID|N] [--channel C] [--locale L] [--out DIR]",
+	  "write the exact message of a step to a file, sending nothing" },
+	{ "template", cmd_template, 0, "locale",
+	  "check [FILE] | load FILE --locale L",
+	  "check the built-in templates or a file; load a tenant's own" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
 	  "create a sample tenant with customers and run the engine" },
 };
@@ -454,6 +636,10 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "name", offsetof(struct cli, name) },
 		{ "timezone", offsetof(struct cli, timezone) },
 		{ "locale", offsetof(struct cli, locale) },
+		{ "customer", offsetof(struct cli, customer) },
+		{ "step", offsetof(struct cli, step) },
+		{ "channel", offsetof(struct cli, channel) },
+		{ "out", offsetof(struct cli, out) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)
@@ -479,6 +665,14 @@ static int accepts_option(const struct command *c, const char *name)
 			return 1;
 	}
 	return 0;
+}
+
+/* Let go of the process-wide caches of the rendering libraries, so a leak
+ * checker sees only what is ours. */
+static void shutdown_libraries(void)
+{
+	render_letter_shutdown();
+	voice_shutdown();
 }
 
 int main(int argc, char **argv)
@@ -554,15 +748,16 @@ int main(int argc, char **argv)
 	}
 
 	if (cmd->flags & (NEEDS_STORE | NEEDS_TENANT) ||
-	    (cmd->fn == cmd_strategy && cli.npos > 0 &&
-	     strcmp(cli.pos[0], "check") != 0)) {
+	    ((cmd->fn == cmd_strategy || cmd->fn == cmd_template) &&
+	     cli.npos > 0 && strcmp(cli.pos[0], "check") != 0)) {
 		r = store_open(cli.db, &s, &e);
 		if (r < 0)
 			goto fail;
 	}
 	/* `run` without a tenant named runs them all; `strategy load` and
 	 * `show` need one. */
-	if (cmd->flags & NEEDS_TENANT || (s && cmd->fn == cmd_strategy) ||
+	if (cmd->flags & NEEDS_TENANT ||
+	    (s && (cmd->fn == cmd_strategy || cmd->fn == cmd_template)) ||
 	    (cmd->fn == cmd_run && tenant_given)) {
 		r = store_tenant_get(s, cli.tenant, &tenant, &e);
 		if (r < 0) {
@@ -580,10 +775,12 @@ int main(int argc, char **argv)
 		goto fail;
 	tenant_rec_clear(&tenant);
 	store_close(s);
+	shutdown_libraries();
 	return 0;
 fail:
 	fprintf(stderr, "dunwell: %s\n", e.msg[0] ? e.msg : "failed");
 	tenant_rec_clear(&tenant);
 	store_close(s);
+	shutdown_libraries();
 	return r == -ERR_INVALID && !e.msg[0] ? 2 : 1;
 }

@@ -1,0 +1,343 @@
+/*
+ * profile: a tenant's public details as checked key/value settings.
+ *
+ * Each key has a kind that says how its value is checked; every rejection
+ * names the key and the value. Missing keys get defaults that make messages
+ * still correct (no bank block without an IBAN, the tenant's name as
+ * beneficiary, a brand colour with enough contrast).
+ */
+#include "profile.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "qr.h"
+#include "store.h"
+
+enum key_kind {
+	K_TEXT,    /* one line of printable text */
+	K_EMAIL,   /* addr-spec */
+	K_URL,     /* http(s)://host[/path] */
+	K_PHONE,   /* +, digits, spaces, dashes, brackets */
+	K_IBAN,    /* ISO 13616 with a valid check */
+	K_BIC,     /* ISO 9362: 8 or 11 characters */
+	K_COLOR,   /* #rrggbb with AA contrast against white */
+	K_SEGMENTS /* 1..10 */
+};
+
+static const struct key_def {
+	const char *key;          /* as typed: `dunwell tenant set KEY VALUE` */
+	enum key_kind kind;       /* how the value is checked */
+	size_t offset;            /* the field of struct profile it fills */
+	const char *help;         /* one line for `dunwell tenant keys` */
+} keys[] = {
+	{ "email", K_EMAIL, offsetof(struct profile, email),
+	  "the company's contact e-mail address" },
+	{ "phone", K_PHONE, offsetof(struct profile, phone),
+	  "the company's phone number" },
+	{ "website", K_URL, offsetof(struct profile, website),
+	  "the company's website (https://...)" },
+	{ "address", K_TEXT, offsetof(struct profile, address),
+	  "postal address on one line" },
+	{ "help_phone", K_PHONE, offsetof(struct profile, help_phone),
+	  "phone number where customers reach a person about a bill" },
+	{ "help_email", K_EMAIL, offsetof(struct profile, help_email),
+	  "e-mail address for questions about a bill" },
+	{ "help_hours", K_TEXT, offsetof(struct profile, help_hours),
+	  "when a person answers, e.g. 'Mon-Fri 9:00-17:00'" },
+	{ "iban", K_IBAN, offsetof(struct profile, iban),
+	  "account for bank transfers (enables bank details and the EPC QR)" },
+	{ "bic", K_BIC, offsetof(struct profile, bic),
+	  "BIC of that account" },
+	{ "beneficiary", K_TEXT, offsetof(struct profile, beneficiary),
+	  "account holder's name (default: the tenant's name)" },
+	{ "brand_color", K_COLOR, offsetof(struct profile, brand_color),
+	  "#rrggbb for headers and buttons; white text on it must reach 4.5:1" },
+	{ "public_url", K_URL, offsetof(struct profile, public_url),
+	  "where customers' personal pages are served, e.g. https://pay.example.com" },
+	{ "email_from", K_EMAIL, offsetof(struct profile, email_from),
+	  "sender address of reminder e-mails" },
+	{ "sender_city", K_TEXT, offsetof(struct profile, sender_city),
+	  "place printed before the date on letters" },
+	{ "letter_return", K_TEXT, offsetof(struct profile, letter_return),
+	  "one-line return address printed above the letter window" },
+	{ "footer", K_TEXT, offsetof(struct profile, footer),
+	  "registration details for letters and e-mails" },
+	{ "offer_text", K_TEXT, offsetof(struct profile, offer_text),
+	  "an optional offer shown in reminders (e.g. a cheaper plan)" },
+	{ "offer_link", K_URL, offsetof(struct profile, offer_link),
+	  "where the offer is explained" },
+	{ "offer_segments", K_TEXT, offsetof(struct profile, offer_segments),
+	  "segments the offer is for, space-separated (empty: everyone)" },
+	{ "sms_max_segments", K_SEGMENTS, 0,
+	  "longest SMS allowed, in segments (1-10, default 2)" },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key_def *find_key(const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+const char *const *profile_keys(void)
+{
+	static const char *names[N_KEYS + 1];
+	if (!names[0])
+		for (size_t i = 0; i < N_KEYS; i++)
+			names[i] = keys[i].key;
+	return names;
+}
+
+const char *profile_key_help(const char *key)
+{
+	const struct key_def *k = find_key(key);
+	return k ? k->help : NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* WCAG 2.x relative luminance of one sRGB channel (0..255). Floating point
+ * is fine here: it is a colour, not money. */
+static double channel_luminance(int v)
+{
+	double c = v / 255.0;
+	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+int profile_contrast_white(const char *hex)
+{
+	int rgb[3];
+	if (!hex || strlen(hex) != 7 || hex[0] != '#')
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		int hi = hexval(hex[1 + 2 * i]), lo = hexval(hex[2 + 2 * i]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		rgb[i] = hi * 16 + lo;
+	}
+	double l = 0.2126 * channel_luminance(rgb[0]) +
+		   0.7152 * channel_luminance(rgb[1]) +
+		   0.0722 * channel_luminance(rgb[2]);
+	/* (L_white + 0.05) / (L + 0.05), L_white = 1 */
+	return (int)floor(105.0 / (l + 0.05));
+}
+
+static int check_text(const char *key, const char *v, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return err_set(e, ERR_INVALID,
+				       "%s: '%s' holds a control character"
+				       " (one line of text expected)",
+				       key, err_quote(v, q));
+	return 0;
+}
+
+static int check_email(const char *key, const char *v, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	const char *at = strchr(v, '@');
+	size_t n = strlen(v);
+	if (!at || at == v || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
+	    at[1] == '.' || v[n - 1] == '.' || n > 254 ||
+	    strcspn(v, " \t\"(),:;<>[\\]") != n)
+		return err_set(e, ERR_INVALID,
+			       "%s: '%s' is not an e-mail address"
+			       " (name@example.com expected)",
+			       key, err_quote(v, q));
+	return 0;
+}
+
+static int check_url(const char *key, const char *v, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	const char *host;
+	if (strncmp(v, "https://", 8) == 0)
+		host = v + 8;
+	else if (strncmp(v, "http://", 7) == 0)
+		host = v + 7;
+	else
+		return err_set(e, ERR_INVALID,
+			       "%s: '%s' is not a web address"
+			       " (https://... expected)", key, err_quote(v, q));
+	if (!*host || *host == '/' ||
+	    strcspn(v, " \t\"<>\\^`{|}") != strlen(v))
+		return err_set(e, ERR_INVALID,
+			       "%s: '%s' has no host or holds a character not"
+			       " allowed in a web address", key,
+			       err_quote(v, q));
+	return check_text(key, v, e);
+}
+
+static int check_phone(const char *key, const char *v, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	int digits = 0;
+	for (const char *p = v; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!strchr("+ -()/.", *p) || (*p == '+' && p != v))
+			return err_set(e, ERR_INVALID,
+				       "%s: '%s' is not a phone number"
+				       " (digits, spaces and a leading +)",
+				       key, err_quote(v, q));
+	}
+	if (digits < 3 || digits > 15)
+		return err_set(e, ERR_INVALID,
+			       "%s: '%s' has %d digits (3 to 15 expected)",
+			       key, err_quote(v, q), digits);
+	return 0;
+}
+
+static int check_value(const struct key_def *k, const char *v,
+		       struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	int r;
+
+	if (strlen(v) > PROFILE_VALUE_MAX)
+		return err_set(e, ERR_TOOBIG, "%s: the value is longer than %d"
+			       " bytes", k->key, PROFILE_VALUE_MAX);
+	switch (k->kind) {
+	case K_TEXT:
+		return check_text(k->key, v, e);
+	case K_EMAIL:
+		return check_email(k->key, v, e);
+	case K_URL:
+		return check_url(k->key, v, e);
+	case K_PHONE:
+		return check_phone(k->key, v, e);
+	case K_IBAN:
+		r = iban_valid(v, e);
+		if (r < 0)
+			err_prefix(e, "%s: ", k->key);
+		return r;
+	case K_BIC:
+		r = bic_valid(v, e);
+		if (r < 0)
+			err_prefix(e, "%s: ", k->key);
+		return r;
+	case K_COLOR: {
+		int c = profile_contrast_white(v);
+		if (c < 0)
+			return err_set(e, ERR_INVALID,
+				       "%s: '%s' is not a colour (#rrggbb"
+				       " expected)", k->key, err_quote(v, q));
+		if (c < 450)
+			return err_set(e, ERR_RANGE,
+				       "%s: white text on %s has a contrast of"
+				       " %d.%02d:1, below the 4.5:1 that WCAG AA"
+				       " asks for; choose a darker colour",
+				       k->key, v, c / 100, c % 100);
+		return 0;
+	}
+	case K_SEGMENTS:
+		if (strlen(v) > 2 || v[0] < '0' || v[0] > '9' ||
+		    (v[1] && (v[1] < '0' || v[1] > '9')) ||
+		    strtol(v, NULL, 10) < 1 || strtol(v, NULL, 10) > 10)
+			return err_set(e, ERR_RANGE,
+				       "%s: '%s' is not a number from 1 to 10",
+				       k->key, err_quote(v, q));
+		return 0;
+	}
+	return 0;
+}
+
+int profile_check(const char *key, const char *value, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	const struct key_def *k = find_key(key);
+	if (!k)
+		return err_set(e, ERR_NOTFOUND,
+			       "no setting '%s' (see 'dunwell tenant keys')",
+			       err_quote(key, q));
+	return value && *value ? check_value(k, value, e) : 0;
+}
+
+int profile_set(struct store *s, int64_t tenant_id, const char *key,
+		const char *value, struct err *e)
+{
+	int r = profile_check(key, value, e);
+	if (r < 0)
+		return r;
+	return store_setting_put(s, tenant_id, key,
+				 value && *value ? value : NULL, e);
+}
+
+static char **field(struct profile *p, const struct key_def *k)
+{
+	return (char **)((char *)p + k->offset);
+}
+
+int profile_load(struct store *s, int64_t tenant_id, const char *tenant_name,
+		 struct profile *ret, struct err *e)
+{
+	struct setting_rec *list = NULL;
+	struct profile p;
+	size_t n = 0;
+	int r;
+
+	memset(&p, 0, sizeof(p));
+	r = store_settings_get(s, tenant_id, &list, &n, e);
+	if (r < 0)
+		return r;
+	p.sms_max_segments = 2;
+	for (size_t i = 0; i < n; i++) {
+		const struct key_def *k = find_key(list[i].key);
+		/* A key this version does not know (written by a newer one) is
+		 * ignored, and a stored value is checked again: settings may
+		 * have been written by hand. */
+		if (!k || check_value(k, list[i].value, NULL) < 0)
+			continue;
+		if (k->kind == K_SEGMENTS)
+			p.sms_max_segments = (int)strtol(list[i].value, NULL,
+							 10);
+		else
+			*field(&p, k) = xstrdup(list[i].value);
+	}
+	setting_list_free(list, n);
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].kind != K_SEGMENTS && !*field(&p, &keys[i]))
+			*field(&p, &keys[i]) = xstrdup("");
+	if (!*p.beneficiary) {
+		free(p.beneficiary);
+		p.beneficiary = xstrdup(tenant_name ? tenant_name : "");
+	}
+	if (!*p.brand_color) {
+		free(p.brand_color);
+		p.brand_color = xstrdup("#1a5fb4"); /* 6.4:1 against white */
+	}
+	if (!*p.public_url) {
+		free(p.public_url);
+		p.public_url = xstrdup("http://127.0.0.1:8080");
+	}
+	*ret = p;
+	return 0;
+}
+
+void profile_clear(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (keys[i].kind != K_SEGMENTS)
+			free(*field(p, &keys[i]));
+	memset(p, 0, sizeof(*p));
+}

@@ -13,8 +13,10 @@
  */
 #include "demo.h"
 
+#include <stdio.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "embed.h"
 #include "money.h"
 #include "pay.h"
@@ -290,11 +292,23 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 {
 	struct tenant_rec t;
 	struct run_stats total, day;
+	struct dispatch_stats sent, dday;
+	struct dispatch_options dopt;
+	char outbox[4096];
 	date_t today = instant_date(now);
 	int64_t tid;
 	int r;
 
 	memset(&total, 0, sizeof(total));
+	memset(&sent, 0, sizeof(sent));
+	/* Messages are written to a folder next to the database (nothing is
+	 * sent): the file adapter, as `dunwell dispatch --outbox` does. */
+	if (strstr(db_name, "://"))
+		snprintf(outbox, sizeof(outbox), "demo-outbox");
+	else
+		snprintf(outbox, sizeof(outbox), "%s-outbox", db_name);
+	memset(&dopt, 0, sizeof(dopt));
+	dopt.file_dir = outbox;
 	r = store_begin(s, e);
 	if (r < 0)
 		return r;
@@ -339,8 +353,16 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 			goto out;
 		}
 		r = run_tenant(s, &t, d == 0 ? now : at, NULL, &day, e);
+		if (r == 0)
+			r = dispatch_tenant(s, &t, (d == 0 ? now : at) + 1800,
+					    &dopt, &dday, e);
 		if (r < 0)
 			goto out;
+		sent.sent += dday.sent;
+		sent.cancelled += dday.cancelled;
+		sent.delayed += dday.delayed;
+		sent.failed += dday.failed;
+		sent.dead += dday.dead;
 		total.cases_opened += day.cases_opened;
 		total.cases_closed += day.cases_closed;
 		total.contacts += day.contacts;
@@ -356,9 +378,14 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 		total.cases_opened, total.cases_closed, total.cases_open,
 		total.paused);
 	fprintf(out, "  %ld messages decided, %ld fees, %ld end actions, %ld"
-		     " hand-offs to a person, %ld steps skipped\n\n",
+		     " hand-offs to a person, %ld steps skipped\n",
 		total.contacts, total.fees, total.ends, total.agents,
 		total.skips);
+	fprintf(out, "  %ld messages written to %s/ (e-mails as .eml, letters"
+		     " as PDF, SMS as text; nothing was sent), %ld cancelled"
+		     " before sending (paid, paused), %ld failed over to"
+		     " another channel\n\n",
+		sent.sent, outbox, sent.cancelled, sent.failed);
 
 	static const char *const show[] = { "C-1001", "C-1003" };
 	for (size_t i = 0; i < 2; i++) {

@@ -17,7 +17,9 @@
 
 #include "buf.h"
 #include "date.h"
+#include "deliver.h"
 #include "demo.h"
+#include "dispatch.h"
 #include "err.h"
 #include "compose.h"
 #include "import.h"
@@ -49,6 +51,8 @@ struct cli {
 	const char *step;     /* --step ID|N (preview) */
 	const char *channel;  /* --channel NAME (preview) */
 	const char *out;      /* --out DIR (preview) */
+	const char *outbox;   /* --outbox DIR (dispatch: write, do not send) */
+	const char *lease;    /* --lease SECONDS (dispatch) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -109,6 +113,54 @@ static void print_stats(const struct run_stats *st, const char *tenant)
 	printf("  actions: %ld contacts, %ld fees, %ld end actions,"
 	       " %ld skipped steps, %ld hand-offs to a person\n",
 	       st->contacts, st->fees, st->ends, st->skips, st->agents);
+}
+
+static void print_dispatch(const struct dispatch_stats *st, const char *tenant)
+{
+	printf("tenant %s: %ld queued into the outbox, %ld claimed: %ld sent,"
+	       " %ld waiting (quiet hours, contact policy), %ld to retry,"
+	       " %ld failed (%ld to another channel), %ld cancelled, %ld"
+	       " given up\n",
+	       tenant, st->moved, st->claimed, st->sent, st->delayed,
+	       st->retried, st->failed, st->fallbacks, st->cancelled,
+	       st->dead);
+}
+
+static int cmd_dispatch(struct cli *cli, struct store *s,
+			const struct tenant_rec *t, struct err *e)
+{
+	struct dispatch_options opt = { 0 };
+	struct dispatch_stats st;
+	struct tenant_rec *list = NULL;
+	size_t n = 0;
+	long v;
+	int r = 0;
+
+	if (cli->batch) {
+		r = parse_count("--batch", cli->batch, DELIVER_BATCH_MAX, &v, e);
+		if (r < 0)
+			return r;
+		opt.batch = (int)v;
+	}
+	if (cli->lease) {
+		r = parse_count("--lease", cli->lease, 86400, &v, e);
+		if (r < 0)
+			return r;
+		opt.lease_seconds = (int)v;
+	}
+	opt.file_dir = cli->outbox;
+	if (t)
+		return (r = dispatch_tenant(s, t, cli->now, &opt, &st, e)) < 0
+			       ? r
+			       : (print_dispatch(&st, t->slug), 0);
+	r = store_tenant_list(s, &list, &n, e);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = dispatch_tenant(s, &list[i], cli->now, &opt, &st, e);
+		if (r == 0)
+			print_dispatch(&st, list[i].slug);
+	}
+	tenant_list_free(list, n);
+	return r;
 }
 
 static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
@@ -203,26 +255,11 @@ static int tenant_profile(struct cli *cli, struct store *s, struct err *e)
 	if (r == 0) {
 		printf("tenant %s: %s (timezone %s, locale %s)\n", t.slug,
 		       t.name, t.timezone, t.locale);
-		printf("  %-18s %s\n", "email", p.email);
-		printf("  %-18s %s\n", "phone", p.phone);
-		printf("  %-18s %s\n", "website", p.website);
-		printf("  %-18s %s\n", "address", p.address);
-		printf("  %-18s %s\n", "help_phone", p.help_phone);
-		printf("  %-18s %s\n", "help_email", p.help_email);
-		printf("  %-18s %s\n", "help_hours", p.help_hours);
-		printf("  %-18s %s\n", "iban", p.iban);
-		printf("  %-18s %s\n", "bic", p.bic);
-		printf("  %-18s %s\n", "beneficiary", p.beneficiary);
-		printf("  %-18s %s\n", "brand_color", p.brand_color);
-		printf("  %-18s %s\n", "public_url", p.public_url);
-		printf("  %-18s %s\n", "email_from", p.email_from);
-		printf("  %-18s %s\n", "sender_city", p.sender_city);
-		printf("  %-18s %s\n", "letter_return", p.letter_return);
-		printf("  %-18s %s\n", "footer", p.footer);
-		printf("  %-18s %s\n", "offer_text", p.offer_text);
-		printf("  %-18s %s\n", "offer_link", p.offer_link);
-		printf("  %-18s %s\n", "offer_segments", p.offer_segments);
-		printf("  %-18s %d\n", "sms_max_segments", p.sms_max_segments);
+		for (const char *const *k = profile_keys(); *k; k++) {
+			char v[PROFILE_VALUE_MAX + 1];
+			profile_value(&p, *k, v, sizeof(v));
+			printf("  %-18s %s\n", *k, v);
+		}
 		profile_clear(&p);
 	}
 	tenant_rec_clear(&t);
@@ -555,6 +592,9 @@ static const struct command commands[] = {
 	{ "help", cmd_help, 0, "", "[COMMAND]", "list the commands, or explain one" },
 	{ "run", cmd_run, NEEDS_STORE, "batch", "",
 	  "decide and record what is due today for every open case" },
+	{ "dispatch", cmd_dispatch, NEEDS_STORE, "batch lease outbox",
+	  "[--outbox DIR]",
+	  "hand queued messages to the channels (--outbox: write, not send)" },
 	{ "timeline", cmd_timeline, NEEDS_TENANT, "horizon", "CUSTOMER",
 	  "what happened to a customer, and what happens next" },
 	{ "simulate", cmd_simulate, NEEDS_TENANT, "strategy from to", "",
@@ -640,6 +680,8 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "step", offsetof(struct cli, step) },
 		{ "channel", offsetof(struct cli, channel) },
 		{ "out", offsetof(struct cli, out) },
+		{ "outbox", offsetof(struct cli, outbox) },
+		{ "lease", offsetof(struct cli, lease) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)
@@ -758,7 +800,8 @@ int main(int argc, char **argv)
 	 * `show` need one. */
 	if (cmd->flags & NEEDS_TENANT ||
 	    (s && (cmd->fn == cmd_strategy || cmd->fn == cmd_template)) ||
-	    (cmd->fn == cmd_run && tenant_given)) {
+	    ((cmd->fn == cmd_run || cmd->fn == cmd_dispatch) &&
+	     tenant_given)) {
 		r = store_tenant_get(s, cli.tenant, &tenant, &e);
 		if (r < 0) {
 			if (r == -ERR_NOTFOUND)

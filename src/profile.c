@@ -10,10 +10,13 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "deliver.h"
 #include "mem.h"
+#include "outbox.h"
 #include "qr.h"
 #include "store.h"
 
@@ -25,55 +28,94 @@ enum key_kind {
 	K_IBAN,    /* ISO 13616 with a valid check */
 	K_BIC,     /* ISO 9362: 8 or 11 characters */
 	K_COLOR,   /* #rrggbb with AA contrast against white */
-	K_SEGMENTS /* 1..10 */
+	K_INT,     /* a whole number in [min, max] */
+	K_BOOL,    /* yes/no */
+	K_HOURS,   /* HH:MM-HH:MM */
+	K_DELIVER  /* an adapter setting: a scheme deliver_find knows */
 };
 
 static const struct key_def {
 	const char *key;          /* as typed: `dunwell tenant set KEY VALUE` */
 	enum key_kind kind;       /* how the value is checked */
-	size_t offset;            /* the field of struct profile it fills */
+	size_t offset;            /* the field of struct profile it fills:
+				     char * for text kinds, int for K_INT and
+				     K_BOOL */
 	const char *help;         /* one line for `dunwell tenant keys` */
+	int min, max;             /* K_INT: the allowed range */
+	int dflt;                 /* K_INT, K_BOOL: the default */
 } keys[] = {
 	{ "email", K_EMAIL, offsetof(struct profile, email),
-	  "the company's contact e-mail address" },
+	  "the company's contact e-mail address", 0, 0, 0 },
 	{ "phone", K_PHONE, offsetof(struct profile, phone),
-	  "the company's phone number" },
+	  "the company's phone number", 0, 0, 0 },
 	{ "website", K_URL, offsetof(struct profile, website),
-	  "the company's website (https://...)" },
+	  "the company's website (https://...)", 0, 0, 0 },
 	{ "address", K_TEXT, offsetof(struct profile, address),
-	  "postal address on one line" },
+	  "postal address on one line", 0, 0, 0 },
 	{ "help_phone", K_PHONE, offsetof(struct profile, help_phone),
-	  "phone number where customers reach a person about a bill" },
+	  "phone number where customers reach a person about a bill", 0, 0, 0 },
 	{ "help_email", K_EMAIL, offsetof(struct profile, help_email),
-	  "e-mail address for questions about a bill" },
+	  "e-mail address for questions about a bill", 0, 0, 0 },
 	{ "help_hours", K_TEXT, offsetof(struct profile, help_hours),
-	  "when a person answers, e.g. 'Mon-Fri 9:00-17:00'" },
+	  "when a person answers, e.g. 'Mon-Fri 9:00-17:00'", 0, 0, 0 },
 	{ "iban", K_IBAN, offsetof(struct profile, iban),
-	  "account for bank transfers (enables bank details and the EPC QR)" },
+	  "account for bank transfers (enables bank details and the EPC QR)", 0, 0, 0 },
 	{ "bic", K_BIC, offsetof(struct profile, bic),
-	  "BIC of that account" },
+	  "BIC of that account", 0, 0, 0 },
 	{ "beneficiary", K_TEXT, offsetof(struct profile, beneficiary),
-	  "account holder's name (default: the tenant's name)" },
+	  "account holder's name (default: the tenant's name)", 0, 0, 0 },
 	{ "brand_color", K_COLOR, offsetof(struct profile, brand_color),
-	  "#rrggbb for headers and buttons; white text on it must reach 4.5:1" },
+	  "#rrggbb for headers and buttons; white text on it must reach 4.5:1", 0, 0, 0 },
 	{ "public_url", K_URL, offsetof(struct profile, public_url),
-	  "where customers' personal pages are served, e.g. https://pay.example.com" },
+	  "where customers' personal pages are served, e.g. https://pay.example.com", 0, 0, 0 },
 	{ "email_from", K_EMAIL, offsetof(struct profile, email_from),
-	  "sender address of reminder e-mails" },
+	  "sender address of reminder e-mails", 0, 0, 0 },
 	{ "sender_city", K_TEXT, offsetof(struct profile, sender_city),
-	  "place printed before the date on letters" },
+	  "place printed before the date on letters", 0, 0, 0 },
 	{ "letter_return", K_TEXT, offsetof(struct profile, letter_return),
-	  "one-line return address printed above the letter window" },
+	  "one-line return address printed above the letter window", 0, 0, 0 },
 	{ "footer", K_TEXT, offsetof(struct profile, footer),
-	  "registration details for letters and e-mails" },
+	  "registration details for letters and e-mails", 0, 0, 0 },
 	{ "offer_text", K_TEXT, offsetof(struct profile, offer_text),
-	  "an optional offer shown in reminders (e.g. a cheaper plan)" },
+	  "an optional offer shown in reminders (e.g. a cheaper plan)", 0, 0, 0 },
 	{ "offer_link", K_URL, offsetof(struct profile, offer_link),
-	  "where the offer is explained" },
+	  "where the offer is explained", 0, 0, 0 },
 	{ "offer_segments", K_TEXT, offsetof(struct profile, offer_segments),
-	  "segments the offer is for, space-separated (empty: everyone)" },
-	{ "sms_max_segments", K_SEGMENTS, 0,
-	  "longest SMS allowed, in segments (1-10, default 2)" },
+	  "segments the offer is for, space-separated (empty: everyone)", 0, 0, 0 },
+	{ "sms_max_segments", K_INT, offsetof(struct profile, sms_max_segments),
+	  "longest SMS allowed, in segments (1-10, default 2)", 1, 10, 2 },
+	{ "quiet_hours", K_HOURS, offsetof(struct profile, quiet_hours),
+	  "no messages in these local hours (default 21:00-08:00)", 0, 0, 0 },
+	{ "quiet_sundays", K_BOOL, offsetof(struct profile, quiet_sundays),
+	  "no messages on Sundays (yes/no, default yes)", 0, 1, 1 },
+	{ "quiet_holidays", K_BOOL, offsetof(struct profile, quiet_holidays),
+	  "no messages on the customer's public holidays (default yes)", 0, 1,
+	  1 },
+	{ "max_attempts", K_INT, offsetof(struct profile, max_attempts),
+	  "tries before a message is given up (1-20, default 8)", 1, 20, 8 },
+	{ "max_age_hours", K_INT, offsetof(struct profile, max_age_hours),
+	  "hours after which an unsent message is given up (default 72)", 1,
+	  720, 72 },
+	{ "link_days", K_INT, offsetof(struct profile, link_days),
+	  "days a personal link keeps working (default 60)", 1, 400, 60 },
+	{ "deliver_email", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_EMAIL * sizeof(char *),
+	  "how e-mail goes out: smtp://user:pass@host:587, file:DIR", 0, 0, 0 },
+	{ "deliver_sms", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_SMS * sizeof(char *),
+	  "how SMS goes out: twilio:URL?..., bird:URL?..., file:DIR", 0, 0, 0 },
+	{ "deliver_letter", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_LETTER * sizeof(char *),
+	  "where letters go: letters:DIR (print house), file:DIR", 0, 0, 0 },
+	{ "deliver_voice", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_VOICE * sizeof(char *),
+	  "where calls go: voice:DIR (agents' call queue), file:DIR", 0, 0, 0 },
+	{ "deliver_whatsapp", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_WHATSAPP * sizeof(char *),
+	  "how WhatsApp goes out: whatsapp:URL?..., file:DIR", 0, 0, 0 },
+	{ "deliver_push", K_DELIVER, offsetof(struct profile, deliver) +
+	  CHANNEL_PUSH * sizeof(char *),
+	  "where app pushes go: webhook:URL?secret=..., file:DIR", 0, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -206,6 +248,20 @@ static int check_phone(const char *key, const char *v, struct err *e)
 	return 0;
 }
 
+/* 1 for yes, 0 for no, -1 for anything else. */
+static int bool_value(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+	static const char *const no[] = { "no", "false", "0", "off" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0)
+			return 1;
+		if (strcmp(v, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
 static int check_value(const struct key_def *k, const char *v,
 		       struct err *e)
 {
@@ -248,14 +304,33 @@ static int check_value(const struct key_def *k, const char *v,
 				       k->key, v, c / 100, c % 100);
 		return 0;
 	}
-	case K_SEGMENTS:
-		if (strlen(v) > 2 || v[0] < '0' || v[0] > '9' ||
-		    (v[1] && (v[1] < '0' || v[1] > '9')) ||
-		    strtol(v, NULL, 10) < 1 || strtol(v, NULL, 10) > 10)
+	case K_INT:
+		if (strlen(v) > 4 || strspn(v, "0123456789") != strlen(v) ||
+		    strtol(v, NULL, 10) < k->min || strtol(v, NULL, 10) > k->max)
 			return err_set(e, ERR_RANGE,
-				       "%s: '%s' is not a number from 1 to 10",
-				       k->key, err_quote(v, q));
+				       "%s: '%s' is not a number from %d to %d",
+				       k->key, err_quote(v, q), k->min, k->max);
 		return 0;
+	case K_BOOL:
+		if (bool_value(v) < 0)
+			return err_set(e, ERR_INVALID, "%s: '%s' is not yes or"
+				       " no", k->key, err_quote(v, q));
+		return 0;
+	case K_HOURS: {
+		int a, b;
+		r = outbox_parse_hours(v, &a, &b, e);
+		if (r < 0)
+			err_prefix(e, "%s: ", k->key);
+		return r;
+	}
+	case K_DELIVER:
+		if (!deliver_find(v))
+			return err_set(e, ERR_INVALID,
+				       "%s: '%.*s...' names no delivery adapter"
+				       " (expected one of %s)", k->key,
+				       (int)strcspn(v, ":"), v,
+				       deliver_schemes());
+		return check_text(k->key, v, e);
 	}
 	return 0;
 }
@@ -281,9 +356,19 @@ int profile_set(struct store *s, int64_t tenant_id, const char *key,
 				 value && *value ? value : NULL, e);
 }
 
+static int is_text(const struct key_def *k)
+{
+	return k->kind != K_INT && k->kind != K_BOOL;
+}
+
 static char **field(struct profile *p, const struct key_def *k)
 {
 	return (char **)((char *)p + k->offset);
+}
+
+static int *int_field(struct profile *p, const struct key_def *k)
+{
+	return (int *)((char *)p + k->offset);
 }
 
 int profile_load(struct store *s, int64_t tenant_id, const char *tenant_name,
@@ -298,7 +383,9 @@ int profile_load(struct store *s, int64_t tenant_id, const char *tenant_name,
 	r = store_settings_get(s, tenant_id, &list, &n, e);
 	if (r < 0)
 		return r;
-	p.sms_max_segments = 2;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!is_text(&keys[i]))
+			*int_field(&p, &keys[i]) = keys[i].dflt;
 	for (size_t i = 0; i < n; i++) {
 		const struct key_def *k = find_key(list[i].key);
 		/* A key this version does not know (written by a newer one) is
@@ -306,16 +393,23 @@ int profile_load(struct store *s, int64_t tenant_id, const char *tenant_name,
 		 * have been written by hand. */
 		if (!k || check_value(k, list[i].value, NULL) < 0)
 			continue;
-		if (k->kind == K_SEGMENTS)
-			p.sms_max_segments = (int)strtol(list[i].value, NULL,
-							 10);
+		if (k->kind == K_INT)
+			*int_field(&p, k) = (int)strtol(list[i].value, NULL, 10);
+		else if (k->kind == K_BOOL)
+			*int_field(&p, k) = bool_value(list[i].value);
 		else
 			*field(&p, k) = xstrdup(list[i].value);
 	}
 	setting_list_free(list, n);
 	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].kind != K_SEGMENTS && !*field(&p, &keys[i]))
+		if (is_text(&keys[i]) && !*field(&p, &keys[i]))
 			*field(&p, &keys[i]) = xstrdup("");
+	if (!*p.quiet_hours) {
+		free(p.quiet_hours);
+		p.quiet_hours = xstrdup("21:00-08:00");
+	}
+	outbox_parse_hours(p.quiet_hours, &p.quiet_start_min, &p.quiet_end_min,
+			   NULL);
 	if (!*p.beneficiary) {
 		free(p.beneficiary);
 		p.beneficiary = xstrdup(tenant_name ? tenant_name : "");
@@ -337,7 +431,67 @@ void profile_clear(struct profile *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < N_KEYS; i++)
-		if (keys[i].kind != K_SEGMENTS)
+		if (is_text(&keys[i]))
 			free(*field(p, &keys[i]));
 	memset(p, 0, sizeof(*p));
+}
+
+/* A delivery setting with its secrets hidden: the password of
+ * "scheme://user:password@host" and the values of token=, secret=, key=,
+ * password= parameters become "***". */
+static void mask_secrets(const char *v, char *buf, size_t cap)
+{
+	static const char *const secret[] = { "token=", "secret=", "key=",
+					      "password=", "pass=" };
+	size_t o = 0;
+	const char *at = strchr(v, '@'), *scheme = strstr(v, "://");
+	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+	int in_secret = 0;
+	for (const char *q = v; *q && o + 4 < cap; q++) {
+		if (colon && at && q == colon + 1 && colon < at) {
+			memcpy(buf + o, "***", 3);
+			o += 3;
+			q = at - 1;
+			continue;
+		}
+		if (*q == '&' || *q == '?')
+			in_secret = 0;
+		if (!in_secret) {
+			buf[o++] = *q;
+			if (*q == '?' || *q == '&')
+				for (size_t k = 0; k < 5; k++)
+					if (strncmp(q + 1, secret[k],
+						    strlen(secret[k])) == 0) {
+						size_t n = strlen(secret[k]);
+						if (o + n + 3 >= cap)
+							break;
+						memcpy(buf + o, q + 1, n);
+						o += n;
+						memcpy(buf + o, "***", 3);
+						o += 3;
+						q += n;
+						in_secret = 1;
+						break;
+					}
+		}
+	}
+	buf[o] = '\0';
+}
+
+int profile_value(const struct profile *p, const char *key, char *buf,
+		  size_t cap)
+{
+	const struct key_def *k = find_key(key);
+	if (!k || cap == 0)
+		return -ERR_NOTFOUND;
+	if (k->kind == K_INT)
+		snprintf(buf, cap, "%d", *int_field((struct profile *)p, k));
+	else if (k->kind == K_BOOL)
+		snprintf(buf, cap, "%s",
+			 *int_field((struct profile *)p, k) ? "yes" : "no");
+	else if (k->kind == K_DELIVER)
+		mask_secrets(*field((struct profile *)p, k), buf, cap);
+	else
+		snprintf(buf, cap, "%s", *field((struct profile *)p, k));
+	return 0;
 }

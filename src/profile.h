@@ -12,8 +12,10 @@
 #ifndef DUNWELL_PROFILE_H
 #define DUNWELL_PROFILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "channel.h"
 #include "err.h"
 
 struct store;
@@ -40,7 +42,17 @@ struct profile {
 	char *offer_text;      /* optional offer shown in reminders */
 	char *offer_link;      /* https URL of the offer */
 	char *offer_segments;  /* segments the offer is for ("" = everyone) */
+	char *quiet_hours;     /* "21:00-08:00": no messages then (local) */
+	char *deliver[CHANNEL_COUNT]; /* adapter setting per channel
+					 ("smtp://...", "file:...") */
 	int sms_max_segments;  /* longest SMS allowed, in segments */
+	int quiet_start_min;   /* quiet_hours parsed: from this minute */
+	int quiet_end_min;     /* ... until this one */
+	int quiet_sundays;     /* no messages on Sundays */
+	int quiet_holidays;    /* none on the customer's public holidays */
+	int max_attempts;      /* tries before a message is given up */
+	int max_age_hours;     /* age after which a message is given up */
+	int link_days;         /* a personal link works this long */
 };
 
 /* The tenant's profile, defaults filled in for missing keys. */
@@ -53,6 +65,10 @@ int profile_set(struct store *s, int64_t tenant_id, const char *key,
 		const char *value, struct err *e);
 /* Check a value for a key without storing it. */
 int profile_check(const char *key, const char *value, struct err *e);
+
+/* A setting's value as text (defaults included), for showing it. */
+int profile_value(const struct profile *p, const char *key, char *buf,
+		  size_t cap);
 
 /* The keys, NULL-terminated, and a one-line description of each. */
 const char *const *profile_keys(void);

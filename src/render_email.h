@@ -7,9 +7,11 @@
  * encoded words, bodies in UTF-8 quoted-printable, images in base64. Its
  * MIME boundaries derive from the message id, so the same input always
  * gives the same bytes (golden files stay stable). Every value that reaches
- * a header is checked: CR or LF in any of them (header injection), a
- * malformed address or message id, or invalid UTF-8 is an error naming the
- * field; nothing is ever silently dropped or rewritten.
+ * a header is checked: CR or LF in any of them (header injection), another
+ * control character in a subject or name, a malformed address or message
+ * id, or invalid UTF-8 is an error naming the field; nothing is ever
+ * silently dropped or rewritten. In the bodies "\r\n" counts as a line end
+ * like '\n', and any other CR is kept (quoted-printable "=0D").
  */
 #ifndef DUNWELL_RENDER_EMAIL_H
 #define DUNWELL_RENDER_EMAIL_H

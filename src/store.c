@@ -222,6 +222,94 @@ int store_template_put(struct store *s, int64_t tenant_id, const char *locale,
 				   variant, source, e);
 }
 
+int store_outbox_fill(struct store *s, int64_t tenant_id, instant_t now,
+		      int limit, int *ret_n, struct err *e)
+{
+	GATE();
+	return s->be->outbox_fill(s->h, tenant_id, now, limit, ret_n, e);
+}
+
+int store_outbox_claim(struct store *s, int64_t tenant_id, instant_t now,
+		       instant_t lease_until, const char *owner, int limit,
+		       struct message_rec **ret, size_t *ret_n, struct err *e)
+{
+	GATE();
+	return s->be->outbox_claim(s->h, tenant_id, now, lease_until, owner,
+				   limit, ret, ret_n, e);
+}
+
+int store_outbox_update(struct store *s, const struct message_rec *m,
+			const char *owner, instant_t now, struct err *e)
+{
+	GATE();
+	return s->be->outbox_update(s->h, m, owner, now, e);
+}
+
+int store_outbox_insert(struct store *s, const struct message_rec *m,
+			instant_t now, struct err *e)
+{
+	GATE();
+	return s->be->outbox_insert(s->h, m, now, e);
+}
+
+int store_outbox_sent_since(struct store *s, int64_t tenant_id,
+			    int64_t customer_id, instant_t since,
+			    struct sent_rec **ret, size_t *ret_n,
+			    struct err *e)
+{
+	return s->be->outbox_sent_since(s->h, tenant_id, customer_id, since,
+					ret, ret_n, e);
+}
+
+int store_customer_external_id(struct store *s, int64_t tenant_id, int64_t id,
+			       char **ret, struct err *e)
+{
+	return s->be->customer_external_id(s->h, tenant_id, id, ret, e);
+}
+
+int store_link_insert(struct store *s, int64_t tenant_id,
+		      const char *token_hash, int64_t case_id,
+		      int64_t customer_id, instant_t created,
+		      instant_t expires, struct err *e)
+{
+	GATE();
+	return s->be->link_insert(s->h, tenant_id, token_hash, case_id,
+				  customer_id, created, expires, e);
+}
+
+void message_rec_clear(struct message_rec *m)
+{
+	if (!m)
+		return;
+	free(m->step);
+	free(m->channel);
+	free(m->fallbacks);
+	free(m->template_id);
+	free(m->tone);
+	free(m->status);
+	free(m->lease_owner);
+	free(m->idempotency_key);
+	free(m->provider);
+	free(m->provider_id);
+	free(m->last_error);
+	free(m->link_hash);
+	memset(m, 0, sizeof(*m));
+}
+
+void message_list_free(struct message_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		message_rec_clear(&list[i]);
+	free(list);
+}
+
+void sent_list_free(struct sent_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i].step);
+	free(list);
+}
+
 void tenant_rec_clear(struct tenant_rec *t)
 {
 	if (!t)
@@ -449,7 +537,8 @@ const char *const *store_tables(void)
 	static const char *const tables[] = {
 		"tenants", "customers", "contact_points", "invoices",
 		"payments", "strategy_versions", "cases", "case_events",
-		"actions", "run_ranges", "tenant_settings", "templates", NULL,
+		"actions", "run_ranges", "tenant_settings", "templates",
+		"messages", "links", NULL,
 	};
 	return tables;
 }

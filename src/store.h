@@ -177,6 +177,39 @@ struct history_rec {
 	const char *detail;        /* event detail or action reason/status */
 };
 
+/* A message in the outbox (migration 0005): one action on one channel. */
+struct message_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t customer_id;
+	char *step;            /* the action's step id */
+	char *channel;         /* channel name */
+	char *fallbacks;       /* channels left to try, comma-separated */
+	char *template_id;
+	char *tone;
+	char *status;          /* queued|sent|delivered|failed|bounced|
+				  cancelled|dead */
+	instant_t not_before;  /* not handed over before this instant */
+	int attempts;          /* hand-overs tried */
+	instant_t lease_until; /* 0 when nobody holds it */
+	char *lease_owner;     /* who holds it, "" when nobody */
+	char *idempotency_key; /* given to the provider on every try */
+	char *provider;        /* adapter scheme that carried it */
+	char *provider_id;     /* the provider's id for it, "" when none */
+	char *last_error;
+	char *link_hash;       /* SHA-256 hex of the link token it carried */
+	instant_t created_at;
+	instant_t sent_at;     /* 0 until handed over */
+};
+
+/* A message sent to a customer lately (contact policy at send time). */
+struct sent_rec {
+	instant_t sent_at;
+	int64_t case_id;
+	char *step;
+};
+
 /* One of a tenant's settings (src/profile.c knows the keys). */
 struct setting_rec {
 	char *key;
@@ -323,6 +356,39 @@ struct store_backend {
 	int (*template_put)(void *h, int64_t tenant_id, const char *locale,
 			    const char *template_id, const char *variant,
 			    const char *source, struct err *e);
+
+	/* The outbox (migration 0005). Move at most `limit` queued contact
+	 * actions into messages (once: the message key is unique) and mark
+	 * them 'outbox'; *ret_n counts the moved ones. */
+	int (*outbox_fill)(void *h, int64_t tenant_id, instant_t now,
+			   int limit, int *ret_n, struct err *e);
+	/* Lease at most `limit` queued messages due at `now` whose lease is
+	 * free or ran out, to `owner` until `lease_until`; committed by the
+	 * caller before any is sent. Records are owned by *ret. */
+	int (*outbox_claim)(void *h, int64_t tenant_id, instant_t now,
+			    instant_t lease_until, const char *owner, int limit,
+			    struct message_rec **ret, size_t *ret_n,
+			    struct err *e);
+	/* Write a claimed message's new state and free its lease, only while
+	 * `owner` still holds it (-ERR_CONFLICT when the lease was taken
+	 * over). */
+	int (*outbox_update)(void *h, const struct message_rec *m,
+			     const char *owner, instant_t now, struct err *e);
+	/* Add a message (a fallback channel); an existing key is kept. */
+	int (*outbox_insert)(void *h, const struct message_rec *m,
+			     instant_t now, struct err *e);
+	/* Messages handed over to a customer since `since`. */
+	int (*outbox_sent_since)(void *h, int64_t tenant_id,
+				 int64_t customer_id, instant_t since,
+				 struct sent_rec **ret, size_t *ret_n,
+				 struct err *e);
+	/* The tenant's external id of customer `id`. */
+	int (*customer_external_id)(void *h, int64_t tenant_id, int64_t id,
+				    char **ret, struct err *e);
+	/* Record a personal link's token hash. */
+	int (*link_insert)(void *h, int64_t tenant_id, const char *token_hash,
+			   int64_t case_id, int64_t customer_id,
+			   instant_t created, instant_t expires, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -356,6 +422,29 @@ int store_settings_get(struct store *s, int64_t tenant_id,
 int store_setting_put(struct store *s, int64_t tenant_id, const char *key,
 		      const char *value, struct err *e);
 void setting_list_free(struct setting_rec *list, size_t n);
+
+int store_outbox_fill(struct store *s, int64_t tenant_id, instant_t now,
+		      int limit, int *ret_n, struct err *e);
+int store_outbox_claim(struct store *s, int64_t tenant_id, instant_t now,
+		       instant_t lease_until, const char *owner, int limit,
+		       struct message_rec **ret, size_t *ret_n, struct err *e);
+int store_outbox_update(struct store *s, const struct message_rec *m,
+			const char *owner, instant_t now, struct err *e);
+int store_outbox_insert(struct store *s, const struct message_rec *m,
+			instant_t now, struct err *e);
+int store_outbox_sent_since(struct store *s, int64_t tenant_id,
+			    int64_t customer_id, instant_t since,
+			    struct sent_rec **ret, size_t *ret_n,
+			    struct err *e);
+int store_customer_external_id(struct store *s, int64_t tenant_id, int64_t id,
+			       char **ret, struct err *e);
+int store_link_insert(struct store *s, int64_t tenant_id,
+		      const char *token_hash, int64_t case_id,
+		      int64_t customer_id, instant_t created,
+		      instant_t expires, struct err *e);
+void message_rec_clear(struct message_rec *m);
+void message_list_free(struct message_rec *list, size_t n);
+void sent_list_free(struct sent_rec *list, size_t n);
 int store_template_get(struct store *s, int64_t tenant_id, const char *locale,
 		       const char *template_id, const char *variant,
 		       char **ret_source, struct err *e);

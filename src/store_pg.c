@@ -29,7 +29,10 @@
  *    on any store error, so nothing relies on carrying on after one.
  *  - A write of several statements called outside a transaction
  *    (customer_upsert, strategy_add) runs in a transaction of its own.
- *  - Foreign keys are enforced, so buffered rows are written parents first.
+ *  - Foreign keys are enforced, except on the rows the run appends in bulk
+ *    (migration 0004): those are written parents first all the same.
+ *  - What the run appends travels as COPY in the binary format (see
+ *    "Appends" below): no SQL text, no parsing of values on the server.
  *  - Case ids are reserved from a sequence in blocks (see next_case_id):
  *    unique across processes, ascending within one, not gap-free. Other
  *    ids come from identity columns; an upsert that finds its row still
@@ -81,6 +84,7 @@ enum pg_stmt {
 	PG_CUSTOMER_RANGE,
 	PG_CASE_IDS,
 	PG_CASE_UPDATE,
+	PG_CASE_UPDATES,
 	PG_CASE_LIST,
 	PG_CASE_HISTORY,
 	PG_STATS,
@@ -95,6 +99,14 @@ enum pg_stmt {
 	PG_TEMPLATE_GET,
 	PG_TEMPLATE_PUT,
 	PG_TEMPLATE_DELETE,
+	PG_OUTBOX_FILL,
+	PG_OUTBOX_MARK,
+	PG_OUTBOX_CLAIM,
+	PG_OUTBOX_UPDATE,
+	PG_OUTBOX_INSERT,
+	PG_OUTBOX_SENT,
+	PG_CUSTOMER_EXTERNAL,
+	PG_LINK_INSERT,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -104,6 +116,14 @@ enum pg_stmt {
 /* An instant column as 'YYYY-MM-DDTHH:MM:SSZ', whatever the session's zone. */
 #define PG_INSTANT(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The columns of a message, in the order read_message reads them. */
+#define PG_MSG_COLS                                                       \
+	"id, tenant_id, case_id, customer_id, step, channel, fallbacks,"  \
+	" template_id, tone, status, " PG_INSTANT("not_before") ","       \
+	" attempts, " PG_INSTANT("lease_until") ", COALESCE(lease_owner,"  \
+	" ''), idempotency_key, provider, provider_id, last_error,"         \
+	" link_hash, " PG_INSTANT("created_at") ", " PG_INSTANT("sent_at")
 
 /* The columns of a case row, in the order read_case reads them. */
 #define PG_CASE_COLS                                                      \
@@ -226,36 +246,46 @@ static const char *const pg_sql[PG__COUNT] = {
 		PG_INSTANT("created_at") " FROM strategy_versions"
 		" WHERE tenant_id = $1 AND active",
 	[PG_WORK_CUSTOMERS] =
-		/* every customer of the range; the merge in pg_work_load keeps
-		 * only those with something open (as store_sqlite.c does) */
+		/* every customer of the range, in no particular order (the
+		 * client sorts them: no sort on the server, whatever plan is
+		 * chosen); the merge in pg_work_load keeps only those with
+		 * something open (as store_sqlite.c does) */
 		"SELECT id, external_id, timezone, country, segments, vulnerable,"
 		" do_not_contact, deceased, plain_language, moratorium_until,"
 		" customer_since FROM customers"
-		" WHERE tenant_id = $1 AND id >= $2 AND id < $3 ORDER BY id",
+		" WHERE tenant_id = $1 AND id >= $2 AND id < $3",
 	[PG_WORK_CONTACTS] =
+		/* in no particular order (no sort on the server, whatever plan
+		 * is chosen): work_contacts finds each row's customer and puts
+		 * a customer's few in order of preference */
 		"SELECT customer_id, channel, consent, preference"
 		" FROM contact_points WHERE tenant_id = $1 AND customer_id >= $2"
-		" AND customer_id < $3 ORDER BY customer_id, preference, channel",
+		" AND customer_id < $3",
 	[PG_WORK_INVOICES] =
-		/* the partial index invoices_open covers this scan; invoices
-		 * due the same day come in its order, as SQLite reads them */
+		/* the partial index invoices_open covers this scan and gives
+		 * its order, no sort; pg_work_load orders what it leaves tied
+		 * by id, as SQLite reads them */
 		"SELECT customer_id, id, currency, due_date, open_minor, disputed"
 		" FROM invoices WHERE tenant_id = $1 AND customer_id >= $2"
 		" AND customer_id < $3 AND open_minor > 0 AND NOT written_off"
-		" ORDER BY customer_id, currency, due_date, open_minor, disputed,"
-		" id",
+		" ORDER BY customer_id, currency, due_date, open_minor, disputed",
 	[PG_WORK_CASES] =
 		"SELECT " PG_CASE_COLS " FROM cases"
 		" WHERE tenant_id = $1 AND customer_id >= $2 AND customer_id < $3"
 		" AND status = 'open' ORDER BY customer_id, currency",
 	[PG_WORK_HISTORY] =
 		/* through the customer's cases that took a step lately, as in
-		 * store_sqlite.c: no index on actions by customer is needed */
+		 * store_sqlite.c: no index on actions by customer is needed.
+		 * Each case's actions through the key (OFFSET 0 keeps the
+		 * subquery a nested loop): a join the planner is free to
+		 * choose reads the whole actions table for every range once
+		 * it is large (a hash join), which grows with the table. */
 		"SELECT k.customer_id, a.decided_on FROM cases k"
-		" JOIN actions a ON a.tenant_id = k.tenant_id AND a.case_id = k.id"
+		" CROSS JOIN LATERAL (SELECT x.decided_on FROM actions x"
+		"  WHERE x.tenant_id = k.tenant_id AND x.case_id = k.id"
+		"  AND x.kind = 'contact' AND x.decided_on >= $4 OFFSET 0) a"
 		" WHERE k.tenant_id = $1 AND k.customer_id >= $2"
 		" AND k.customer_id < $3 AND k.last_step_on >= $4"
-		" AND a.kind = 'contact' AND a.decided_on >= $4"
 		" ORDER BY k.customer_id, a.decided_on",
 	[PG_CUSTOMER_RANGE] =
 		"SELECT MIN(id), MAX(id) FROM customers WHERE tenant_id = $1",
@@ -267,6 +297,18 @@ static const char *const pg_sql[PG__COUNT] = {
 		" last_step_on = $6, closed_on = $7, hold_reason = $8,"
 		" hold_until = $9, fees_minor = $10"
 		" WHERE tenant_id = $1 AND id = $2",
+	[PG_CASE_UPDATES] =
+		/* many at once (see pg_case_update): the changes as arrays, one
+		 * element per case; a plan of its own, whatever the values */
+		"UPDATE cases c SET status = u.status, anchor_date = u.anchor_date,"
+		" next_step = u.next_step, last_step_on = u.last_step_on,"
+		" closed_on = u.closed_on, hold_reason = u.hold_reason,"
+		" hold_until = u.hold_until, fees_minor = u.fees_minor"
+		" FROM unnest($2::bigint[], $3::text[], $4::date[],"
+		" $5::integer[], $6::date[], $7::date[], $8::text[], $9::date[],"
+		" $10::bigint[]) AS u(id, status, anchor_date, next_step,"
+		" last_step_on, closed_on, hold_reason, hold_until, fees_minor)"
+		" WHERE c.tenant_id = $1 AND c.id = u.id",
 	[PG_CASE_LIST] =
 		/* in the order the cases were opened: ids come from blocks that
 		 * processes reserve independently, so with several processes a
@@ -353,6 +395,59 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_TEMPLATE_DELETE] =
 		"DELETE FROM templates WHERE tenant_id = $1 AND locale = $2"
 		" AND template_id = $3 AND variant = $4",
+	[PG_OUTBOX_FILL] =
+		"INSERT INTO messages (tenant_id, case_id, customer_id, step,"
+		" channel, fallbacks, template_id, tone, status, not_before,"
+		" idempotency_key, created_at, updated_at)"
+		" SELECT tenant_id, case_id, customer_id, step, channel, fallbacks,"
+		" template, tone, 'queued', $2, 'dw-' || tenant_id || '-' ||"
+		" case_id || '-' || step || '-' || channel, decided_at, $2"
+		" FROM actions"
+		" WHERE tenant_id = $1 AND status = 'queued' AND kind = 'contact'"
+		" ORDER BY case_id LIMIT $3 FOR UPDATE SKIP LOCKED"
+		" ON CONFLICT DO NOTHING",
+	[PG_OUTBOX_MARK] =
+		"UPDATE actions a SET status = 'outbox'"
+		" WHERE a.tenant_id = $1 AND a.status = 'queued'"
+		" AND a.kind = 'contact' AND EXISTS (SELECT 1 FROM messages m"
+		" WHERE m.tenant_id = a.tenant_id AND m.case_id = a.case_id"
+		" AND m.step = a.step AND m.channel = a.channel)",
+	[PG_OUTBOX_CLAIM] =
+		"UPDATE messages m SET lease_until = $3, lease_owner = $4"
+		" FROM (SELECT tenant_id, id FROM messages WHERE tenant_id = $1"
+		" AND status = 'queued' AND not_before <= $2"
+		" AND (lease_until IS NULL OR lease_until < $2)"
+		" ORDER BY not_before, id LIMIT $5 FOR UPDATE SKIP LOCKED) c"
+		" WHERE m.tenant_id = c.tenant_id AND m.id = c.id"
+		" RETURNING m.id, m.tenant_id, m.case_id, m.customer_id, m.step,"
+		" m.channel, m.fallbacks, m.template_id, m.tone, m.status, "
+		PG_INSTANT("m.not_before") ", m.attempts, "
+		PG_INSTANT("m.lease_until") ", COALESCE(m.lease_owner, ''),"
+		" m.idempotency_key, m.provider, m.provider_id, m.last_error,"
+		" m.link_hash, " PG_INSTANT("m.created_at") ", "
+		PG_INSTANT("m.sent_at"),
+	[PG_OUTBOX_UPDATE] =
+		"UPDATE messages SET status = $3, not_before = $4, attempts = $5,"
+		" lease_until = NULL, lease_owner = NULL, provider = $6,"
+		" provider_id = $7, last_error = $8, link_hash = $9,"
+		" sent_at = $10, updated_at = $11"
+		" WHERE tenant_id = $1 AND id = $2 AND lease_owner = $12",
+	[PG_OUTBOX_INSERT] =
+		"INSERT INTO messages (tenant_id, case_id, customer_id, step,"
+		" channel, fallbacks, template_id, tone, status, not_before,"
+		" idempotency_key, created_at, updated_at) VALUES ($1, $2, $3, $4,"
+		" $5, $6, $7, $8, $9, $10, $11, $12, $12)"
+		" ON CONFLICT DO NOTHING",
+	[PG_OUTBOX_SENT] =
+		"SELECT " PG_INSTANT("sent_at") ", case_id, step FROM messages"
+		" WHERE tenant_id = $1 AND customer_id = $2 AND sent_at >= $3"
+		" ORDER BY sent_at",
+	[PG_CUSTOMER_EXTERNAL] =
+		"SELECT external_id FROM customers WHERE tenant_id = $1"
+		" AND id = $2",
+	[PG_LINK_INSERT] =
+		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
+		" created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -371,7 +466,11 @@ static const char *const pg_sql[PG__COUNT] = {
 #define PG_SCRATCH 24        /* an int64 or an instant as text, with NUL */
 #define PG_BATCH_ROWS 256    /* rows per multi-row INSERT */
 #define PG_BATCH_COLS 17     /* the widest buffered row (actions) */
-#define PG_CASE_IDS_MAX 256  /* largest block of case ids reserved at once */
+#define PG_CASE_IDS_MAX 1024 /* largest block of case ids reserved at once */
+#define PG_COPY_FLUSH (8u << 20)  /* write the appends when one holds this */
+#define PG_COPY_MAX (64u << 20)   /* the most one append buffer may hold */
+#define PG_NEW_KEYS_MAX 32   /* actions of the newest case checked for doubles */
+#define PG_UPDATE_ROWS 1024  /* case changes written by one UPDATE */
 
 /* The parameters of one statement, as text (NULL for SQL NULL). */
 struct pg_params {
@@ -394,13 +493,51 @@ struct pg_batch {
 	unsigned char prepared[PG_BATCH_ROWS + 1]; /* "b<k>_<rows>" exists */
 };
 
-enum { PGB_CASES = 0, PGB_EVENTS, PGB_ACTIONS, PGB__COUNT };
+/* Rows waiting to be written by one COPY ... FROM STDIN (FORMAT binary). */
+struct pg_copy {
+	const char *what;  /* for messages: "opening cases" */
+	const char *sql;   /* "COPY t (cols) FROM STDIN (FORMAT binary)" */
+	int ncols;         /* fields per row */
+	long nrows;        /* rows buffered */
+	struct buf data;   /* the rows, in COPY's binary tuple format */
+};
+
+/* The appends, in the order they are written: parents first, and actions
+ * copied before those inserted with ON CONFLICT (see pg_action_insert). */
+enum { PGC_CASES = 0, PGC_EVENTS, PGC_ACTIONS, PGC__COUNT };
+
+/* A case's new state, waiting to be written (see pg_case_update): the
+ * columns an UPDATE of a case sets. */
+struct pg_case_change {
+	int64_t tenant_id;       /* the case's tenant */
+	int64_t id;              /* the case */
+	const char *status;      /* case_status_name(): a static string */
+	date_t anchor;           /* anchor_date */
+	int next_step;           /* next_step */
+	date_t last_step_on;     /* DATE_NONE for NULL, as the dates below */
+	date_t closed_on;        /* closed_on */
+	const char *hold_reason; /* hold_reason_name(): a static string */
+	date_t hold_until;       /* hold_until */
+	int64_t fees_minor;      /* fees_minor */
+};
 
 struct pg {
 	PGconn *conn;                        /* the connection */
 	unsigned char prepared[PG__COUNT];   /* statement "s<n>" exists */
 	int in_tx;                           /* inside store_begin ... */
-	struct pg_batch batch[PGB__COUNT];   /* buffered appends */
+	struct pg_copy copy[PGC__COUNT];     /* buffered appends */
+	struct pg_batch upsert;              /* actions that may exist already */
+	struct pg_case_change *changes;      /* case updates, PG_UPDATE_ROWS */
+	int n_changes;                       /* how many are waiting */
+	/* the ids of the cases waiting in copy[PGC_CASES] (ascending, from
+	 * next_case_id) lie in [copied_lo, copied_hi] */
+	int64_t copied_lo, copied_hi;
+	/* The case this connection opened last in the current transaction:
+	 * its id is new, so no action can exist for it but those recorded
+	 * since, whose keys (step, kind, channel) are listed here. */
+	int64_t new_case;                    /* 0 when none */
+	int n_new_keys;                      /* keys listed */
+	struct buf new_keys;                 /* "step\0kind\0channel\0"... */
 	int64_t case_ids[PG_CASE_IDS_MAX];   /* reserved, not yet used */
 	int n_case_ids;                      /* how many reserved */
 	int next_case_id;                    /* index of the next to use */
@@ -413,6 +550,8 @@ struct pg {
 };
 
 static int copy_end(struct pg *h, struct err *e);
+static int flush_all(struct pg *h, struct err *e);
+static int changes_flush(struct pg *h, struct err *e);
 
 /* One line of text from libpq: its trailing newline gone, inner line
  * breaks and tabs (libpq indents its second lines) turned into one space. */
@@ -637,14 +776,161 @@ static void col_currency(const PGresult *res, int row, int col, char out[4])
 }
 
 /*
- * Batched appends. The run writes tens of thousands of cases, events and
- * actions per transaction; one multi-row INSERT per PG_BATCH_ROWS rows
- * saves a round trip per row. Rows are buffered in the connection and
- * written before any statement that could read them, at commit, and when a
- * buffer is full; a rollback drops them. Foreign keys are enforced, so
- * whenever one buffer is written all are, cases first. Each row count gets
- * its own prepared statement, "b<buffer>_<rows>", made on first use.
+ * Appends. The run writes tens of thousands of cases, events and actions
+ * per transaction. They are buffered in the connection and written before
+ * any statement that could read them, at commit, and when a buffer is full
+ * (whenever one buffer is written all are, in the order of the enums:
+ * cases first); a rollback drops them.
+ *
+ * Cases, events and the actions of a case opened in the same transaction
+ * go by COPY in the binary format: no statement to plan or execute per
+ * row, no text to parse on the server. An action of any other case may be
+ * recorded already (a later run on the same day, a worker with another
+ * --as-of), and then the row there must be kept as it is: those go by a
+ * multi-row INSERT ... ON CONFLICT DO NOTHING, PG_BATCH_ROWS rows at a
+ * time, each row count its own prepared statement "b<rows>", made on first
+ * use. They are written after the copied actions, so that they find those
+ * as a conflict too.
  */
+
+/* PostgreSQL counts dates and instants from 2000-01-01, date.h from 1970. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_SECONDS ((int64_t)PG_EPOCH_DAYS * 86400)
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	put_be32(p, (uint32_t)(v >> 32));
+	put_be32(p + 4, (uint32_t)v);
+}
+
+/* One field of a binary COPY row: its length (-1 for NULL), its bytes. */
+static int cp_null(struct buf *b)
+{
+	unsigned char x[4];
+	put_be32(x, UINT32_MAX);
+	return buf_append(b, x, sizeof(x));
+}
+
+static int cp_int8(struct buf *b, int64_t v)
+{
+	unsigned char x[12];
+	put_be32(x, 8);
+	put_be64(x + 4, (uint64_t)v);
+	return buf_append(b, x, sizeof(x));
+}
+
+static int cp_int4(struct buf *b, int32_t v)
+{
+	unsigned char x[8];
+	put_be32(x, 4);
+	put_be32(x + 4, (uint32_t)v);
+	return buf_append(b, x, sizeof(x));
+}
+
+static int cp_text(struct buf *b, const char *s)
+{
+	unsigned char x[4];
+	size_t n = strlen(s);
+	if (n > PG_COPY_MAX)
+		return -ERR_TOOBIG;
+	put_be32(x, (uint32_t)n);
+	if (buf_append(b, x, sizeof(x)) < 0)
+		return -ERR_TOOBIG;
+	return buf_append(b, s, n);
+}
+
+static int cp_date(struct buf *b, date_t d)
+{
+	return d == DATE_NONE ? cp_null(b) : cp_int4(b, d - PG_EPOCH_DAYS);
+}
+
+/* timestamptz: microseconds. */
+static int cp_instant(struct buf *b, instant_t t)
+{
+	return cp_int8(b, (t - PG_EPOCH_SECONDS) * 1000000);
+}
+
+/* Start a row of c->ncols fields. */
+static int cp_row(struct pg_copy *c)
+{
+	unsigned char x[2] = { (unsigned char)(c->ncols >> 8),
+			       (unsigned char)c->ncols };
+	return buf_append(&c->data, x, sizeof(x));
+}
+
+static void copy_reset(struct pg_copy *c)
+{
+	c->nrows = 0;
+	buf_reset(&c->data);
+}
+
+/* Write the rows of buffer k with one COPY. */
+static int copy_flush(struct pg *h, int k, struct err *e)
+{
+	/* the binary format's signature, flags and header extension length,
+	 * and the end-of-data mark */
+	static const char head[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	static const char trailer[2] = { '\377', '\377' };
+	struct pg_copy *c = &h->copy[k];
+	PGresult *res;
+	int r = 0;
+
+	if (c->nrows == 0)
+		return 0;
+	res = PQexec(h->conn, c->sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		r = pg_fail(h, res, c->what, e);
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	if (PQputCopyData(h->conn, head, sizeof(head)) != 1 ||
+	    PQputCopyData(h->conn, c->data.data, (int)c->data.len) != 1 ||
+	    PQputCopyData(h->conn, trailer, sizeof(trailer)) != 1) {
+		r = pg_fail(h, NULL, c->what, e);
+		PQputCopyEnd(h->conn, "not sent");
+	} else if (PQputCopyEnd(h->conn, NULL) != 1) {
+		r = pg_fail(h, NULL, c->what, e);
+	}
+	while ((res = PQgetResult(h->conn))) {
+		if (r == 0 && !res_ok(res))
+			r = pg_fail(h, res, c->what, e);
+		PQclear(res);
+	}
+out:
+	copy_reset(c);
+	return r;
+}
+
+/* A row of buffer k is complete (rc: how its fields went, from `mark`,
+ * the buffer's length before it); write the buffers when this one is
+ * full. */
+static int copy_row_done(struct pg *h, int k, size_t mark, int rc,
+			 struct err *e)
+{
+	struct pg_copy *c = &h->copy[k];
+	if (rc < 0) {
+		/* drop the part of the row that fitted */
+		c->data.len = mark;
+		if (c->data.data)
+			c->data.data[mark] = '\0';
+		return err_set(e, ERR_TOOBIG, "postgres: %s: row too large",
+			       c->what);
+	}
+	c->nrows++;
+	if (c->data.len >= PG_COPY_FLUSH)
+		return flush_all(h, e);
+	return 0;
+}
+
 static void batch_reset(struct pg_batch *b)
 {
 	b->nrows = 0;
@@ -691,7 +977,7 @@ static int batch_instant(struct pg_batch *b, int col, instant_t t)
 	return batch_text(b, col, tmp);
 }
 
-/* Prepare the INSERT of n rows of batch k under `name`. */
+/* Prepare the INSERT of n rows of the batch under `name`. */
 static int batch_prepare(struct pg *h, struct pg_batch *b, int n,
 			 const char *name, struct err *e)
 {
@@ -721,16 +1007,15 @@ out:
 	return r;
 }
 
-static int batch_flush(struct pg *h, int k, struct err *e)
+static int batch_flush(struct pg *h, struct pg_batch *b, struct err *e)
 {
-	struct pg_batch *b = &h->batch[k];
 	int n = b->nrows, nvals = b->nrows * b->ncols, r;
 	char name[24];
 	PGresult *res;
 
 	if (n == 0)
 		return 0;
-	snprintf(name, sizeof(name), "b%d_%d", k, n);
+	snprintf(name, sizeof(name), "b%d", n);
 	if (!b->prepared[n]) {
 		r = batch_prepare(h, b, n, name, e);
 		if (r < 0)
@@ -748,27 +1033,100 @@ out:
 	return r;
 }
 
-/* Write every pending row: cases first, as events and actions refer to
- * them. */
-static int flush_all(struct pg *h, struct err *e)
+/* An element of a text array literal: a date, or NULL. */
+static int array_date(struct buf *b, date_t d)
 {
-	if (h->copy_active) {
-		int r = copy_end(h, e);
-		if (r < 0)
-			return r;
-	}
-	for (int k = 0; k < PGB__COUNT; k++) {
-		int r = batch_flush(h, k, e);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	char tmp[DATE_FMT_MAX];
+	if (d == DATE_NONE)
+		return buf_puts(b, "NULL");
+	date_format(d, tmp);
+	return buf_puts(b, tmp);
 }
 
-/* One row is complete; write the buffers when this one is full. */
-static int batch_row_done(struct pg *h, int k, int text_rc, struct err *e)
+/* Write the waiting case changes with one UPDATE: each column's values as
+ * an array literal ("{1,2}", "{\"open\",\"open\"}", "{2026-11-01,NULL}");
+ * the names and dates hold no character that would need escaping. */
+static int changes_flush(struct pg *h, struct err *e)
 {
-	struct pg_batch *b = &h->batch[k];
+	enum { IDS, STATUS, ANCHOR, STEP, LAST, CLOSED, HOLD, UNTIL, FEES,
+	       NCOLS };
+	struct buf col[NCOLS];
+	struct pg_params p;
+	int n = h->n_changes, r = 0;
+
+	if (n == 0)
+		return 0;
+	for (int k = 0; k < NCOLS; k++) {
+		buf_init(&col[k], 1 << 20);
+		r |= buf_putc(&col[k], '{');
+	}
+	for (int i = 0; i < n; i++) {
+		const struct pg_case_change *c = &h->changes[i];
+		const char *sep = i ? "," : "";
+		r |= buf_printf(&col[IDS], "%s%" PRId64, sep, c->id);
+		r |= buf_printf(&col[STATUS], "%s\"%s\"", sep, c->status);
+		r |= buf_puts(&col[ANCHOR], sep);
+		r |= array_date(&col[ANCHOR], c->anchor);
+		r |= buf_printf(&col[STEP], "%s%d", sep, c->next_step);
+		r |= buf_puts(&col[LAST], sep);
+		r |= array_date(&col[LAST], c->last_step_on);
+		r |= buf_puts(&col[CLOSED], sep);
+		r |= array_date(&col[CLOSED], c->closed_on);
+		r |= buf_printf(&col[HOLD], "%s\"%s\"", sep, c->hold_reason);
+		r |= buf_puts(&col[UNTIL], sep);
+		r |= array_date(&col[UNTIL], c->hold_until);
+		r |= buf_printf(&col[FEES], "%s%" PRId64, sep, c->fees_minor);
+	}
+	p_init(&p);
+	p_int(&p, h->changes[0].tenant_id);
+	for (int k = 0; k < NCOLS; k++) {
+		r |= buf_putc(&col[k], '}');
+		p_text(&p, buf_cstr(&col[k]));
+	}
+	h->n_changes = 0;
+	if (r < 0)
+		r = err_set(e, ERR_TOOBIG, "postgres: updating cases: too many"
+			    " changes at once");
+	else
+		r = pg_do(h, PG_CASE_UPDATES, &p, "updating cases", e);
+	for (int k = 0; k < NCOLS; k++)
+		buf_free(&col[k]);
+	return r;
+}
+
+/* Write everything pending, in order: the case changes (a case closed
+ * before another is opened for the same customer and currency, which the
+ * unique index cases_open needs; pg_case_update writes a case opened in
+ * this transaction before it changes it), the copies (cases first), then
+ * the actions inserted with ON CONFLICT. */
+static int flush_all(struct pg *h, struct err *e)
+{
+	int r = 0;
+	if (h->copy_active) {
+		r = copy_end(h, e);
+		if (r < 0)
+			return r;
+	}
+	r = changes_flush(h, e);
+	for (int k = 0; k < PGC__COUNT && r == 0; k++)
+		r = copy_flush(h, k, e);
+	if (r == 0)
+		r = batch_flush(h, &h->upsert, e);
+	if (r < 0) {
+		/* the transaction has failed: nothing buffered can follow */
+		for (int k = 0; k < PGC__COUNT; k++)
+			copy_reset(&h->copy[k]);
+		batch_reset(&h->upsert);
+		h->n_changes = 0;
+	}
+	return r;
+}
+
+/* One row of the upsert batch is complete; write the buffers when it is
+ * full. */
+static int batch_row_done(struct pg *h, int text_rc, struct err *e)
+{
+	struct pg_batch *b = &h->upsert;
 	if (text_rc < 0)
 		return err_set(e, ERR_TOOBIG, "%s: row too large", b->what);
 	b->nrows++;
@@ -788,8 +1146,11 @@ static void pg_close(void *hv)
 	struct pg *h = hv;
 	if (!h)
 		return;
-	for (int k = 0; k < PGB__COUNT; k++)
-		buf_free(&h->batch[k].text);
+	for (int k = 0; k < PGC__COUNT; k++)
+		buf_free(&h->copy[k].data);
+	buf_free(&h->upsert.text);
+	buf_free(&h->new_keys);
+	free(h->changes);
 	buf_free(&h->copy_sig);
 	buf_free(&h->copy_line);
 	PQfinish(h->conn);
@@ -805,29 +1166,30 @@ static void pg_notice(void *arg, const char *message)
 
 static int pg_open(const char *target, void **ret_handle, struct err *e)
 {
+	/* Every column of the table but an identity id, in the order the
+	 * append functions write them; binary COPY takes each value in its
+	 * column's own type (bigint, integer, date, timestamptz, text). */
 	static const struct {
-		const char *what, *head, *tail;
+		const char *what, *sql;
 		int ncols;
-	} batches[PGB__COUNT] = {
-		[PGB_CASES] = { "opening cases",
-				"INSERT INTO cases (id, tenant_id, customer_id,"
-				" currency, status, strategy_version, strategy,"
-				" anchor_date, next_step, opened_on, last_step_on,"
-				" closed_on, hold_reason, hold_until, fees_minor)"
-				" VALUES ",
-				"", 15 },
-		[PGB_EVENTS] = { "recording events",
-				 "INSERT INTO case_events (tenant_id, case_id, at,"
-				 " kind, detail) VALUES ",
-				 "", 5 },
-		[PGB_ACTIONS] = { "recording actions",
-				  "INSERT INTO actions (tenant_id, case_id,"
-				  " customer_id, step, kind, channel, fallbacks,"
-				  " due_on, decided_on, decided_at, amount_minor,"
-				  " currency, template, tone, end_action, reason,"
-				  " status) VALUES ",
-				  " ON CONFLICT (tenant_id, case_id, step, kind,"
-				  " channel) DO NOTHING",
+	} copies[PGC__COUNT] = {
+		[PGC_CASES] = { "opening cases",
+				"COPY cases (id, tenant_id, customer_id, currency,"
+				" status, strategy_version, strategy, anchor_date,"
+				" next_step, opened_on, last_step_on, closed_on,"
+				" hold_reason, hold_until, fees_minor)"
+				" FROM STDIN (FORMAT binary)",
+				15 },
+		[PGC_EVENTS] = { "recording events",
+				 "COPY case_events (tenant_id, case_id, at, kind,"
+				 " detail) FROM STDIN (FORMAT binary)",
+				 5 },
+		[PGC_ACTIONS] = { "recording actions",
+				  "COPY actions (tenant_id, case_id, customer_id,"
+				  " step, kind, channel, fallbacks, due_on,"
+				  " decided_on, decided_at, amount_minor, currency,"
+				  " template, tone, end_action, reason, status)"
+				  " FROM STDIN (FORMAT binary)",
 				  17 },
 	};
 	/* The URL is expanded; the application name shows in
@@ -839,13 +1201,23 @@ static int pg_open(const char *target, void **ret_handle, struct err *e)
 	char line[ERR_MSG_MAX];
 	int r;
 
-	for (int k = 0; k < PGB__COUNT; k++) {
-		h->batch[k].what = batches[k].what;
-		h->batch[k].head = batches[k].head;
-		h->batch[k].tail = batches[k].tail;
-		h->batch[k].ncols = batches[k].ncols;
-		buf_init(&h->batch[k].text, 8 << 20);
+	for (int k = 0; k < PGC__COUNT; k++) {
+		h->copy[k].what = copies[k].what;
+		h->copy[k].sql = copies[k].sql;
+		h->copy[k].ncols = copies[k].ncols;
+		buf_init(&h->copy[k].data, PG_COPY_MAX);
 	}
+	h->upsert.what = "recording actions";
+	h->upsert.head = "INSERT INTO actions (tenant_id, case_id, customer_id,"
+			 " step, kind, channel, fallbacks, due_on, decided_on,"
+			 " decided_at, amount_minor, currency, template, tone,"
+			 " end_action, reason, status) VALUES ";
+	h->upsert.tail = " ON CONFLICT (tenant_id, case_id, step, kind,"
+			 " channel) DO NOTHING";
+	h->upsert.ncols = 17;
+	buf_init(&h->upsert.text, 8 << 20);
+	buf_init(&h->new_keys, 1 << 16);
+	h->changes = xcalloc(PG_UPDATE_ROWS, sizeof(*h->changes));
 	h->case_id_block = 1;
 	buf_init(&h->copy_sig, 4096);
 	buf_init(&h->copy_line, 64 << 20);
@@ -863,10 +1235,13 @@ static int pg_open(const char *target, void **ret_handle, struct err *e)
 		r = pg_fail(h, NULL, "setting the client encoding", e);
 		goto fail;
 	}
-	/* Dates and instants are exchanged as text: fix their forms. */
+	/* Dates and instants are exchanged as text: fix their forms. No
+	 * JIT: the store's statements are short, and compiling one takes
+	 * longer (tens of ms, again at every execution) than it could save;
+	 * a plan over a large table crosses jit_above_cost all the same. */
 	r = pg_exec(h,
 		    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD';"
-		    " SET client_min_messages = 'warning'",
+		    " SET client_min_messages = 'warning'; SET jit = off",
 		    "setting up the session", e);
 	if (r < 0)
 		goto fail;
@@ -986,10 +1361,19 @@ fail:
  * those same statements could fail with serialization errors whenever
  * workers touch the same rows, and no caller retries a transaction.
  */
+/* A transaction ended or began: no case is new any more. */
+static void new_case_forget(struct pg *h)
+{
+	h->new_case = 0;
+	h->n_new_keys = 0;
+	buf_reset(&h->new_keys);
+}
+
 static int pg_begin(void *hv, struct err *e)
 {
 	struct pg *h = hv;
 	int r = pg_exec(h, "BEGIN ISOLATION LEVEL READ COMMITTED", "begin", e);
+	new_case_forget(h);
 	if (r == 0)
 		h->in_tx = 1;
 	return r;
@@ -1001,6 +1385,7 @@ static int pg_commit(void *hv, struct err *e)
 	PGresult *res;
 	int r = flush_all(h, e);
 
+	new_case_forget(h);
 	if (r < 0)
 		return r;
 	res = PQexec(h->conn, "COMMIT");
@@ -1023,8 +1408,11 @@ static int pg_rollback(void *hv)
 	PGresult *res;
 	int r;
 
-	for (int k = 0; k < PGB__COUNT; k++)
-		batch_reset(&h->batch[k]);
+	for (int k = 0; k < PGC__COUNT; k++)
+		copy_reset(&h->copy[k]);
+	batch_reset(&h->upsert);
+	h->n_changes = 0;
+	new_case_forget(h);
 	h->in_tx = 0;
 	if (h->copy_active) {
 		/* abandon the rows sent: the COPY fails, as it should */
@@ -1592,6 +1980,34 @@ static struct work_customer *find_wc(struct work_set *w, int64_t id,
 	return NULL;
 }
 
+/* The work customer with this id, wherever it is. */
+static struct work_customer *find_wc_any(struct work_set *w, int64_t id)
+{
+	size_t lo = 0, hi = w->n_customers;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->customers[mid].c.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < w->n_customers && w->customers[lo].c.id == id)
+		return &w->customers[lo];
+	return NULL;
+}
+
+/* A customer row of the work query: its id and where it is. */
+struct row_id {
+	int64_t id;
+	int row;
+};
+
+static int row_id_cmp(const void *a, const void *b)
+{
+	const struct row_id *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
 /* $1 tenant, $2..$3 the customer id range, as every work query takes. */
 static void p_range(struct pg_params *p, int64_t tenant_id, int64_t from,
 		    int64_t to)
@@ -1610,9 +2026,17 @@ static void work_merge(struct work_set *w, const PGresult *res,
 {
 	size_t ii = 0, ci = 0, cap = 0;
 	int n = PQntuples(res);
+	struct row_id *order = n ? xcalloc((size_t)n, sizeof(*order)) : NULL;
 
-	for (int row = 0; row < n && (ii < n_invs || ci < n_cases); row++) {
-		int64_t id = col_int(res, row, 0);
+	for (int row = 0; row < n; row++) {
+		order[row].id = col_int(res, row, 0);
+		order[row].row = row;
+	}
+	if (n > 1)
+		qsort(order, (size_t)n, sizeof(*order), row_id_cmp);
+	for (int k = 0; k < n && (ii < n_invs || ci < n_cases); k++) {
+		int64_t id = order[k].id;
+		int row = order[k].row;
 		struct work_customer *wc;
 		struct customer_rec *c;
 		size_t i0, c0;
@@ -1654,20 +2078,29 @@ static void work_merge(struct work_set *w, const PGresult *res,
 		c->moratorium_until = col_date(res, row, 9);
 		c->customer_since = col_date(res, row, 10);
 	}
+	free(order);
+}
+
+/* Does contact a come before b: by preference, then channel name? */
+static int contact_before(const struct contact_rec *a,
+			  const struct contact_rec *b)
+{
+	if (a->preference != b->preference)
+		return a->preference < b->preference;
+	return strcmp(channel_name(a->channel), channel_name(b->channel)) < 0;
 }
 
 /* Contact points (channel, consent, preference; no addresses), at most
- * one per channel, in order of preference. */
+ * one per channel (the key), in order of preference. */
 static void work_contacts(struct work_set *w, const PGresult *res)
 {
-	size_t hint = 0;
 	int n = PQntuples(res);
 
 	for (int row = 0; row < n; row++) {
-		struct work_customer *wc =
-			find_wc(w, col_int(res, row, 0), &hint);
-		struct contact_rec *cp;
+		struct work_customer *wc = find_wc_any(w, col_int(res, row, 0));
+		struct contact_rec *cp, c;
 		enum channel ch;
+		size_t k;
 		if (!wc || channel_parse(col_text(res, row, 1), &ch) < 0)
 			continue;
 		if (!wc->c.contacts)
@@ -1675,11 +2108,37 @@ static void work_contacts(struct work_set *w, const PGresult *res)
 				w->arena, CHANNEL_COUNT * sizeof(*wc->c.contacts));
 		if (wc->c.n_contacts >= CHANNEL_COUNT)
 			continue;
-		cp = &wc->c.contacts[wc->c.n_contacts++];
-		cp->channel = ch;
-		cp->address = NULL;
-		cp->consent = col_bool(res, row, 2);
-		cp->preference = (int)col_int(res, row, 3);
+		c.channel = ch;
+		c.address = NULL;
+		c.consent = col_bool(res, row, 2);
+		c.preference = (int)col_int(res, row, 3);
+		/* insert in order: a customer has a few at most */
+		cp = wc->c.contacts;
+		for (k = wc->c.n_contacts; k > 0 && contact_before(&c, &cp[k - 1]);
+		     k--)
+			cp[k] = cp[k - 1];
+		cp[k] = c;
+		wc->c.n_contacts++;
+	}
+}
+
+/* Invoices tied on everything the scan orders by (customer, currency, due
+ * date, open amount, disputed) are put in order of id. */
+static void invoices_order_ties(struct invoice_rec *invs, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct invoice_rec x = invs[i];
+		size_t k = i;
+		while (k > 0 && invs[k - 1].customer_id == x.customer_id &&
+		       memcmp(invs[k - 1].currency, x.currency, 4) == 0 &&
+		       invs[k - 1].due_date == x.due_date &&
+		       invs[k - 1].open_minor == x.open_minor &&
+		       invs[k - 1].disputed == x.disputed &&
+		       invs[k - 1].id > x.id) {
+			invs[k] = invs[k - 1];
+			k--;
+		}
+		invs[k] = x;
 	}
 }
 
@@ -1744,6 +2203,7 @@ static int pg_work_load(void *hv, int64_t tenant_id, int64_t customer_from,
 		inv->disputed = col_bool(res, row, 5);
 	}
 	PQclear(res);
+	invoices_order_ties(invs, n_invs);
 
 	/* Open cases, ordered by customer. */
 	r = pg_run(h, PG_WORK_CASES, &p, "loading work", &res, e);
@@ -1802,8 +2262,8 @@ static int pg_customer_id_range(void *hv, int64_t tenant_id, int64_t *ret_min,
 }
 
 /*
- * Case ids are known when case_insert returns, long before the batched
- * INSERT: they come from cases_id_seq, reserved in blocks (1, 2, 4, ... up
+ * Case ids are known when case_insert returns, long before the buffered
+ * COPY: they come from cases_id_seq, reserved in blocks (1, 2, 4, ... up
  * to PG_CASE_IDS_MAX per round trip), which no other process can be given.
  * Unused ids are kept for the connection's next transactions, rollbacks
  * included (rolled back rows never existed), so one process numbers its
@@ -1845,7 +2305,9 @@ static int pg_case_insert(void *hv, const struct case_rec *c, int64_t *ret_id,
 			  struct err *e)
 {
 	struct pg *h = hv;
-	struct pg_batch *b = &h->batch[PGB_CASES];
+	struct pg_copy *cp = &h->copy[PGC_CASES];
+	struct buf *b = &cp->data;
+	size_t mark = b->len;
 	int64_t id;
 	int t = 0, r;
 
@@ -1855,31 +2317,80 @@ static int pg_case_insert(void *hv, const struct case_rec *c, int64_t *ret_id,
 	r = next_case_id(h, &id, e);
 	if (r < 0)
 		return r;
-	t |= batch_int(b, 0, id);
-	t |= batch_int(b, 1, c->tenant_id);
-	t |= batch_int(b, 2, c->customer_id);
-	t |= batch_text(b, 3, c->currency);
-	t |= batch_text(b, 4, case_status_name(c->st.status));
-	t |= batch_int(b, 5, c->strategy_version);
-	t |= batch_text(b, 6, c->strategy);
-	t |= batch_date(b, 7, c->st.anchor);
-	t |= batch_int(b, 8, c->st.next_step);
-	t |= batch_date(b, 9, c->st.opened_on);
-	t |= batch_date(b, 10, c->st.last_step_on);
-	t |= batch_date(b, 11, c->closed_on);
-	t |= batch_text(b, 12, hold_reason_name(c->st.hold_reason));
-	t |= batch_date(b, 13, c->st.hold_until);
-	t |= batch_int(b, 14, c->st.fees_minor);
+	t |= cp_row(cp);
+	t |= cp_int8(b, id);
+	t |= cp_int8(b, c->tenant_id);
+	t |= cp_int8(b, c->customer_id);
+	t |= cp_text(b, c->currency);
+	t |= cp_text(b, case_status_name(c->st.status));
+	t |= cp_int4(b, (int32_t)c->strategy_version);
+	t |= cp_text(b, c->strategy);
+	t |= cp_date(b, c->st.anchor);
+	t |= cp_int4(b, c->st.next_step);
+	t |= cp_date(b, c->st.opened_on);
+	t |= cp_date(b, c->st.last_step_on);
+	t |= cp_date(b, c->closed_on);
+	t |= cp_text(b, hold_reason_name(c->st.hold_reason));
+	t |= cp_date(b, c->st.hold_until);
+	t |= cp_int8(b, c->st.fees_minor);
+	if (cp->nrows == 0)
+		h->copied_lo = id;
+	h->copied_hi = id;
+	r = copy_row_done(h, PGC_CASES, mark, t, e);
+	if (r < 0)
+		return r;
+	/* A fresh id from the sequence: no action refers to it yet. */
+	new_case_forget(h);
+	h->new_case = id;
 	*ret_id = id;
-	return batch_row_done(h, PGB_CASES, t, e);
+	return 0;
 }
 
+/*
+ * Inside a transaction a change waits with the appends (and like them is
+ * written before anything reads, at commit, or when PG_UPDATE_ROWS wait;
+ * see flush_all for the order): a later run changes most open cases, one
+ * statement per case would be a round trip each. A second change of the
+ * same case replaces the first, as a second UPDATE would; a change of a
+ * case still waiting to be copied writes the copies first. Outside a
+ * transaction it is written at once.
+ */
 static int pg_case_update(void *hv, const struct case_rec *c, struct err *e)
 {
 	struct pg *h = hv;
 	struct pg_params p;
-	int r = flush_all(h, e);
+	int r;
 
+	if (h->in_tx) {
+		struct pg_case_change *ch = NULL;
+		if ((h->n_changes > 0 &&
+		     h->changes[0].tenant_id != c->tenant_id) ||
+		    (h->copy[PGC_CASES].nrows > 0 && c->id >= h->copied_lo &&
+		     c->id <= h->copied_hi)) {
+			r = flush_all(h, e);
+			if (r < 0)
+				return r;
+		}
+		for (int i = 0; i < h->n_changes && !ch; i++)
+			if (h->changes[i].id == c->id)
+				ch = &h->changes[i];
+		if (!ch)
+			ch = &h->changes[h->n_changes++];
+		ch->tenant_id = c->tenant_id;
+		ch->id = c->id;
+		ch->status = case_status_name(c->st.status);
+		ch->anchor = c->st.anchor;
+		ch->next_step = c->st.next_step;
+		ch->last_step_on = c->st.last_step_on;
+		ch->closed_on = c->closed_on;
+		ch->hold_reason = hold_reason_name(c->st.hold_reason);
+		ch->hold_until = c->st.hold_until;
+		ch->fees_minor = c->st.fees_minor;
+		if (h->n_changes == PG_UPDATE_ROWS)
+			return flush_all(h, e);
+		return 0;
+	}
+	r = flush_all(h, e);
 	if (r < 0)
 		return r;
 	p_init(&p);
@@ -1925,13 +2436,79 @@ static int pg_case_list(void *hv, int64_t tenant_id, int64_t customer_id,
 	return 0;
 }
 
+/*
+ * Is this action of the case opened last in this transaction? Then it can
+ * be copied: no row can hold its key but one recorded since the case was
+ * opened, which the list of keys catches (1: copy it; 0: the same key was
+ * recorded, so it is kept as it is, as ON CONFLICT DO NOTHING would). Any
+ * other action, or one past the list's length, goes by the INSERT ... ON
+ * CONFLICT DO NOTHING (-1).
+ */
+static int new_case_action(struct pg *h, const struct action_rec *a)
+{
+	const char *kind = action_kind_name(a->kind);
+	const char *channel = a->channel ? a->channel : "";
+	const char *p = buf_cstr(&h->new_keys);
+	struct buf *k = &h->new_keys;
+	size_t mark = k->len;
+
+	if (!h->in_tx || h->new_case == 0 || a->case_id != h->new_case)
+		return -1;
+	for (int i = 0; i < h->n_new_keys; i++) {
+		const char *s = p, *kd = s + strlen(s) + 1;
+		const char *ch = kd + strlen(kd) + 1;
+		if (strcmp(s, a->step) == 0 && strcmp(kd, kind) == 0 &&
+		    strcmp(ch, channel) == 0)
+			return 0;
+		p = ch + strlen(ch) + 1;
+	}
+	if (h->n_new_keys == PG_NEW_KEYS_MAX ||
+	    buf_append(k, a->step, strlen(a->step) + 1) < 0 ||
+	    buf_append(k, kind, strlen(kind) + 1) < 0 ||
+	    buf_append(k, channel, strlen(channel) + 1) < 0) {
+		k->len = mark;
+		if (k->data)
+			k->data[mark] = '\0';
+		return -1;
+	}
+	h->n_new_keys++;
+	return 1;
+}
+
 static int pg_action_insert(void *hv, const struct action_rec *a,
 			    struct err *e)
 {
 	struct pg *h = hv;
-	struct pg_batch *b = &h->batch[PGB_ACTIONS];
-	int t = 0;
+	int t = 0, how = new_case_action(h, a);
 
+	if (how == 0)
+		return 0;
+	if (how > 0) {
+		struct pg_copy *cp = &h->copy[PGC_ACTIONS];
+		struct buf *b = &cp->data;
+		size_t mark = b->len;
+		t |= cp_row(cp);
+		t |= cp_int8(b, a->tenant_id);
+		t |= cp_int8(b, a->case_id);
+		t |= cp_int8(b, a->customer_id);
+		t |= cp_text(b, a->step);
+		t |= cp_text(b, action_kind_name(a->kind));
+		t |= cp_text(b, a->channel ? a->channel : "");
+		t |= cp_text(b, a->fallbacks ? a->fallbacks : "");
+		t |= cp_date(b, a->due_on);
+		t |= cp_date(b, a->decided_on);
+		t |= cp_instant(b, a->decided_at);
+		t |= cp_int8(b, a->amount_minor);
+		t |= cp_text(b, a->currency);
+		t |= cp_text(b, a->template_id ? a->template_id : "");
+		t |= cp_text(b, a->tone ? a->tone : "");
+		t |= cp_text(b, a->end_action ? a->end_action : "");
+		t |= cp_text(b, a->reason ? a->reason : "");
+		t |= cp_text(b, a->status);
+		return copy_row_done(h, PGC_ACTIONS, mark, t, e);
+	}
+
+	struct pg_batch *b = &h->upsert;
 	t |= batch_int(b, 0, a->tenant_id);
 	t |= batch_int(b, 1, a->case_id);
 	t |= batch_int(b, 2, a->customer_id);
@@ -1949,22 +2526,25 @@ static int pg_action_insert(void *hv, const struct action_rec *a,
 	t |= batch_text(b, 14, a->end_action ? a->end_action : "");
 	t |= batch_text(b, 15, a->reason ? a->reason : "");
 	t |= batch_text(b, 16, a->status);
-	return batch_row_done(h, PGB_ACTIONS, t, e);
+	return batch_row_done(h, t, e);
 }
 
 static int pg_event_append(void *hv, const struct event_rec *ev,
 			   struct err *e)
 {
 	struct pg *h = hv;
-	struct pg_batch *b = &h->batch[PGB_EVENTS];
+	struct pg_copy *cp = &h->copy[PGC_EVENTS];
+	struct buf *b = &cp->data;
+	size_t mark = b->len;
 	int t = 0;
 
-	t |= batch_int(b, 0, ev->tenant_id);
-	t |= batch_int(b, 1, ev->case_id);
-	t |= batch_instant(b, 2, ev->at);
-	t |= batch_text(b, 3, ev->kind);
-	t |= batch_text(b, 4, ev->detail ? ev->detail : "{}");
-	return batch_row_done(h, PGB_EVENTS, t, e);
+	t |= cp_row(cp);
+	t |= cp_int8(b, ev->tenant_id);
+	t |= cp_int8(b, ev->case_id);
+	t |= cp_instant(b, ev->at);
+	t |= cp_text(b, ev->kind);
+	t |= cp_text(b, ev->detail ? ev->detail : "{}");
+	return copy_row_done(h, PGC_EVENTS, mark, t, e);
 }
 
 static int pg_case_history(void *hv, int64_t tenant_id, int64_t case_id,
@@ -2242,6 +2822,212 @@ static int pg_template_put(void *hv, int64_t tenant_id, const char *locale,
 		     "writing a template", e);
 }
 
+/* ---- the outbox ---- */
+
+static void read_message(const PGresult *res, int row, struct message_rec *m)
+{
+	m->id = col_int(res, row, 0);
+	m->tenant_id = col_int(res, row, 1);
+	m->case_id = col_int(res, row, 2);
+	m->customer_id = col_int(res, row, 3);
+	m->step = col_dup(res, row, 4);
+	m->channel = col_dup(res, row, 5);
+	m->fallbacks = col_dup(res, row, 6);
+	m->template_id = col_dup(res, row, 7);
+	m->tone = col_dup(res, row, 8);
+	m->status = col_dup(res, row, 9);
+	m->not_before = col_instant(res, row, 10);
+	m->attempts = (int)col_int(res, row, 11);
+	m->lease_until = col_instant(res, row, 12);
+	m->lease_owner = col_dup(res, row, 13);
+	m->idempotency_key = col_dup(res, row, 14);
+	m->provider = col_dup(res, row, 15);
+	m->provider_id = col_dup(res, row, 16);
+	m->last_error = col_dup(res, row, 17);
+	m->link_hash = col_dup(res, row, 18);
+	m->created_at = col_instant(res, row, 19);
+	m->sent_at = col_instant(res, row, 20);
+}
+
+static int pg_outbox_fill(void *hv, int64_t tenant_id, instant_t now,
+			  int limit, int *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_instant(&p, now);
+	p_int(&p, limit);
+	r = pg_run(h, PG_OUTBOX_FILL, &p, "filling the outbox", &res, e);
+	if (r < 0)
+		return r;
+	n = (int)strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_do(h, PG_OUTBOX_MARK, &p, "marking actions handed to the outbox",
+		  e);
+	if (r == 0)
+		*ret_n = n;
+	return r;
+}
+
+static int pg_outbox_claim(void *hv, int64_t tenant_id, instant_t now,
+			   instant_t lease_until, const char *owner, int limit,
+			   struct message_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct pg *h = hv;
+	struct message_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_instant(&p, now);
+	p_instant(&p, lease_until);
+	p_text(&p, owner);
+	p_int(&p, limit);
+	r = pg_run(h, PG_OUTBOX_CLAIM, &p, "claiming messages", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_message(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_outbox_update(void *hv, const struct message_rec *m,
+			    const char *owner, instant_t now, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, m->tenant_id);
+	p_int(&p, m->id);
+	p_text(&p, m->status);
+	p_instant(&p, m->not_before);
+	p_int(&p, m->attempts);
+	p_text(&p, m->provider ? m->provider : "");
+	p_text(&p, m->provider_id ? m->provider_id : "");
+	p_text(&p, m->last_error ? m->last_error : "");
+	p_text(&p, m->link_hash ? m->link_hash : "");
+	if (m->sent_at)
+		p_instant(&p, m->sent_at);
+	else
+		p_text(&p, NULL);
+	p_instant(&p, now);
+	p_text(&p, owner);
+	r = pg_run(h, PG_OUTBOX_UPDATE, &p, "updating a message", &res, e);
+	if (r < 0)
+		return r;
+	if (strcmp(PQcmdTuples(res), "0") == 0)
+		r = err_set(e, ERR_CONFLICT, "message %lld: the lease was taken"
+			    " over by another dispatcher", (long long)m->id);
+	PQclear(res);
+	return r;
+}
+
+static int pg_outbox_insert(void *hv, const struct message_rec *m,
+			    instant_t now, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, m->tenant_id);
+	p_int(&p, m->case_id);
+	p_int(&p, m->customer_id);
+	p_text(&p, m->step);
+	p_text(&p, m->channel);
+	p_text(&p, m->fallbacks ? m->fallbacks : "");
+	p_text(&p, m->template_id ? m->template_id : "");
+	p_text(&p, m->tone ? m->tone : "");
+	p_text(&p, m->status);
+	p_instant(&p, m->not_before);
+	p_text(&p, m->idempotency_key);
+	p_instant(&p, now);
+	return pg_do(hv, PG_OUTBOX_INSERT, &p, "adding a message", e);
+}
+
+static int pg_outbox_sent_since(void *hv, int64_t tenant_id,
+				int64_t customer_id, instant_t since,
+				struct sent_rec **ret, size_t *ret_n,
+				struct err *e)
+{
+	struct sent_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_instant(&p, since);
+	r = pg_run(hv, PG_OUTBOX_SENT, &p, "reading sent messages", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].sent_at = col_instant(res, i, 0);
+		list[i].case_id = col_int(res, i, 1);
+		list[i].step = col_dup(res, i, 2);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_customer_external_id(void *hv, int64_t tenant_id, int64_t id,
+				   char **ret, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	r = pg_run(hv, PG_CUSTOMER_EXTERNAL, &p, "reading a customer", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no customer with id %lld",
+			    (long long)id);
+	else
+		*ret = col_dup(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
+			  int64_t case_id, int64_t customer_id,
+			  instant_t created, instant_t expires, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_text(&p, token_hash);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_int(&p, customer_id);
+	p_instant(&p, created);
+	p_instant(&p, expires);
+	return pg_do(hv, PG_LINK_INSERT, &p, "recording a link", e);
+}
+
 /* The tables that can be copied (store_tables()), the key they are read in,
  * and whether their id column is an identity that copy_finish must move
  * past the copied ids. */
@@ -2262,6 +3048,8 @@ static const struct {
 	{ "run_ranges", "tenant_id, range_from", 0 },
 	{ "tenant_settings", "tenant_id, key", 0 },
 	{ "templates", "tenant_id, locale, template_id, variant", 0 },
+	{ "messages", "tenant_id, id", 1 },
+	{ "links", "token_hash", 0 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -2576,4 +3364,11 @@ const struct store_backend store_pg_backend = {
 	.setting_put = pg_setting_put,
 	.template_get = pg_template_get,
 	.template_put = pg_template_put,
+	.outbox_fill = pg_outbox_fill,
+	.outbox_claim = pg_outbox_claim,
+	.outbox_update = pg_outbox_update,
+	.outbox_insert = pg_outbox_insert,
+	.outbox_sent_since = pg_outbox_sent_since,
+	.customer_external_id = pg_customer_external_id,
+	.link_insert = pg_link_insert,
 };

@@ -62,8 +62,22 @@ enum sq_stmt {
 	SQ_TEMPLATE_GET,
 	SQ_TEMPLATE_PUT,
 	SQ_TEMPLATE_DELETE,
+	SQ_OUTBOX_FILL,
+	SQ_OUTBOX_MARK,
+	SQ_OUTBOX_CLAIM,
+	SQ_OUTBOX_UPDATE,
+	SQ_OUTBOX_INSERT,
+	SQ_OUTBOX_SENT,
+	SQ_CUSTOMER_EXTERNAL,
+	SQ_LINK_INSERT,
 	SQ__COUNT
 };
+
+/* The columns of a message, in the order read_message expects. */
+#define MSG_COLS "id, tenant_id, case_id, customer_id, step, channel, fallbacks," \
+	" template_id, tone, status, not_before, attempts, lease_until," \
+	" lease_owner, idempotency_key, provider, provider_id, last_error," \
+	" link_hash, created_at, sent_at"
 
 static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_TENANT_INSERT] =
@@ -273,6 +287,51 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_TEMPLATE_DELETE] =
 		"DELETE FROM templates WHERE tenant_id = ?1 AND locale = ?2"
 		" AND template_id = ?3 AND variant = ?4",
+	[SQ_OUTBOX_FILL] =
+		"INSERT INTO messages (tenant_id, case_id, customer_id, step,"
+		" channel, fallbacks, template_id, tone, status, not_before,"
+		" idempotency_key, created_at, updated_at)"
+		" SELECT tenant_id, case_id, customer_id, step, channel, fallbacks,"
+		" template, tone, 'queued', ?2,"
+		" 'dw-' || tenant_id || '-' || case_id || '-' || step || '-' ||"
+		" channel, decided_at, ?2 FROM actions"
+		" WHERE tenant_id = ?1 AND status = 'queued' AND kind = 'contact'"
+		" ORDER BY case_id LIMIT ?3"
+		" ON CONFLICT DO NOTHING",
+	[SQ_OUTBOX_MARK] =
+		"UPDATE actions SET status = 'outbox'"
+		" WHERE tenant_id = ?1 AND status = 'queued' AND kind = 'contact'"
+		" AND EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id ="
+		" actions.tenant_id AND m.case_id = actions.case_id"
+		" AND m.step = actions.step AND m.channel = actions.channel)",
+	[SQ_OUTBOX_CLAIM] =
+		"UPDATE messages SET lease_until = ?3, lease_owner = ?4"
+		" WHERE id IN (SELECT id FROM messages WHERE tenant_id = ?1"
+		" AND status = 'queued' AND not_before <= ?2"
+		" AND (lease_until IS NULL OR lease_until < ?2)"
+		" ORDER BY not_before, id LIMIT ?5)"
+		" RETURNING " MSG_COLS,
+	[SQ_OUTBOX_UPDATE] =
+		"UPDATE messages SET status = ?3, not_before = ?4, attempts = ?5,"
+		" lease_until = NULL, lease_owner = NULL, provider = ?6,"
+		" provider_id = ?7, last_error = ?8, link_hash = ?9,"
+		" sent_at = ?10, updated_at = ?11"
+		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?12",
+	[SQ_OUTBOX_INSERT] =
+		"INSERT INTO messages (tenant_id, case_id, customer_id, step,"
+		" channel, fallbacks, template_id, tone, status, not_before,"
+		" idempotency_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"
+		" ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)"
+		" ON CONFLICT DO NOTHING",
+	[SQ_OUTBOX_SENT] =
+		"SELECT sent_at, case_id, step FROM messages WHERE tenant_id = ?1"
+		" AND customer_id = ?2 AND sent_at >= ?3 ORDER BY sent_at",
+	[SQ_CUSTOMER_EXTERNAL] =
+		"SELECT external_id FROM customers WHERE tenant_id = ?1"
+		" AND id = ?2",
+	[SQ_LINK_INSERT] =
+		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
+		" created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -1904,6 +1963,222 @@ static int sq_template_put(void *hv, int64_t tenant_id, const char *locale,
 	return sq_done(h, st, e, "writing a template");
 }
 
+/* ---- the outbox ---- */
+
+static instant_t col_instant_or_zero(sqlite3_stmt *st, int i)
+{
+	instant_t t;
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	if (!v || instant_parse(v, &t, NULL) < 0)
+		return 0;
+	return t;
+}
+
+static void read_message(sqlite3_stmt *st, struct message_rec *m)
+{
+	m->id = sqlite3_column_int64(st, 0);
+	m->tenant_id = sqlite3_column_int64(st, 1);
+	m->case_id = sqlite3_column_int64(st, 2);
+	m->customer_id = sqlite3_column_int64(st, 3);
+	m->step = col_dup(st, 4);
+	m->channel = col_dup(st, 5);
+	m->fallbacks = col_dup(st, 6);
+	m->template_id = col_dup(st, 7);
+	m->tone = col_dup(st, 8);
+	m->status = col_dup(st, 9);
+	m->not_before = col_instant_or_zero(st, 10);
+	m->attempts = sqlite3_column_int(st, 11);
+	m->lease_until = col_instant_or_zero(st, 12);
+	m->lease_owner = col_dup(st, 13);
+	m->idempotency_key = col_dup(st, 14);
+	m->provider = col_dup(st, 15);
+	m->provider_id = col_dup(st, 16);
+	m->last_error = col_dup(st, 17);
+	m->link_hash = col_dup(st, 18);
+	m->created_at = col_instant_or_zero(st, 19);
+	m->sent_at = col_instant_or_zero(st, 20);
+}
+
+static int sq_outbox_fill(void *hv, int64_t tenant_id, instant_t now,
+			  int limit, int *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e), n;
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_OUTBOX_FILL, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_instant_text(h, st, 2, now);
+	sqlite3_bind_int(st, 3, limit);
+	r = sq_done(h, st, e, "filling the outbox");
+	if (r < 0)
+		return r;
+	n = sqlite3_changes(h->db);
+	st = sq_stmt(h, SQ_OUTBOX_MARK, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	r = sq_done(h, st, e, "marking actions handed to the outbox");
+	if (r == 0)
+		*ret_n = n;
+	return r;
+}
+
+static int sq_outbox_claim(void *hv, int64_t tenant_id, instant_t now,
+			   instant_t lease_until, const char *owner, int limit,
+			   struct message_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_CLAIM, e);
+	struct message_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_instant_text(h, st, 2, now);
+	bind_instant_text(h, st, 3, lease_until);
+	bind_text(st, 4, owner);
+	sqlite3_bind_int(st, 5, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		read_message(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		message_list_free(list, n);
+		return sq_error(h, e, "claiming messages");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_outbox_update(void *hv, const struct message_rec *m,
+			    const char *owner, instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_UPDATE, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, m->tenant_id);
+	sqlite3_bind_int64(st, 2, m->id);
+	bind_text(st, 3, m->status);
+	bind_instant_text(h, st, 4, m->not_before);
+	sqlite3_bind_int(st, 5, m->attempts);
+	bind_text(st, 6, m->provider ? m->provider : "");
+	bind_text(st, 7, m->provider_id ? m->provider_id : "");
+	bind_text(st, 8, m->last_error ? m->last_error : "");
+	bind_text(st, 9, m->link_hash ? m->link_hash : "");
+	if (m->sent_at)
+		bind_instant_text(h, st, 10, m->sent_at);
+	else
+		sqlite3_bind_null(st, 10);
+	bind_instant_text(h, st, 11, now);
+	bind_text(st, 12, owner);
+	r = sq_done(h, st, e, "updating a message");
+	if (r == 0 && sqlite3_changes(h->db) == 0)
+		r = err_set(e, ERR_CONFLICT, "message %lld: the lease was taken"
+			    " over by another dispatcher", (long long)m->id);
+	return r;
+}
+
+static int sq_outbox_insert(void *hv, const struct message_rec *m,
+			    instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, m->tenant_id);
+	sqlite3_bind_int64(st, 2, m->case_id);
+	sqlite3_bind_int64(st, 3, m->customer_id);
+	bind_text(st, 4, m->step);
+	bind_text(st, 5, m->channel);
+	bind_text(st, 6, m->fallbacks ? m->fallbacks : "");
+	bind_text(st, 7, m->template_id ? m->template_id : "");
+	bind_text(st, 8, m->tone ? m->tone : "");
+	bind_text(st, 9, m->status);
+	bind_instant_text(h, st, 10, m->not_before);
+	bind_text(st, 11, m->idempotency_key);
+	bind_instant_text(h, st, 12, now);
+	return sq_done(h, st, e, "adding a message");
+}
+
+static int sq_outbox_sent_since(void *hv, int64_t tenant_id,
+				int64_t customer_id, instant_t since,
+				struct sent_rec **ret, size_t *ret_n,
+				struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_SENT, e);
+	struct sent_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_instant_text(h, st, 3, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n].sent_at = col_instant_or_zero(st, 0);
+		list[n].case_id = sqlite3_column_int64(st, 1);
+		list[n].step = col_dup(st, 2);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		sent_list_free(list, n);
+		return sq_error(h, e, "reading sent messages");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_customer_external_id(void *hv, int64_t tenant_id, int64_t id,
+				   char **ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_EXTERNAL, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, "no customer with id %lld",
+			       (long long)id);
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a customer");
+	*ret = col_dup(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
+			  int64_t case_id, int64_t customer_id,
+			  instant_t created, instant_t expires, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_LINK_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	bind_text(st, 1, token_hash);
+	sqlite3_bind_int64(st, 2, tenant_id);
+	sqlite3_bind_int64(st, 3, case_id);
+	sqlite3_bind_int64(st, 4, customer_id);
+	bind_instant_text(h, st, 5, created);
+	bind_instant_text(h, st, 6, expires);
+	return sq_done(h, st, e, "recording a link");
+}
+
 /* Table names come from store_tables(), column names from another
  * backend's rows: both are checked (store_table_check,
  * store_identifier_ok) before they are put into SQL; values are always
@@ -2064,4 +2339,11 @@ const struct store_backend store_sqlite_backend = {
 	.setting_put = sq_setting_put,
 	.template_get = sq_template_get,
 	.template_put = sq_template_put,
+	.outbox_fill = sq_outbox_fill,
+	.outbox_claim = sq_outbox_claim,
+	.outbox_update = sq_outbox_update,
+	.outbox_insert = sq_outbox_insert,
+	.outbox_sent_since = sq_outbox_sent_since,
+	.customer_external_id = sq_customer_external_id,
+	.link_insert = sq_link_insert,
 };

@@ -1,0 +1,54 @@
+/*
+ * dispatch: `dunwell dispatch` — hand queued messages to the channels.
+ *
+ * A dispatcher moves the run's queued contact actions into the outbox,
+ * claims due messages in batches under a lease (committed before anything
+ * is sent, so several dispatchers on several machines share the work and a
+ * crashed one's messages are taken over when its lease runs out), checks
+ * each message again at send time (case still open, nothing paid, no
+ * promise, plan, dispute, moratorium or do-not-contact since it was
+ * queued, quiet hours, contact policy, consent), composes it, hands it to
+ * the tenant's adapter for the channel, and records the outcome: sent,
+ * retried later with backoff, failed over to the next channel, cancelled,
+ * or given up (dead) with the last error. Every change is a case event.
+ *
+ * Delivery is at least once: a crash after the hand-over and before the
+ * outcome is written sends the message again after the lease expires,
+ * with the same idempotency key, which providers that honour one use to
+ * drop the duplicate.
+ */
+#ifndef DUNWELL_DISPATCH_H
+#define DUNWELL_DISPATCH_H
+
+#include "date.h"
+#include "err.h"
+#include "store.h"
+
+struct dispatch_options {
+	int batch;             /* messages per claim; 0 = 100 */
+	int lease_seconds;     /* how long a claim is held; 0 = 300 */
+	const char *owner;     /* who holds leases; NULL = host:pid */
+	const char *file_dir;  /* when set, every channel is written to this
+				  folder by the file adapter (dry runs, the
+				  demo), whatever the tenant configured */
+	int max_batches;       /* stop after this many claims; 0 = until no
+				  message is due */
+};
+
+struct dispatch_stats {
+	long moved;      /* actions moved into the outbox */
+	long claimed;    /* messages claimed */
+	long sent;       /* handed over */
+	long retried;    /* failed for now; tried again later */
+	long failed;     /* failed for good on their channel */
+	long fallbacks;  /* ... of which went on to another channel */
+	long cancelled;  /* no longer apply */
+	long delayed;    /* waiting for quiet hours or the contact policy */
+	long dead;       /* given up */
+};
+
+int dispatch_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
+		    const struct dispatch_options *opt,
+		    struct dispatch_stats *ret, struct err *e);
+
+#endif

@@ -1,0 +1,116 @@
+# The outbox and `dunwell dispatch` end to end (issue #4), with the file
+# adapter: quiet hours in the customer's zone, exactly once, cancellation
+# of queued mail after a payment, fallback to the next channel when a
+# channel cannot be used, crash safety (a store failure while recording
+# outcomes, then a second dispatcher after the lease ran out), and two
+# dispatchers at once.
+. "$DUNWELL_ROOT/tests/lib.sh"
+I="$DATA/import"
+"$DUNWELL" tenant add acme --timezone Europe/Amsterdam >/dev/null
+"$DUNWELL" strategy load "$DUNWELL_ROOT/tests/engine/strategies/basic.yaml" --tenant acme >/dev/null
+"$DUNWELL" import customers "$I/customers.csv" --tenant acme >/dev/null
+"$DUNWELL" import invoices "$I/invoices.csv" --tenant acme >/dev/null
+cnt() { q "SELECT COUNT(*) FROM $1"; }
+OUT="$T/outbox"
+
+expect_ok run_friday run --tenant acme --as-of 2026-11-20T09:00:00Z
+queued=$(cnt "actions WHERE kind='contact' AND status='queued'")
+check something_queued [ "$queued" -ge 2 ]
+
+# 22:30 in Amsterdam: everything waits for the morning.
+expect_ok dispatch_at_night dispatch --tenant acme --as-of 2026-11-20T21:30:00Z --outbox "$OUT"
+check actions_moved [ "$(cnt "actions WHERE kind='contact' AND status='queued'")" = 0 ]
+check one_message_per_action [ "$(cnt messages)" = "$queued" ]
+check nothing_sent_at_night [ "$(cnt "messages WHERE status='sent'")" = 0 ]
+check waits_for_morning [ "$(cnt "messages WHERE status='queued' AND not_before > '2026-11-20T21:30:00Z'")" -ge 1 ]
+
+# Saturday 08:05 in Amsterdam: they go out (London is an hour behind).
+expect_ok dispatch_morning dispatch --tenant acme --as-of 2026-11-21T08:05:00Z --outbox "$OUT"
+sent=$(cnt "messages WHERE status='sent'")
+check sent_in_the_morning [ "$sent" -ge 1 ]
+check sent_event_each [ "$(cnt "case_events WHERE kind='message.sent'")" = "$sent" ]
+check link_each [ "$(cnt links)" = "$sent" ]
+check files_written [ "$(find "$OUT" -type f ! -name sent.log | wc -l)" = "$sent" ]
+check log_line_each [ "$(wc -l < "$OUT/sent.log")" = "$sent" ]
+emails=$(cnt "messages WHERE status='sent' AND channel='email'")
+check emails_are_mime [ "$(grep -l '^MIME-Version: 1.0' "$OUT"/email/*.eml 2>/dev/null | wc -l)" = "$emails" ]
+
+before=$(db_digest)
+expect_ok dispatch_again dispatch --tenant acme --as-of 2026-11-21T08:10:00Z --outbox "$OUT"
+check exactly_once [ "$(db_digest)" = "$before" ]
+check no_second_file [ "$(wc -l < "$OUT/sent.log")" = "$sent" ]
+
+# A payment after a reminder was queued cancels it before it goes.
+expect_ok run_later run --tenant acme --as-of 2026-12-01T09:00:00Z
+c1_queued=$(q "SELECT COUNT(*) FROM actions a JOIN customers c ON c.id=a.customer_id WHERE c.external_id='C1' AND a.kind='contact' AND a.status='queued'")
+printf 'external_id,customer_id,invoice,amount,currency,paid_on,method\nP1,C1,,159.90,EUR,2026-12-01,bank_transfer\n' > "$T/pay.csv"
+expect_ok payment import payments "$T/pay.csv" --tenant acme
+expect_ok dispatch_after_payment dispatch --tenant acme --as-of 2026-12-01T10:00:00Z --outbox "$OUT"
+if [ "$c1_queued" -ge 1 ]; then
+	check paid_cancels [ "$(q "SELECT COUNT(*) FROM messages m JOIN customers c ON c.id=m.customer_id WHERE c.external_id='C1' AND m.status='cancelled' AND m.last_error='paid'")" = "$c1_queued" ]
+	check cancel_event [ "$(cnt "case_events WHERE kind='message.cancelled'")" -ge 1 ]
+else
+	fail paid_cancels "C1 had nothing queued on 1 December"
+fi
+
+# Without --outbox, the tenant's own settings: e-mail goes to a folder,
+# SMS has no way out configured, so SMS fails over to the next channel.
+"$DUNWELL" tenant set deliver_email "file:$T/mail" --tenant acme >/dev/null
+expect_fail bad_adapter "names no delivery adapter" tenant set deliver_sms "carrier-pigeon:coo" --tenant acme
+expect_ok run_next run --tenant acme --as-of 2026-12-08T09:00:00Z
+expect_ok dispatch_configured dispatch --tenant acme --as-of 2026-12-08T10:00:00Z
+check sms_not_configured [ "$(cnt "messages WHERE channel='sms' AND status='sent' AND sent_at >= '2026-12-08'")" = 0 ]
+failed_with_next=$(cnt "messages WHERE channel='sms' AND status='failed' AND fallbacks <> '' AND updated_at >= '2026-12-08'")
+if [ "$failed_with_next" -ge 1 ]; then
+	check fallback_row [ "$(q "SELECT COUNT(*) FROM messages f JOIN messages m ON m.tenant_id=f.tenant_id AND m.case_id=f.case_id AND m.step=f.step AND m.channel='sms' AND m.status='failed' AND f.channel <> 'sms'")" -ge "$failed_with_next" ]
+fi
+check failure_explained [ "$(cnt "messages WHERE channel='sms' AND status='failed' AND last_error LIKE 'no delivery configured for sms%'")" -ge 0 ]
+
+# Crash safety: the store fails while outcomes are recorded. Nothing is
+# lost: after the lease runs out, another dispatcher sends each message,
+# and each is recorded sent exactly once.
+DB2=$(clone_db "$DUNWELL_DB" crash)
+"$DUNWELL" run --db "$DB2" --tenant acme --as-of 2026-12-15T09:00:00Z >/dev/null
+for n in 3 5 9; do
+	DUNWELL_FAULT_STORE=$n "$DUNWELL" dispatch --db "$DB2" --tenant acme --as-of 2026-12-15T10:00:00Z --outbox "$T/crash" >/dev/null 2>&1
+done
+expect_ok dispatch_takeover dispatch --db "$DB2" --tenant acme --as-of 2026-12-15T10:10:00Z --outbox "$T/crash"
+check no_message_left [ "$(q "SELECT COUNT(*) FROM messages WHERE status='queued' AND not_before <= '2026-12-15T10:10:00Z'" "$DB2")" = 0 ]
+check sent_once_each [ "$(q "SELECT COUNT(*) FROM (SELECT detail FROM case_events WHERE kind='message.sent' GROUP BY case_id, detail HAVING COUNT(*) > 1) x" "$DB2")" = 0 ]
+check sent_matches_events [ "$(q "SELECT COUNT(*) FROM messages WHERE status='sent'" "$DB2")" = "$(q "SELECT COUNT(*) FROM case_events WHERE kind='message.sent'" "$DB2")" ]
+
+# Two dispatchers at once share the work; nothing goes twice.
+DB3=$(clone_db "$DUNWELL_DB" twin)
+"$DUNWELL" run --db "$DB3" --tenant acme --as-of 2026-12-22T09:00:00Z >/dev/null
+"$DUNWELL" dispatch --db "$DB3" --tenant acme --as-of 2026-12-22T10:00:00Z --outbox "$T/twin" --batch 1 >"$T/d1" 2>&1 &
+p1=$!
+"$DUNWELL" dispatch --db "$DB3" --tenant acme --as-of 2026-12-22T10:00:00Z --outbox "$T/twin" --batch 1 >"$T/d2" 2>&1
+w2=$?
+wait $p1
+w1=$?
+check twins_ok [ "$w1$w2" = 00 ]
+check twins_once [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, detail FROM case_events WHERE kind='message.sent' GROUP BY case_id, detail HAVING COUNT(*) > 1) x" "$DB3")" = 0 ]
+# E-mail through a real SMTP server on loopback (aiosmtpd), STARTTLS
+# and AUTH: what arrives is the composed message, one per sent e-mail.
+DB4=$(clone_db "$DUNWELL_DB" smtp)
+mkdir -p "$T/mx"
+coproc SMTPD { exec /usr/bin/python3 "$DUNWELL_ROOT/tests/tools/smtp_server.py" --dir "$T/mx" --starttls --auth "dunwell:s3cret%pw" 2>"$T/smtpd.err"; }
+read -r -t 20 word port <&"${SMTPD[0]}"
+if [ "${word:-}" = PORT ]; then
+	"$DUNWELL" tenant set deliver_email "smtp://dunwell:s3cret%25pw@127.0.0.1:$port?starttls=required&insecure=1&from=billing@acme.example" --db "$DB4" --tenant acme >/dev/null
+	"$DUNWELL" run --db "$DB4" --tenant acme --as-of 2026-12-29T09:00:00Z >/dev/null
+	expect_ok dispatch_smtp dispatch --db "$DB4" --tenant acme --as-of 2026-12-29T10:00:00Z
+	smtp_sent=$(q "SELECT COUNT(*) FROM messages WHERE channel='email' AND status='sent' AND provider='smtp'" "$DB4")
+	check smtp_some_sent [ "$smtp_sent" -ge 1 ]
+	check smtp_each_arrived [ "$(ls "$T/mx" | grep -c '\.msg$')" = "$smtp_sent" ]
+	check smtp_over_tls [ "$(grep -l '^TLS yes' "$T"/mx/*.msg | wc -l)" = "$smtp_sent" ]
+	check smtp_authenticated [ "$(grep -l '^AUTH dunwell' "$T"/mx/*.msg | wc -l)" = "$smtp_sent" ]
+	check smtp_queue_id_kept [ "$(q "SELECT COUNT(*) FROM messages WHERE provider='smtp' AND provider_id <> ''" "$DB4")" = "$smtp_sent" ]
+	check smtp_password_not_shown [ "$("$DUNWELL" tenant show --db "$DB4" --tenant acme | grep -c 's3cret')" = 0 ]
+else
+	fail smtp_server_started "$(cat "$T/smtpd.err")"
+fi
+kill "$SMTPD_PID" 2>/dev/null
+wait "$SMTPD_PID" 2>/dev/null
+[ -n "${KEEP:-}" ] && cp "$DUNWELL_DB" /tmp/keep.db
+finish

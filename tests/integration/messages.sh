@@ -5,7 +5,7 @@
 # preview writes nothing.
 . "$DUNWELL_ROOT/tests/lib.sh"
 AS_OF=2026-11-27T09:00:00Z
-"$DUNWELL" demo --as-of $AS_OF >/dev/null || fail demo_setup
+cd "$T" && "$DUNWELL" demo --as-of $AS_OF >/dev/null || fail demo_setup
 pv() { run_dw preview --tenant demo --as-of $AS_OF --out "$T" "$@"; }
 
 expect_ok templates_compile template check

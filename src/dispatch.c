@@ -754,3 +754,88 @@ int dispatch_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 		*ret = d.st;
 	return r;
 }
+
+/* ---- delivery reports -------------------------------------------------- */
+
+int dispatch_report(struct store *s, const struct tenant_rec *t,
+		    const char *provider, const char *provider_id,
+		    enum delivery_event ev, const char *code, instant_t now,
+		    struct err *e)
+{
+	struct message_rec m;
+	struct dctx d;
+	const char *status = NULL;
+	char kind[40];
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	memset(&d, 0, sizeof(d));
+	d.s = s;
+	d.t = t;
+	d.now = now;
+	r = store_begin(s, e);
+	if (r == 0)
+		r = store_outbox_find_provider(s, t->id, provider, provider_id,
+					       &m, e);
+	if (r == -ERR_NOTFOUND)
+		err_set(e, ERR_NOTFOUND, "no message with %s id '%.128s'",
+			provider, provider_id);
+	if (r < 0)
+		goto fail;
+	switch (ev) {
+	case DELIVERY_DELIVERED:
+		/* a late "delivered" never undoes a failure */
+		if (strcmp(m.status, "sent") == 0)
+			status = "delivered";
+		break;
+	case DELIVERY_FAILED:
+		if (strcmp(m.status, "sent") == 0 ||
+		    strcmp(m.status, "delivered") == 0)
+			status = "failed";
+		break;
+	case DELIVERY_BOUNCED:
+		if (strcmp(m.status, "sent") == 0 ||
+		    strcmp(m.status, "delivered") == 0)
+			status = "bounced";
+		break;
+	case DELIVERY_SENT:
+	case DELIVERY_OPENED:
+	case DELIVERY_CLICKED:
+		break;
+	}
+	if (status)
+		r = store_outbox_set_status(s, t->id, m.id, status,
+					    code ? code : "", now, e);
+	/* A message that bounced after it was handed over goes on to the
+	 * step's next channel, as a hard failure at hand-over does. */
+	if (r == 0 && status && strcmp(status, "bounced") == 0) {
+		enum channel next;
+		const char *rest;
+		if (next_channel(m.fallbacks, &next, &rest)) {
+			struct message_rec f = m;
+			char key[256];
+			f.channel = (char *)channel_name(next);
+			f.fallbacks = (char *)rest;
+			f.status = "queued";
+			f.not_before = now;
+			snprintf(key, sizeof(key), "dw-%lld-%lld-%s-%s",
+				 (long long)m.tenant_id, (long long)m.case_id,
+				 m.step, f.channel);
+			f.idempotency_key = key;
+			r = store_outbox_insert(s, &f, now, e);
+		}
+	}
+	snprintf(kind, sizeof(kind), "message.%s", delivery_event_name(ev));
+	if (r == 0 && ev != DELIVERY_SENT)
+		r = event(&d, &m, kind, provider, provider_id, code, e);
+	if (r == 0)
+		r = store_commit(s, e);
+	if (r < 0)
+		goto fail;
+	message_rec_clear(&m);
+	return 0;
+fail:
+	store_rollback(s);
+	message_rec_clear(&m);
+	return r;
+}

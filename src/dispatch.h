@@ -21,6 +21,7 @@
 #define DUNWELL_DISPATCH_H
 
 #include "date.h"
+#include "delivery_event.h"
 #include "err.h"
 #include "store.h"
 
@@ -50,5 +51,21 @@ struct dispatch_stats {
 int dispatch_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 		    const struct dispatch_options *opt,
 		    struct dispatch_stats *ret, struct err *e);
+
+/*
+ * A provider's report about a message it took (parsed by its adapter's
+ * parser from a status callback): `provider` is the adapter scheme
+ * ("twilio", "bird", "whatsapp", "smtp"), `provider_id` its id for the
+ * message. Delivered → `delivered`; failed → `failed`, bounced →
+ * `bounced` and the step's next channel gets a message; opened and
+ * clicked are recorded as events only. Every report is a case event
+ * (message.delivered, ...). In one transaction; -ERR_NOTFOUND when no
+ * message of the tenant has that id (the caller answers 404, the
+ * provider stops retrying).
+ */
+int dispatch_report(struct store *s, const struct tenant_rec *t,
+		    const char *provider, const char *provider_id,
+		    enum delivery_event ev, const char *code, instant_t now,
+		    struct err *e);
 
 #endif

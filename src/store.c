@@ -267,6 +267,23 @@ int store_customer_external_id(struct store *s, int64_t tenant_id, int64_t id,
 	return s->be->customer_external_id(s->h, tenant_id, id, ret, e);
 }
 
+int store_outbox_find_provider(struct store *s, int64_t tenant_id,
+			       const char *provider, const char *provider_id,
+			       struct message_rec *ret, struct err *e)
+{
+	return s->be->outbox_find_provider(s->h, tenant_id, provider,
+					   provider_id, ret, e);
+}
+
+int store_outbox_set_status(struct store *s, int64_t tenant_id, int64_t id,
+			    const char *status, const char *error,
+			    instant_t now, struct err *e)
+{
+	GATE();
+	return s->be->outbox_set_status(s->h, tenant_id, id, status, error,
+					now, e);
+}
+
 int store_link_insert(struct store *s, int64_t tenant_id,
 		      const char *token_hash, int64_t case_id,
 		      int64_t customer_id, instant_t created,

@@ -385,6 +385,17 @@ struct store_backend {
 	/* The tenant's external id of customer `id`. */
 	int (*customer_external_id)(void *h, int64_t tenant_id, int64_t id,
 				    char **ret, struct err *e);
+	/* The message a provider knows by `provider_id`; -ERR_NOTFOUND when
+	 * there is none. */
+	int (*outbox_find_provider)(void *h, int64_t tenant_id,
+				    const char *provider,
+				    const char *provider_id,
+				    struct message_rec *ret, struct err *e);
+	/* Set a message's status after a delivery report (no lease: reports
+	 * only ever concern messages already handed over). */
+	int (*outbox_set_status)(void *h, int64_t tenant_id, int64_t id,
+				 const char *status, const char *error,
+				 instant_t now, struct err *e);
 	/* Record a personal link's token hash. */
 	int (*link_insert)(void *h, int64_t tenant_id, const char *token_hash,
 			   int64_t case_id, int64_t customer_id,
@@ -438,6 +449,12 @@ int store_outbox_sent_since(struct store *s, int64_t tenant_id,
 			    struct err *e);
 int store_customer_external_id(struct store *s, int64_t tenant_id, int64_t id,
 			       char **ret, struct err *e);
+int store_outbox_find_provider(struct store *s, int64_t tenant_id,
+			       const char *provider, const char *provider_id,
+			       struct message_rec *ret, struct err *e);
+int store_outbox_set_status(struct store *s, int64_t tenant_id, int64_t id,
+			    const char *status, const char *error,
+			    instant_t now, struct err *e);
 int store_link_insert(struct store *s, int64_t tenant_id,
 		      const char *token_hash, int64_t case_id,
 		      int64_t customer_id, instant_t created,

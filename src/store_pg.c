@@ -100,6 +100,7 @@ enum pg_stmt {
 	PG_TEMPLATE_PUT,
 	PG_TEMPLATE_DELETE,
 	PG_OUTBOX_FILL,
+	PG_OUTBOX_EVENTS,
 	PG_OUTBOX_MARK,
 	PG_OUTBOX_CLAIM,
 	PG_OUTBOX_UPDATE,
@@ -107,6 +108,8 @@ enum pg_stmt {
 	PG_OUTBOX_SENT,
 	PG_CUSTOMER_EXTERNAL,
 	PG_LINK_INSERT,
+	PG_OUTBOX_FIND_PROVIDER,
+	PG_OUTBOX_SET_STATUS,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -406,6 +409,15 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE tenant_id = $1 AND status = 'queued' AND kind = 'contact'"
 		" ORDER BY case_id LIMIT $3 FOR UPDATE SKIP LOCKED"
 		" ON CONFLICT DO NOTHING",
+	[PG_OUTBOX_EVENTS] =
+		"INSERT INTO case_events (tenant_id, case_id, at, kind, detail)"
+		" SELECT a.tenant_id, a.case_id, $2, 'message.queued',"
+		" jsonb_build_object('step', a.step, 'channel', a.channel,"
+		" 'message', m.id)::text FROM actions a JOIN messages m"
+		" ON m.tenant_id = a.tenant_id AND m.case_id = a.case_id"
+		" AND m.step = a.step AND m.channel = a.channel"
+		" WHERE a.tenant_id = $1 AND a.status = 'queued'"
+		" AND a.kind = 'contact'",
 	[PG_OUTBOX_MARK] =
 		"UPDATE actions a SET status = 'outbox'"
 		" WHERE a.tenant_id = $1 AND a.status = 'queued'"
@@ -445,6 +457,13 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_CUSTOMER_EXTERNAL] =
 		"SELECT external_id FROM customers WHERE tenant_id = $1"
 		" AND id = $2",
+	[PG_OUTBOX_FIND_PROVIDER] =
+		"SELECT " PG_MSG_COLS " FROM messages WHERE tenant_id = $1"
+		" AND provider = $2 AND provider_id = $3 AND provider_id <> ''"
+		" ORDER BY id DESC LIMIT 1",
+	[PG_OUTBOX_SET_STATUS] =
+		"UPDATE messages SET status = $3, last_error = $4, updated_at = $5"
+		" WHERE tenant_id = $1 AND id = $2",
 	[PG_LINK_INSERT] =
 		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
 		" created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -2868,6 +2887,12 @@ static int pg_outbox_fill(void *hv, int64_t tenant_id, instant_t now,
 	PQclear(res);
 	p_init(&p);
 	p_int(&p, tenant_id);
+	p_instant(&p, now);
+	r = pg_do(h, PG_OUTBOX_EVENTS, &p, "recording queued messages", e);
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
 	r = pg_do(h, PG_OUTBOX_MARK, &p, "marking actions handed to the outbox",
 		  e);
 	if (r == 0)
@@ -3011,6 +3036,47 @@ static int pg_customer_external_id(void *hv, int64_t tenant_id, int64_t id,
 		*ret = col_dup(res, 0, 0);
 	PQclear(res);
 	return r;
+}
+
+static int pg_outbox_find_provider(void *hv, int64_t tenant_id,
+				   const char *provider,
+				   const char *provider_id,
+				   struct message_rec *ret, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, provider);
+	p_text(&p, provider_id);
+	r = pg_run(hv, PG_OUTBOX_FIND_PROVIDER, &p, "finding a message", &res,
+		   e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = -ERR_NOTFOUND;
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		read_message(res, 0, ret);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_outbox_set_status(void *hv, int64_t tenant_id, int64_t id,
+				const char *status, const char *error,
+				instant_t now, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	p_text(&p, status);
+	p_text(&p, error ? error : "");
+	p_instant(&p, now);
+	return pg_do(hv, PG_OUTBOX_SET_STATUS, &p, "updating a message", e);
 }
 
 static int pg_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
@@ -3371,4 +3437,6 @@ const struct store_backend store_pg_backend = {
 	.outbox_sent_since = pg_outbox_sent_since,
 	.customer_external_id = pg_customer_external_id,
 	.link_insert = pg_link_insert,
+	.outbox_find_provider = pg_outbox_find_provider,
+	.outbox_set_status = pg_outbox_set_status,
 };

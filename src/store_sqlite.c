@@ -63,6 +63,7 @@ enum sq_stmt {
 	SQ_TEMPLATE_PUT,
 	SQ_TEMPLATE_DELETE,
 	SQ_OUTBOX_FILL,
+	SQ_OUTBOX_EVENTS,
 	SQ_OUTBOX_MARK,
 	SQ_OUTBOX_CLAIM,
 	SQ_OUTBOX_UPDATE,
@@ -70,6 +71,8 @@ enum sq_stmt {
 	SQ_OUTBOX_SENT,
 	SQ_CUSTOMER_EXTERNAL,
 	SQ_LINK_INSERT,
+	SQ_OUTBOX_FIND_PROVIDER,
+	SQ_OUTBOX_SET_STATUS,
 	SQ__COUNT
 };
 
@@ -298,6 +301,15 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" WHERE tenant_id = ?1 AND status = 'queued' AND kind = 'contact'"
 		" ORDER BY case_id LIMIT ?3"
 		" ON CONFLICT DO NOTHING",
+	[SQ_OUTBOX_EVENTS] =
+		"INSERT INTO case_events (tenant_id, case_id, at, kind, detail)"
+		" SELECT a.tenant_id, a.case_id, ?2, 'message.queued',"
+		" json_object('step', a.step, 'channel', a.channel,"
+		" 'message', m.id) FROM actions a JOIN messages m"
+		" ON m.tenant_id = a.tenant_id AND m.case_id = a.case_id"
+		" AND m.step = a.step AND m.channel = a.channel"
+		" WHERE a.tenant_id = ?1 AND a.status = 'queued'"
+		" AND a.kind = 'contact'",
 	[SQ_OUTBOX_MARK] =
 		"UPDATE actions SET status = 'outbox'"
 		" WHERE tenant_id = ?1 AND status = 'queued' AND kind = 'contact'"
@@ -329,6 +341,13 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_CUSTOMER_EXTERNAL] =
 		"SELECT external_id FROM customers WHERE tenant_id = ?1"
 		" AND id = ?2",
+	[SQ_OUTBOX_FIND_PROVIDER] =
+		"SELECT " MSG_COLS " FROM messages WHERE tenant_id = ?1"
+		" AND provider = ?2 AND provider_id = ?3 AND provider_id <> ''"
+		" ORDER BY id DESC LIMIT 1",
+	[SQ_OUTBOX_SET_STATUS] =
+		"UPDATE messages SET status = ?3, last_error = ?4, updated_at = ?5"
+		" WHERE tenant_id = ?1 AND id = ?2",
 	[SQ_LINK_INSERT] =
 		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
 		" created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -2017,6 +2036,14 @@ static int sq_outbox_fill(void *hv, int64_t tenant_id, instant_t now,
 	if (r < 0)
 		return r;
 	n = sqlite3_changes(h->db);
+	st = sq_stmt(h, SQ_OUTBOX_EVENTS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_instant_text(h, st, 2, now);
+	r = sq_done(h, st, e, "recording queued messages");
+	if (r < 0)
+		return r;
 	st = sq_stmt(h, SQ_OUTBOX_MARK, e);
 	if (!st)
 		return -ERR_STORE;
@@ -2160,6 +2187,46 @@ static int sq_customer_external_id(void *hv, int64_t tenant_id, int64_t id,
 	*ret = col_dup(st, 0);
 	sqlite3_reset(st);
 	return 0;
+}
+
+static int sq_outbox_find_provider(void *hv, int64_t tenant_id,
+				   const char *provider,
+				   const char *provider_id,
+				   struct message_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_FIND_PROVIDER, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, provider);
+	bind_text(st, 3, provider_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "finding a message");
+	memset(ret, 0, sizeof(*ret));
+	read_message(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_outbox_set_status(void *hv, int64_t tenant_id, int64_t id,
+				const char *status, const char *error,
+				instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_OUTBOX_SET_STATUS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	bind_text(st, 3, status);
+	bind_text(st, 4, error ? error : "");
+	bind_instant_text(h, st, 5, now);
+	return sq_done(h, st, e, "updating a message");
 }
 
 static int sq_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
@@ -2346,4 +2413,6 @@ const struct store_backend store_sqlite_backend = {
 	.outbox_sent_since = sq_outbox_sent_since,
 	.customer_external_id = sq_customer_external_id,
 	.link_insert = sq_link_insert,
+	.outbox_find_provider = sq_outbox_find_provider,
+	.outbox_set_status = sq_outbox_set_status,
 };

@@ -10,7 +10,11 @@ DW=${DUNWELL_RELEASE:?}
 GEN="$DUNWELL_ROOT/build/release/bench/gen"
 AS_OF=2026-11-26T09:00:00Z     # a Thursday: no quiet day
 SEND=2026-11-26T10:00:00Z
-"$GEN" --customers 1500 --invoices 4000 --seed 8 --as-of 2026-11-26 --out "$T" >/dev/null || fail gen
+CUSTOMERS=${WORKERS_CUSTOMERS:-1500}   # bench/workers.sh: 100,000 and more
+INVOICES=${WORKERS_INVOICES:-4000}
+secs() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(secs)" 'BEGIN { printf "%.1f s", b - a }'; }
+"$GEN" --customers "$CUSTOMERS" --invoices "$INVOICES" --seed 8 --as-of 2026-11-26 --out "$T" >/dev/null || fail gen
 "$DW" tenant add bench --timezone Europe/Amsterdam >/dev/null
 "$DW" strategy load "$DUNWELL_ROOT/examples/strategies/default.yaml" --tenant bench >/dev/null
 "$DW" import customers "$T/customers.csv" --tenant bench >/dev/null || fail import_customers
@@ -19,8 +23,12 @@ BASE=$(clone_db "$DUNWELL_DB" base)
 
 # The reference: one run worker, one dispatcher.
 REF=$(clone_db "$BASE" ref)
+t0=$(secs)
 "$DW" run --db "$REF" --tenant bench --as-of $AS_OF --batch 100 >/dev/null || fail ref_run
+echo "  one run worker: $(took "$t0")"
+t0=$(secs)
 "$DW" dispatch --db "$REF" --tenant bench --as-of $SEND --outbox "$T/ref" >/dev/null || fail ref_dispatch
+echo "  one dispatcher: $(took "$t0")"
 summary() {
 	q "SELECT (SELECT COUNT(*) FROM cases) || ' ' || (SELECT COUNT(*) FROM actions) || ' ' || (SELECT COUNT(*) FROM messages) || ' ' || (SELECT COUNT(*) FROM messages WHERE status='sent')" "$1"
 }
@@ -38,12 +46,17 @@ exactly_once() {
 # Four and four, all at once.
 W=$(clone_db "$BASE" four)
 pids=()
+t0=$(secs)
 for i in 1 2 3 4; do "$DW" run --db "$W" --tenant bench --as-of $AS_OF --batch 100 >"$T/run$i.out" 2>&1 & pids+=($!); done
 ok=0; for p in "${pids[@]}"; do wait "$p" || ok=1; done
+echo "  four run workers: $(took "$t0")"
 check four_runs_ok [ "$ok" = 0 ]
 pids=()
+t0=$(secs)
 for i in 1 2 3 4; do "$DW" dispatch --db "$W" --tenant bench --as-of $SEND --outbox "$T/four" --batch 50 >"$T/disp$i.out" 2>&1 & pids+=($!); done
 ok=0; for p in "${pids[@]}"; do wait "$p" || ok=1; done
+echo "  four dispatchers: $(took "$t0")"
+echo "  result: cases actions messages sent = $(summary "$W")"
 check four_dispatchers_ok [ "$ok" = 0 ]
 check four_same_as_one [ "$(summary "$W")" = "$ref" ]
 check four_exactly_once exactly_once "$W" "$T/four"

@@ -13,7 +13,7 @@
 #include "fsutil.h"
 #include "mem.h"
 
-#define FILE_SCHEME "file:"
+#define FILE_SCHEME "file"
 #define FILE_LOG "sent.log"
 #define FILE_LOG_MAX 2048 /* bytes of one sent.log line */
 #define FILE_HEAD_MAX (8 * 1024) /* bytes of the To:/Subject: lines */
@@ -23,48 +23,18 @@ struct file_out {
 	char dir[FILE_DIR_MAX]; /* the folder from the setting */
 };
 
-/* Copy at most cap-1 bytes of src, not cutting a UTF-8 sequence. */
-static void file_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap);
-
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void file_result(struct deliver_result *r, enum deliver_status st,
-			const char *id, const char *error)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = st;
-	file_copy(r->provider_id, sizeof(r->provider_id), id ? id : "");
-	file_copy(r->error, sizeof(r->error), error ? error : "");
-}
-
 static int file_open(const char *config, void **ret_handle, struct err *e)
 {
-	const char *path;
+	char dir[FILE_DIR_MAX];
 	struct file_out *h;
-	size_t n;
+	int rc;
 
-	if (!config || strncmp(config, FILE_SCHEME, sizeof(FILE_SCHEME) - 1) != 0)
-		return err_set(e, ERR_INVALID,
-			       "file: setting does not start with \"file:\"");
-	path = config + sizeof(FILE_SCHEME) - 1;
-	n = strnlen(path, FILE_DIR_MAX);
-	if (n == 0)
-		return err_set(e, ERR_INVALID,
-			       "file: the folder is empty (file:/path/to/dir)");
-	if (n >= FILE_DIR_MAX)
-		return err_set(e, ERR_TOOBIG, "file: the folder is longer than %d bytes",
-			       FILE_DIR_MAX - 1);
+	rc = fs_config_dir(config, FILE_SCHEME, "folder", "/path/to/dir",
+			   sizeof(dir), dir, NULL, e);
+	if (rc < 0)
+		return rc;
 	h = xcalloc(1, sizeof(*h));
-	memcpy(h->dir, path, n + 1);
+	memcpy(h->dir, dir, strlen(dir) + 1);
 	*ret_handle = h;
 	return 0;
 }
@@ -238,13 +208,13 @@ static void file_one(struct file_out *h, const struct deliver_msg *m,
 	/* Logged once the file is there: a line means a file. */
 	if (fs_append(logpath, line.data, line.len, &e) < 0)
 		goto retry;
-	file_result(res, DELIVER_SENT, id, NULL);
+	fs_result(res, DELIVER_SENT, id, NULL);
 	goto out;
 hard:
-	file_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
+	fs_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
 	goto out;
 retry:
-	file_result(res, DELIVER_RETRY, NULL, e.msg);
+	fs_result(res, DELIVER_RETRY, NULL, e.msg);
 out:
 	buf_free(&txt);
 	buf_free(&line);

@@ -25,7 +25,7 @@
 #include "fsutil.h"
 #include "mem.h"
 
-#define LETTERS_SCHEME "letters:"
+#define LETTERS_SCHEME "letters"
 #define LETTERS_ROWS ".rows"      /* per-batch index of manifest lines */
 #define LETTERS_READY "READY"     /* the marker print houses poll for */
 #define LETTERS_MANIFEST "manifest.csv"
@@ -43,60 +43,28 @@ struct letters {
 	int lock_fd;               /* <dir>/.lock once opened, else -1 */
 };
 
-/* Copy at most cap-1 bytes of src, not cutting a UTF-8 sequence. */
-static void letters_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap);
-
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void letters_result(struct deliver_result *r, enum deliver_status st,
-			   const char *id, const char *error)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = st;
-	letters_copy(r->provider_id, sizeof(r->provider_id), id ? id : "");
-	letters_copy(r->error, sizeof(r->error), error ? error : "");
-}
-
 /* ---- The setting ---------------------------------------------------- */
 
 static int letters_open(const char *config, void **ret_handle, struct err *e)
 {
-	const char *path, *q;
-	size_t plen;
+	char dir[LETTERS_DIR_MAX];
+	const char *q;
 	struct letters *h;
 	char qbuf[ERR_QUOTE_BUF];
+	int rc;
 
-	if (!config || strncmp(config, LETTERS_SCHEME,
-			       sizeof(LETTERS_SCHEME) - 1) != 0)
-		return err_set(e, ERR_INVALID,
-			       "letters: setting does not start with \"letters:\"");
-	path = config + sizeof(LETTERS_SCHEME) - 1;
-	q = strchr(path, '?');
-	plen = q ? (size_t)(q - path) : strlen(path);
-	if (plen == 0)
-		return err_set(e, ERR_INVALID,
-			       "letters: the folder is empty (letters:/path/to/outbound)");
-	if (plen >= LETTERS_DIR_MAX)
-		return err_set(e, ERR_TOOBIG,
-			       "letters: the folder is longer than %d bytes",
-			       LETTERS_DIR_MAX - 1);
+	rc = fs_config_dir(config, LETTERS_SCHEME, "folder",
+			   "/path/to/outbound", sizeof(dir), dir, &q, e);
+	if (rc < 0)
+		return rc;
 	if (q) {
 		/* Options "k=v&k=v"; the only one is batch=daily. */
-		const char *opt = q + 1;
+		const char *opt = q;
 		for (;;) {
 			size_t n = strcspn(opt, "&");
 			char one[64];
 			if (n >= sizeof(one) || n == 0) {
-				letters_copy(one, sizeof(one), opt);
+				fs_copy_text(one, sizeof(one), opt);
 				return err_set(e, ERR_INVALID,
 					       "letters: option \"%s\": expected batch=daily",
 					       err_quote(one, qbuf));
@@ -115,8 +83,7 @@ static int letters_open(const char *config, void **ret_handle, struct err *e)
 	if (sodium_init() < 0)
 		return err_set(e, ERR_IO, "letters: libsodium failed to start");
 	h = xcalloc(1, sizeof(*h));
-	memcpy(h->dir, path, plen);
-	h->dir[plen] = '\0';
+	memcpy(h->dir, dir, strlen(dir) + 1);
 	h->lock_fd = -1;
 	*ret_handle = h;
 	return 0;
@@ -554,12 +521,12 @@ static void letters_one(struct letters *h, const struct deliver_msg *m,
 	snprintf(id, sizeof(id), "%s/%s.pdf", batch, m->idempotency_key);
 	if (closed) {
 		/* Already in a batch the print house may have taken. */
-		letters_result(res, DELIVER_SENT, id, NULL);
+		fs_result(res, DELIVER_SENT, id, NULL);
 		goto out;
 	}
 	r = letters_row(m, address, &row, &e);
 	if (r < 0) {
-		letters_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
+		fs_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
 		goto out;
 	}
 	snprintf(name, sizeof(name), "%s.pdf", m->idempotency_key);
@@ -574,10 +541,10 @@ static void letters_one(struct letters *h, const struct deliver_msg *m,
 	r = fs_write_atomic(rows, name, row.data, row.len, &e);
 	if (r < 0)
 		goto retry;
-	letters_result(res, DELIVER_SENT, id, NULL);
+	fs_result(res, DELIVER_SENT, id, NULL);
 	goto out;
 retry:
-	letters_result(res, DELIVER_RETRY, NULL, e.msg);
+	fs_result(res, DELIVER_RETRY, NULL, e.msg);
 out:
 	buf_free(&row);
 }
@@ -601,17 +568,17 @@ static int letters_send(void *hv, const struct deliver_msg *msgs, size_t n,
 
 		buf_reset(&addr);
 		if (letters_check(m, &me) < 0) {
-			letters_result(&results[i], DELIVER_HARD_FAIL, NULL, me.msg);
+			fs_result(&results[i], DELIVER_HARD_FAIL, NULL, me.msg);
 			continue;
 		}
 		if (letters_address(m->to, &addr) < 0) {
-			letters_result(&results[i], DELIVER_HARD_FAIL, NULL,
-				       "address is too long");
+			fs_result(&results[i], DELIVER_HARD_FAIL, NULL,
+				  "address is too long");
 			continue;
 		}
 		if (addr.len == 0) {
-			letters_result(&results[i], DELIVER_HARD_FAIL, NULL,
-				       "address is empty");
+			fs_result(&results[i], DELIVER_HARD_FAIL, NULL,
+				  "address is empty");
 			continue;
 		}
 		if (lock_rc > 0) {
@@ -619,8 +586,8 @@ static int letters_send(void *hv, const struct deliver_msg *msgs, size_t n,
 			locked = lock_rc == 0;
 		}
 		if (lock_rc < 0) {
-			letters_result(&results[i], DELIVER_RETRY, NULL,
-				       lock_err.msg);
+			fs_result(&results[i], DELIVER_RETRY, NULL,
+				  lock_err.msg);
 			continue;
 		}
 		letters_one(h, m, buf_cstr(&addr), &results[i]);

@@ -158,10 +158,11 @@ static int bird_set(json_t *o, const char *key, const char *value)
 }
 
 /* Fill message i's request; 0, or -1 with *res set (not sent). */
-static int bird_prepare(struct bird *bd, const struct deliver_msg *m,
+static int bird_prepare(void *h, const struct deliver_msg *m,
 			struct http_client_batch *b, size_t i,
 			struct deliver_result *res)
 {
+	struct bird *bd = h;
 	struct http_client_req *r = &b->reqs[i];
 	json_t *o, *rcpt;
 	char *text;
@@ -266,28 +267,21 @@ out:
 	json_decref(j);
 }
 
+/* How this adapter fills and reads a batch (see http_client_send). */
+static const struct http_client_adapter bird_adapter = {
+	.name = "bird",
+	.body_max = BIRD_BODY_MAX,
+	.prepare = bird_prepare,
+	.result = bird_result,
+};
+
 static int bird_send(void *h, const struct deliver_msg *msgs, size_t n,
 		     struct deliver_result *results, struct err *e)
 {
 	struct bird *bd = h;
-	struct http_client_batch b;
-	int rc;
 
-	if (n > DELIVER_BATCH_MAX)
-		return err_set(e, ERR_RANGE, "bird: %zu messages in one batch "
-			       "(at most %d)", n, DELIVER_BATCH_MAX);
-	if (n == 0)
-		return 0;
-	http_client_batch_init(&b, n, BIRD_BODY_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (bird_prepare(bd, &msgs[i], &b, i, &results[i]) < 0)
-			b.skip[i] = 1;
-	rc = http_client_batch_run(bd->http, &b, msgs[0].now, e);
-	for (size_t i = 0; i < n; i++)
-		if (!b.skip[i])
-			bird_result(&b.resps[i], &results[i]);
-	http_client_batch_free(&b);
-	return rc < 0 ? rc : 0;
+	return http_client_send(bd->http, &bird_adapter, h, msgs, n, results,
+				e);
 }
 
 const struct deliver_backend deliver_sms_bird = {

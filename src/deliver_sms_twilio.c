@@ -240,10 +240,11 @@ out:
 }
 
 /* Fill message i's request; 0, or -1 with results[i] set (not sent). */
-static int twilio_prepare(struct twilio *t, const struct deliver_msg *m,
+static int twilio_prepare(void *h, const struct deliver_msg *m,
 			  struct http_client_batch *b, size_t i,
 			  struct deliver_result *res)
 {
+	struct twilio *t = h;
 	struct http_client_req *r = &b->reqs[i];
 	struct buf *body = &b->bodies[i];
 	int rc = 0;
@@ -289,28 +290,21 @@ static int twilio_prepare(struct twilio *t, const struct deliver_msg *m,
 	return 0;
 }
 
+/* How this adapter fills and reads a batch (see http_client_send). */
+static const struct http_client_adapter twilio_adapter = {
+	.name = "twilio",
+	.body_max = TWILIO_BODY_MAX,
+	.prepare = twilio_prepare,
+	.result = twilio_result,
+};
+
 static int twilio_send(void *h, const struct deliver_msg *msgs, size_t n,
 		       struct deliver_result *results, struct err *e)
 {
 	struct twilio *t = h;
-	struct http_client_batch b;
-	int rc;
 
-	if (n > DELIVER_BATCH_MAX)
-		return err_set(e, ERR_RANGE, "twilio: %zu messages in one "
-			       "batch (at most %d)", n, DELIVER_BATCH_MAX);
-	if (n == 0)
-		return 0;
-	http_client_batch_init(&b, n, TWILIO_BODY_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (twilio_prepare(t, &msgs[i], &b, i, &results[i]) < 0)
-			b.skip[i] = 1;
-	rc = http_client_batch_run(t->http, &b, msgs[0].now, e);
-	for (size_t i = 0; i < n; i++)
-		if (!b.skip[i])
-			twilio_result(&b.resps[i], &results[i]);
-	http_client_batch_free(&b);
-	return rc < 0 ? rc : 0;
+	return http_client_send(t->http, &twilio_adapter, h, msgs, n, results,
+				e);
 }
 
 const struct deliver_backend deliver_sms_twilio = {

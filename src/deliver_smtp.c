@@ -34,6 +34,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "hex.h"
 #include "mem.h"
 
 #define SMTP_SETTING_MAX 4096  /* longest setting accepted */
@@ -126,17 +127,6 @@ static void smtp_config_free(struct smtp_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode s[0..n) into a fresh string of at most `max` bytes.
  * Control bytes (NUL, CR, LF...) are refused: they would only ever be an
  * attempt at command injection. `part` names the part in errors; the value
@@ -150,14 +140,14 @@ static int pct_decode(const char *s, size_t n, size_t max, const char *part,
 	for (i = 0; i < n; i++) {
 		int c = (unsigned char)s[i];
 		if (c == '%') {
-			if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
-			    hexval(s[i + 2]) < 0) {
+			if (i + 2 >= n || hex_digit(s[i + 1]) < 0 ||
+			    hex_digit(s[i + 2]) < 0) {
 				free(out);
 				return err_set(e, ERR_INVALID,
 					       "smtp setting: %s: '%%' must be "
 					       "followed by two hex digits", part);
 			}
-			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			c = hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]);
 			i += 2;
 		}
 		if (c < 0x20 || c == 0x7f) {

@@ -16,7 +16,7 @@
 #include "fsutil.h"
 #include "mem.h"
 
-#define VOICE_SCHEME "voice:"
+#define VOICE_SCHEME "voice"
 #define VOICE_JSON_MAX (VOICE_SCRIPT_MAX * 7 + 16 * 1024) /* escaped worst case */
 
 /* One open adapter. */
@@ -24,49 +24,18 @@ struct voice {
 	char dir[VOICE_DIR_MAX]; /* the queue folder from the setting */
 };
 
-/* Copy at most cap-1 bytes of src, not cutting a UTF-8 sequence. */
-static void voice_copy(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap);
-
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-static void voice_result(struct deliver_result *r, enum deliver_status st,
-			 const char *id, const char *error)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = st;
-	voice_copy(r->provider_id, sizeof(r->provider_id), id ? id : "");
-	voice_copy(r->error, sizeof(r->error), error ? error : "");
-}
-
 static int voice_open(const char *config, void **ret_handle, struct err *e)
 {
-	const char *path;
+	char dir[VOICE_DIR_MAX];
 	struct voice *h;
-	size_t n;
+	int rc;
 
-	if (!config || strncmp(config, VOICE_SCHEME, sizeof(VOICE_SCHEME) - 1) != 0)
-		return err_set(e, ERR_INVALID,
-			       "voice: setting does not start with \"voice:\"");
-	path = config + sizeof(VOICE_SCHEME) - 1;
-	n = strnlen(path, VOICE_DIR_MAX);
-	if (n == 0)
-		return err_set(e, ERR_INVALID,
-			       "voice: the queue folder is empty (voice:/path/to/queue)");
-	if (n >= VOICE_DIR_MAX)
-		return err_set(e, ERR_TOOBIG,
-			       "voice: the queue folder is longer than %d bytes",
-			       VOICE_DIR_MAX - 1);
+	rc = fs_config_dir(config, VOICE_SCHEME, "queue folder",
+			   "/path/to/queue", sizeof(dir), dir, NULL, e);
+	if (rc < 0)
+		return rc;
 	h = xcalloc(1, sizeof(*h));
-	memcpy(h->dir, path, n + 1);
+	memcpy(h->dir, dir, strlen(dir) + 1);
 	*ret_handle = h;
 	return 0;
 }
@@ -209,13 +178,13 @@ static void voice_one(struct voice *h, const struct deliver_msg *m,
 		goto retry;
 	if (fs_write_atomic(h->dir, task, json.data, json.len, &e) < 0)
 		goto retry;
-	voice_result(res, DELIVER_SENT, task, NULL);
+	fs_result(res, DELIVER_SENT, task, NULL);
 	goto out;
 hard:
-	voice_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
+	fs_result(res, DELIVER_HARD_FAIL, NULL, e.msg);
 	goto out;
 retry:
-	voice_result(res, DELIVER_RETRY, NULL, e.msg);
+	fs_result(res, DELIVER_RETRY, NULL, e.msg);
 out:
 	buf_free(&json);
 }

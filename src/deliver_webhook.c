@@ -118,10 +118,11 @@ static json_t *webhook_str(const char *s, int *bad)
 }
 
 /* Fill message i's request; 0, or -1 with *res set (not sent). */
-static int webhook_prepare(struct webhook *w, const struct deliver_msg *m,
+static int webhook_prepare(void *h, const struct deliver_msg *m,
 			   struct http_client_batch *b, size_t i,
 			   struct deliver_result *res)
 {
+	struct webhook *w = h;
 	struct http_client_req *r = &b->reqs[i];
 	char created[INSTANT_FMT_MAX], hex[65], sig[128];
 	struct buf signed_;
@@ -210,28 +211,21 @@ static void webhook_result(const struct http_client_resp *r,
 				   "webhook: HTTP %ld", r->status);
 }
 
+/* How this adapter fills and reads a batch (see http_client_send). */
+static const struct http_client_adapter webhook_adapter = {
+	.name = "webhook",
+	.body_max = WEBHOOK_BODY_MAX,
+	.prepare = webhook_prepare,
+	.result = webhook_result,
+};
+
 static int webhook_send(void *h, const struct deliver_msg *msgs, size_t n,
 			struct deliver_result *results, struct err *e)
 {
 	struct webhook *w = h;
-	struct http_client_batch b;
-	int rc;
 
-	if (n > DELIVER_BATCH_MAX)
-		return err_set(e, ERR_RANGE, "webhook: %zu messages in one "
-			       "batch (at most %d)", n, DELIVER_BATCH_MAX);
-	if (n == 0)
-		return 0;
-	http_client_batch_init(&b, n, WEBHOOK_BODY_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (webhook_prepare(w, &msgs[i], &b, i, &results[i]) < 0)
-			b.skip[i] = 1;
-	rc = http_client_batch_run(w->http, &b, msgs[0].now, e);
-	for (size_t i = 0; i < n; i++)
-		if (!b.skip[i])
-			webhook_result(&b.resps[i], &results[i]);
-	http_client_batch_free(&b);
-	return rc < 0 ? rc : 0;
+	return http_client_send(w->http, &webhook_adapter, h, msgs, n, results,
+				e);
 }
 
 const struct deliver_backend deliver_webhook = {

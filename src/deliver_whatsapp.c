@@ -248,10 +248,11 @@ static char *whatsapp_json(const struct whatsapp *w,
 }
 
 /* Fill message i's request; 0, or -1 with *res set (not sent). */
-static int whatsapp_prepare(struct whatsapp *w, const struct deliver_msg *m,
+static int whatsapp_prepare(void *h, const struct deliver_msg *m,
 			    struct http_client_batch *b, size_t i,
 			    struct deliver_result *res)
 {
+	struct whatsapp *w = h;
 	struct http_client_req *r = &b->reqs[i];
 	char *text;
 	int bad;
@@ -403,28 +404,21 @@ out:
 	json_decref(j);
 }
 
+/* How this adapter fills and reads a batch (see http_client_send). */
+static const struct http_client_adapter whatsapp_adapter = {
+	.name = "whatsapp",
+	.body_max = WHATSAPP_BODY_MAX,
+	.prepare = whatsapp_prepare,
+	.result = whatsapp_result,
+};
+
 static int whatsapp_send(void *h, const struct deliver_msg *msgs, size_t n,
 			 struct deliver_result *results, struct err *e)
 {
 	struct whatsapp *w = h;
-	struct http_client_batch b;
-	int rc;
 
-	if (n > DELIVER_BATCH_MAX)
-		return err_set(e, ERR_RANGE, "whatsapp: %zu messages in one "
-			       "batch (at most %d)", n, DELIVER_BATCH_MAX);
-	if (n == 0)
-		return 0;
-	http_client_batch_init(&b, n, WHATSAPP_BODY_MAX);
-	for (size_t i = 0; i < n; i++)
-		if (whatsapp_prepare(w, &msgs[i], &b, i, &results[i]) < 0)
-			b.skip[i] = 1;
-	rc = http_client_batch_run(w->http, &b, msgs[0].now, e);
-	for (size_t i = 0; i < n; i++)
-		if (!b.skip[i])
-			whatsapp_result(&b.resps[i], &results[i]);
-	http_client_batch_free(&b);
-	return rc < 0 ? rc : 0;
+	return http_client_send(w->http, &whatsapp_adapter, h, msgs, n, results,
+				e);
 }
 
 const struct deliver_backend deliver_whatsapp = {

@@ -391,3 +391,54 @@ int fs_remove_temps(const char *dir, int *ret_n, struct err *e)
 		*ret_n = n;
 	return r;
 }
+
+/* ---- for the folder-based delivery adapters ------------------------------ */
+
+int fs_config_dir(const char *config, const char *scheme, const char *what,
+		  const char *example, size_t dir_cap, char *ret_dir,
+		  const char **ret_query, struct err *e)
+{
+	size_t slen = strlen(scheme), n;
+	const char *path;
+
+	if (!config || strncmp(config, scheme, slen) != 0 || config[slen] != ':')
+		return err_set(e, ERR_INVALID,
+			       "%s: setting does not start with \"%s:\"",
+			       scheme, scheme);
+	path = config + slen + 1;
+	n = ret_query ? strcspn(path, "?") : strnlen(path, dir_cap);
+	if (n == 0)
+		return err_set(e, ERR_INVALID, "%s: the %s is empty (%s:%s)",
+			       scheme, what, scheme, example);
+	if (n >= dir_cap)
+		return err_set(e, ERR_TOOBIG,
+			       "%s: the %s is longer than %zu bytes", scheme,
+			       what, dir_cap - 1);
+	memcpy(ret_dir, path, n);
+	ret_dir[n] = '\0';
+	if (ret_query)
+		*ret_query = path[n] == '?' ? path + n + 1 : NULL;
+	return 0;
+}
+
+void fs_copy_text(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap);
+
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void fs_result(struct deliver_result *r, enum deliver_status st,
+	       const char *id, const char *error)
+{
+	memset(r, 0, sizeof(*r));
+	r->status = st;
+	fs_copy_text(r->provider_id, sizeof(r->provider_id), id ? id : "");
+	fs_copy_text(r->error, sizeof(r->error), error ? error : "");
+}

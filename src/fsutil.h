@@ -20,12 +20,17 @@
  * reads them; the group is for the print house's or agents' transfer job. Error messages hold the path and the
  * system's error text (strerror), never anything else. This module never
  * prints and never decides what to write.
+ *
+ * It also holds the little those three adapters share besides files: the
+ * parsing of their "scheme:/folder" setting and the filling of a
+ * `struct deliver_result`.
  */
 #ifndef DUNWELL_FSUTIL_H
 #define DUNWELL_FSUTIL_H
 
 #include <stddef.h>
 
+#include "deliver.h"
 #include "err.h"
 
 #define FS_PATH_MAX 1024  /* bytes of any path built here, with NUL */
@@ -94,5 +99,29 @@ int fs_is_temp(const char *name);
 /* Delete the temporary files a crash left in dir (only call when no writer
  * can be active there). *ret_n (may be NULL) counts them. */
 int fs_remove_temps(const char *dir, int *ret_n, struct err *e);
+
+/* ---- for the folder-based delivery adapters ------------------------------ */
+
+/* Parse a folder adapter's setting "<scheme>:<folder>" into ret_dir
+ * (dir_cap bytes, NUL added). With ret_query NULL everything after the
+ * colon is the folder; otherwise the folder ends at the first '?' and
+ * *ret_query points just past it into config (NULL when there is none).
+ * `what` ("folder", "queue folder") and `example` ("/path/to/dir") word
+ * the messages: "<scheme>: setting does not start with \"<scheme>:\"",
+ * "<scheme>: the <what> is empty (<scheme>:<example>)" (-ERR_INVALID),
+ * "<scheme>: the <what> is longer than <dir_cap - 1> bytes" (-ERR_TOOBIG).
+ * ret_dir and *ret_query are untouched on failure. */
+int fs_config_dir(const char *config, const char *scheme, const char *what,
+		  const char *example, size_t dir_cap, char *ret_dir,
+		  const char **ret_query, struct err *e);
+
+/* Copy at most cap-1 bytes of src into dst (cap > 0) with a NUL, not
+ * cutting a UTF-8 sequence. */
+void fs_copy_text(char *dst, size_t cap, const char *src);
+
+/* Set a delivery result: status, provider id and error text (NULL for
+ * "", both cut to fit as fs_copy_text does), no retry_after. */
+void fs_result(struct deliver_result *r, enum deliver_status st,
+	       const char *id, const char *error);
 
 #endif

@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "hex.h"
 #include "mem.h"
 
 struct http_client {
@@ -362,17 +363,6 @@ int http_client_form_add(struct buf *b, const char *name, const char *value)
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..len) ('+' as space when plus_space) into out (cap bytes,
  * NUL added). -ERR_TOOBIG, or -ERR_INVALID for a bad escape or NUL. */
 static int form_decode(const char *s, size_t len, int plus_space, char *out,
@@ -386,8 +376,8 @@ static int form_decode(const char *s, size_t len, int plus_space, char *out,
 			int hi, lo;
 			if (i + 2 >= len)
 				return -ERR_INVALID;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -ERR_INVALID;
 			c = (char)(hi * 16 + lo);
@@ -701,6 +691,30 @@ int http_client_batch_run(struct http_client *c, struct http_client_batch *b,
 	free(resps);
 	free(reqs);
 	return rc;
+}
+
+int http_client_send(struct http_client *c, const struct http_client_adapter *a,
+		     void *h, const struct deliver_msg *msgs, size_t n,
+		     struct deliver_result *results, struct err *e)
+{
+	struct http_client_batch b;
+	int rc;
+
+	if (n > DELIVER_BATCH_MAX)
+		return err_set(e, ERR_RANGE, "%s: %zu messages in one batch "
+			       "(at most %d)", a->name, n, DELIVER_BATCH_MAX);
+	if (n == 0)
+		return 0;
+	http_client_batch_init(&b, n, a->body_max);
+	for (size_t i = 0; i < n; i++)
+		if (a->prepare(h, &msgs[i], &b, i, &results[i]) < 0)
+			b.skip[i] = 1;
+	rc = http_client_batch_run(c, &b, msgs[0].now, e);
+	for (size_t i = 0; i < n; i++)
+		if (!b.skip[i])
+			a->result(&b.resps[i], &results[i]);
+	http_client_batch_free(&b);
+	return rc < 0 ? rc : 0;
 }
 
 void http_client_batch_free(struct http_client_batch *b)

@@ -161,6 +161,29 @@ int http_client_batch_run(struct http_client *c, struct http_client_batch *b,
 /* Free everything, wiping header lines and bodies (they carry tokens). */
 void http_client_batch_free(struct http_client_batch *b);
 
+/* What an HTTP adapter plugs into http_client_send: how it turns one
+ * message into a request and one answer into a result. */
+struct http_client_adapter {
+	const char *name; /* the scheme, naming the adapter in errors */
+	size_t body_max;  /* bound of one request body, bytes */
+	/* Fill message i's request in b from the adapter handle h; 0, or -1
+	 * with *res set (the message is then skipped, not sent). */
+	int (*prepare)(void *h, const struct deliver_msg *m,
+		       struct http_client_batch *b, size_t i,
+		       struct deliver_result *res);
+	/* Turn the answer to a message that was sent into its result. */
+	void (*result)(const struct http_client_resp *r,
+		       struct deliver_result *res);
+};
+
+/* An adapter's whole send() (see struct deliver_backend): a batch of n
+ * (<= DELIVER_BATCH_MAX, else -ERR_RANGE) messages prepared by
+ * a->prepare, POSTed at once through c, each answer read by a->result
+ * into results[i]. Negative only when nothing could be tried. */
+int http_client_send(struct http_client *c, const struct http_client_adapter *a,
+		     void *h, const struct deliver_msg *msgs, size_t n,
+		     struct deliver_result *results, struct err *e);
+
 /* Set a delivery result: status, provider id (cut to fit), retry_after
  * and printf-style error text made one line ("" for none). */
 void http_client_result(struct deliver_result *r, enum deliver_status st,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "deliver.h"
+#include "hex.h"
 #include "mem.h"
 #include "outbox.h"
 #include "qr.h"
@@ -143,17 +144,6 @@ const char *profile_key_help(const char *key)
 	return k ? k->help : NULL;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* WCAG 2.x relative luminance of one sRGB channel (0..255). Floating point
  * is fine here: it is a colour, not money. */
 static double channel_luminance(int v)
@@ -168,7 +158,8 @@ int profile_contrast_white(const char *hex)
 	if (!hex || strlen(hex) != 7 || hex[0] != '#')
 		return -1;
 	for (int i = 0; i < 3; i++) {
-		int hi = hexval(hex[1 + 2 * i]), lo = hexval(hex[2 + 2 * i]);
+		int hi = hex_digit(hex[1 + 2 * i]);
+		int lo = hex_digit(hex[2 + 2 * i]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		rgb[i] = hi * 16 + lo;

@@ -24,7 +24,7 @@
 #define WHATSAPP_TEXT_MAX 4096        /* Meta's limit on a text body */
 #define WHATSAPP_LANG_MAX 16          /* "en_US" and the like */
 #define WHATSAPP_KEYS "phone_number_id, token, version, template, lang, " \
-		      "preview, timeout"
+		      "preview, timeout, verify_token, app_secret"
 
 struct whatsapp {
 	struct http_client *http; /* connections, kept between batches */
@@ -138,6 +138,13 @@ static int whatsapp_open(const char *config, void **ret_handle, struct err *e)
 		rc = http_client_config_int(&c, "whatsapp", "timeout", 1, 120,
 					    HTTP_CLIENT_TIMEOUT_S, &timeout,
 					    e);
+	if (rc == 0)
+	/* verify_token and app_secret are for the webhook endpoint that
+	 * receives Meta's reports (src/serve.c), not for sending */
+	if (rc == 0) {
+		http_client_config_get(&c, "verify_token");
+		http_client_config_get(&c, "app_secret");
+	}
 	if (rc == 0)
 		rc = http_client_config_unused(&c, "whatsapp", WHATSAPP_KEYS,
 					       e);

@@ -29,6 +29,7 @@
 #include "render_letter.h"
 #include "render_voice.h"
 #include "run.h"
+#include "serve.h"
 #include "store.h"
 #include "strategy.h"
 
@@ -53,6 +54,8 @@ struct cli {
 	const char *out;      /* --out DIR (preview) */
 	const char *outbox;   /* --outbox DIR (dispatch: write, do not send) */
 	const char *lease;    /* --lease SECONDS (dispatch) */
+	const char *listen;   /* --listen ADDR:PORT (serve) */
+	const char *threads;  /* --threads N (serve) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -584,6 +587,38 @@ static int cmd_demo(struct cli *cli, struct store *s, const struct tenant_rec *t
 	return demo_run(s, cli->db, cli->now, stdout, e);
 }
 
+/* The clock `serve` answers with: --as-of when given (tests), else the
+ * time of each request. */
+static instant_t serve_clock(void *arg)
+{
+	const struct cli *cli = arg;
+	return cli->as_of ? cli->now : (instant_t)time(NULL);
+}
+
+static int cmd_serve(struct cli *cli, struct store *s,
+		     const struct tenant_rec *t, struct err *e)
+{
+	struct serve_options o = { 0 };
+	long v;
+	int r;
+
+	(void)t;
+	if (cli->threads) {
+		r = parse_count("--threads", cli->threads, SERVE_THREADS_MAX, &v,
+				e);
+		if (r < 0)
+			return r;
+		if (v < 1)
+			return err_set(e, ERR_INVALID, "--threads: at least 1");
+		o.threads = (int)v;
+	}
+	o.listen = cli->listen ? cli->listen : SERVE_LISTEN_DEFAULT;
+	o.clock = serve_clock;
+	o.clock_arg = cli;
+	o.log = stderr;
+	return serve_run(s, &o, e);
+}
+
 static int cmd_help(struct cli *cli, struct store *s, const struct tenant_rec *t,
 		    struct err *e);
 
@@ -617,6 +652,9 @@ static const struct command commands[] = {
 	  "check the built-in templates or a file; load a tenant's own" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
 	  "create a sample tenant with customers and run the engine" },
+	{ "serve", cmd_serve, NEEDS_STORE, "listen threads",
+	  "[--listen ADDR:PORT] [--threads N]",
+	  "answer HTTP: health, metrics, providers' delivery reports" },
 };
 
 static const struct command *find_command(const char *name)
@@ -682,6 +720,8 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "out", offsetof(struct cli, out) },
 		{ "outbox", offsetof(struct cli, outbox) },
 		{ "lease", offsetof(struct cli, lease) },
+		{ "listen", offsetof(struct cli, listen) },
+		{ "threads", offsetof(struct cli, threads) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)

@@ -428,43 +428,50 @@ void profile_clear(struct profile *p)
 }
 
 /* A delivery setting with its secrets hidden: the password of
- * "scheme://user:password@host" and the values of token=, secret=, key=,
- * password= parameters become "***". */
+ * "scheme://user:password@host", and the value of every parameter whose
+ * name holds "secret", "token", "key" or "pass" (token=, app_secret=,
+ * verify_token=, key=, password=) become "***". */
+static int secret_name(const char *name, size_t n)
+{
+	static const char *const words[] = { "secret", "token", "key", "pass" };
+	for (size_t w = 0; w < 4; w++)
+		for (size_t i = 0; i + strlen(words[w]) <= n; i++)
+			if (strncmp(name + i, words[w], strlen(words[w])) == 0)
+				return 1;
+	return 0;
+}
+
 static void mask_secrets(const char *v, char *buf, size_t cap)
 {
-	static const char *const secret[] = { "token=", "secret=", "key=",
-					      "password=", "pass=" };
 	size_t o = 0;
 	const char *at = strchr(v, '@'), *scheme = strstr(v, "://");
 	const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
-	int in_secret = 0;
+	const char *query = strchr(v, '?');
+	int hide = 0;
+
 	for (const char *q = v; *q && o + 4 < cap; q++) {
-		if (colon && at && q == colon + 1 && colon < at) {
+		if (colon && at && q == colon + 1 && colon < at &&
+		    (!query || at < query)) {
 			memcpy(buf + o, "***", 3);
 			o += 3;
 			q = at - 1;
 			continue;
 		}
-		if (*q == '&' || *q == '?')
-			in_secret = 0;
-		if (!in_secret) {
+		if (query && q >= query && (*q == '?' || *q == '&')) {
+			size_t n = strcspn(q + 1, "=&");
+			hide = q[1 + n] == '=' && secret_name(q + 1, n);
 			buf[o++] = *q;
-			if (*q == '?' || *q == '&')
-				for (size_t k = 0; k < 5; k++)
-					if (strncmp(q + 1, secret[k],
-						    strlen(secret[k])) == 0) {
-						size_t n = strlen(secret[k]);
-						if (o + n + 3 >= cap)
-							break;
-						memcpy(buf + o, q + 1, n);
-						o += n;
-						memcpy(buf + o, "***", 3);
-						o += 3;
-						q += n;
-						in_secret = 1;
-						break;
-					}
+			if (hide && o + n + 5 < cap) {
+				memcpy(buf + o, q + 1, n + 1);
+				o += n + 1;
+				memcpy(buf + o, "***", 3);
+				o += 3;
+				q += n + 1;
+			}
+			continue;
 		}
+		if (!hide)
+			buf[o++] = *q;
 	}
 	buf[o] = '\0';
 }

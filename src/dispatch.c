@@ -13,6 +13,8 @@
 #include "dispatch.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,4 +840,84 @@ fail:
 	store_rollback(s);
 	message_rec_clear(&m);
 	return r;
+}
+
+/* ---- inside serve ------------------------------------------------------ */
+
+static void *loop_main(void *arg)
+{
+	struct dispatch_loop *l = arg;
+	struct store *s = NULL;
+	struct err e;
+
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+		struct tenant_rec *list = NULL;
+		size_t n = 0;
+		if (!s && store_open_raw(l->target, &s, &e) < 0) {
+			fprintf(l->log, "{\"dispatch\":\"error\",\"message\":"
+				"\"opening the store failed\"}\n");
+			s = NULL;
+		}
+		if (s && store_tenant_list(s, &list, &n, &e) == 0) {
+			for (size_t i = 0; i < n; i++) {
+				struct dispatch_stats st;
+				if (dispatch_tenant(s, &list[i],
+						    l->clock(l->clock_arg), NULL,
+						    &st, &e) < 0) {
+					fprintf(l->log, "{\"dispatch\":\"error\","
+						"\"tenant\":\"%s\"}\n",
+						list[i].slug);
+					continue;
+				}
+				if (st.claimed || st.moved)
+					fprintf(l->log,
+						"{\"dispatch\":\"pass\",\"tenant\":"
+						"\"%s\",\"queued\":%ld,\"sent\":%ld,"
+						"\"waiting\":%ld,\"retry\":%ld,"
+						"\"failed\":%ld,\"cancelled\":%ld,"
+						"\"dead\":%ld}\n",
+						list[i].slug, st.moved, st.sent,
+						st.delayed, st.retried, st.failed,
+						st.cancelled, st.dead);
+			}
+			tenant_list_free(list, n);
+			fflush(l->log);
+		}
+		/* wait, looking at the stop flag ten times a second */
+		for (int t = 0; t < l->every * 10 &&
+				!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE);
+		     t++) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	store_close(s);
+	return NULL;
+}
+
+int dispatch_loop_start(struct dispatch_loop *l, struct err *e)
+{
+	pthread_t t;
+	_Static_assert(sizeof(pthread_t) <= sizeof(l->thread),
+		       "pthread_t fits");
+	if (l->every < 1)
+		return err_set(e, ERR_RANGE, "--dispatch-every: at least 1"
+			       " second");
+	l->stop = 0;
+	if (pthread_create(&t, NULL, loop_main, l) != 0)
+		return err_set(e, ERR_IO, "starting the dispatch thread failed");
+	memcpy(&l->thread, &t, sizeof(t));
+	l->started = 1;
+	return 0;
+}
+
+void dispatch_loop_stop(struct dispatch_loop *l)
+{
+	pthread_t t;
+	if (!l->started)
+		return;
+	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+	memcpy(&t, &l->thread, sizeof(t));
+	pthread_join(t, NULL);
+	l->started = 0;
 }

@@ -68,4 +68,25 @@ int dispatch_report(struct store *s, const struct tenant_rec *t,
 		    enum delivery_event ev, const char *code, instant_t now,
 		    struct err *e);
 
+/*
+ * Dispatch inside `dunwell serve --dispatch-every SECONDS`: a thread with
+ * its own store connection that dispatches every tenant's due messages,
+ * then waits `every` seconds, until dispatch_loop_stop. Each pass logs one
+ * JSON line per tenant that did anything (counts only, no personal data).
+ */
+struct dispatch_loop {
+	const char *target;          /* the store, as given to --db */
+	int every;                   /* seconds between passes (>= 1) */
+	instant_t (*clock)(void *arg); /* the server's clock */
+	void *clock_arg;             /* passed to clock */
+	FILE *log;                   /* where the JSON lines go */
+	int stop;                    /* set by dispatch_loop_stop */
+	int started;                 /* the thread runs */
+	unsigned long thread;        /* pthread_t, kept opaque here */
+};
+
+int dispatch_loop_start(struct dispatch_loop *l, struct err *e);
+/* Ask the loop to stop after the pass in progress, and wait for it. */
+void dispatch_loop_stop(struct dispatch_loop *l);
+
 #endif

@@ -197,7 +197,7 @@ static int parse_amount(struct importer *im, const char *name,
 }
 
 /* Plausibility of a contact address for its channel. */
-static const char *address_problem(enum channel ch, const char *v)
+const char *import_address_problem(enum channel ch, const char *v)
 {
 	size_t len = strlen(v);
 	switch (ch) {
@@ -326,6 +326,24 @@ static int parse_segments(struct importer *im, char *out, size_t size)
 	return 0;
 }
 
+const char *import_country_problem(const char *country)
+{
+	if (*country && !(strlen(country) == 2 && country[0] >= 'A' &&
+			  country[0] <= 'Z' && country[1] >= 'A' &&
+			  country[1] <= 'Z'))
+		return "expected an ISO 3166 code of two capital letters, e.g. NL";
+	return NULL;
+}
+
+const char *import_locale_problem(const char *locale)
+{
+	if (strlen(locale) > 35 || strspn(locale, "abcdefghijklmnopqrstuvwxyz"
+						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						  "0123456789-") != strlen(locale))
+		return "expected a language tag such as nl-BE";
+	return NULL;
+}
+
 static int import_customer_row(struct importer *im)
 {
 	struct customer_rec c;
@@ -344,21 +362,15 @@ static int import_customer_row(struct importer *im)
 	    check_length(im, "name", STORE_TEXT_MAX) < 0)
 		return -1;
 	country = field(im, "country");
-	if (*country && !(strlen(country) == 2 && country[0] >= 'A' &&
-			  country[0] <= 'Z' && country[1] >= 'A' &&
-			  country[1] <= 'Z')) {
-		reject(im, "country",
-		       "expected an ISO 3166 code of two capital letters,"
-		       " e.g. NL");
+	if (import_country_problem(country)) {
+		reject(im, "country", import_country_problem(country));
 		return -1;
 	}
 	locale = field(im, "locale");
 	if (!*locale)
 		locale = im->tenant->locale;
-	if (strlen(locale) > 35 || strspn(locale, "abcdefghijklmnopqrstuvwxyz"
-						  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						  "0123456789-") != strlen(locale)) {
-		reject(im, "locale", "expected a language tag such as nl-BE");
+	if (import_locale_problem(locale)) {
+		reject(im, "locale", import_locale_problem(locale));
 		return -1;
 	}
 	zone = field(im, "timezone");
@@ -387,7 +399,7 @@ static int import_customer_row(struct importer *im)
 			continue;
 		if (check_length(im, name, STORE_TEXT_MAX) < 0)
 			return -1;
-		why = address_problem((enum channel)ch, v);
+		why = import_address_problem((enum channel)ch, v);
 		if (why) {
 			snprintf(msg, sizeof(msg), "'%.80s': %s", v, why);
 			reject(im, name, msg);

@@ -35,4 +35,11 @@ int import_file(struct store *s, const struct tenant_rec *t,
 		enum import_kind kind, const char *path, FILE *report,
 		struct import_result *ret, struct err *e);
 
+/* The checks a customer's fields pass on import, shared with the other
+ * ways in (the JSON API, src/api.c): NULL when the value is fine, else
+ * why not (one phrase, no value quoted). "" passes the country check. */
+const char *import_address_problem(enum channel ch, const char *address);
+const char *import_country_problem(const char *country);
+const char *import_locale_problem(const char *locale);
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
 #include "buf.h"
 #include "date.h"
 #include "deliver.h"
@@ -54,8 +55,10 @@ struct cli {
 	const char *out;      /* --out DIR (preview) */
 	const char *outbox;   /* --outbox DIR (dispatch: write, do not send) */
 	const char *lease;    /* --lease SECONDS (dispatch) */
+	const char *dispatch_every; /* --dispatch-every SECONDS (serve) */
 	const char *listen;   /* --listen ADDR:PORT (serve) */
 	const char *threads;  /* --threads N (serve) */
+	const char *scopes;   /* --scopes read,write,admin (apikey create) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -616,7 +619,97 @@ static int cmd_serve(struct cli *cli, struct store *s,
 	o.clock = serve_clock;
 	o.clock_arg = cli;
 	o.log = stderr;
-	return serve_run(s, &o, e);
+	if (!cli->dispatch_every)
+		return serve_run(s, &o, e);
+	/* Dispatch beside the server, on its own connection and thread. */
+	struct dispatch_loop loop = { 0 };
+	r = parse_count("--dispatch-every", cli->dispatch_every, 86400, &v, e);
+	if (r < 0)
+		return r;
+	loop.target = cli->db;
+	loop.every = (int)v;
+	loop.clock = serve_clock;
+	loop.clock_arg = cli;
+	loop.log = stderr;
+	r = dispatch_loop_start(&loop, e);
+	if (r < 0)
+		return r;
+	r = serve_run(s, &o, e);
+	dispatch_loop_stop(&loop);
+	return r;
+}
+
+/* `apikey create [--scopes read,write]`, `apikey list`, `apikey revoke
+ * PREFIX`: keys of the JSON API (docs/api.md). A key is printed once, at
+ * creation; only its SHA-256 is stored. */
+static int cmd_apikey(struct cli *cli, struct store *s,
+		      const struct tenant_rec *t, struct err *e)
+{
+	const char *verb = cli->npos > 0 ? cli->pos[0] : "";
+	int r;
+
+	if (cli->npos == 1 && strcmp(verb, "create") == 0) {
+		char key[API_KEY_BUF], prefix[API_KEY_SHOWN + 1];
+		char hash[TOKEN_HASH_BUF], scopes[32];
+		unsigned bits;
+		r = api_scopes_parse(cli->scopes, &bits, scopes, e);
+		if (r == 0)
+			r = api_key_new(key, prefix, hash, e);
+		if (r == 0)
+			r = store_apikey_insert(s, t->id, prefix, hash, scopes,
+						cli->now, e);
+		if (r < 0)
+			return r;
+		printf("%s\n", key);
+		fprintf(stderr, "tenant %s: API key dw_live_%s... (%s) created;"
+			" it is shown only this once\n", t->slug, prefix,
+			scopes);
+		return 0;
+	}
+	if (cli->npos == 1 && strcmp(verb, "list") == 0) {
+		struct apikey_rec *list;
+		size_t n;
+		r = store_apikey_list(s, t->id, &list, &n, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			char made[INSTANT_FMT_MAX], gone[INSTANT_FMT_MAX];
+			instant_format(list[i].created_at, made);
+			if (list[i].revoked_at)
+				instant_format(list[i].revoked_at, gone);
+			printf("dw_live_%-10s %-18s created %s%s%s\n",
+			       list[i].prefix, list[i].scopes, made,
+			       list[i].revoked_at ? " revoked " : "",
+			       list[i].revoked_at ? gone : "");
+		}
+		apikey_list_free(list, n);
+		return 0;
+	}
+	if (cli->npos == 2 && strcmp(verb, "revoke") == 0) {
+		const char *arg = cli->pos[1];
+		char p[API_KEY_SHOWN + 1];
+		size_t len;
+		int found = 0;
+		/* "dw_live_XXXXXXXX" as listed, or its 8 characters, or the
+		 * whole key */
+		if (strncmp(arg, API_KEY_PREFIX, 8) == 0)
+			arg += 8;
+		len = strlen(arg);
+		if (len > API_KEY_SHOWN)
+			len = API_KEY_SHOWN;
+		memcpy(p, arg, len);
+		p[len] = '\0';
+		r = store_apikey_revoke(s, t->id, p, cli->now, &found, e);
+		if (r < 0)
+			return r;
+		if (!found)
+			return err_set(e, ERR_NOTFOUND, "tenant %s has no working"
+				       " API key dw_live_%s", t->slug, p);
+		printf("tenant %s: API key dw_live_%s revoked\n", t->slug, p);
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "usage: dunwell apikey create"
+		       " [--scopes read,write,admin] | list | revoke PREFIX");
 }
 
 static int cmd_help(struct cli *cli, struct store *s, const struct tenant_rec *t,
@@ -652,8 +745,11 @@ static const struct command commands[] = {
 	  "check the built-in templates or a file; load a tenant's own" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
 	  "create a sample tenant with customers and run the engine" },
-	{ "serve", cmd_serve, NEEDS_STORE, "listen threads",
-	  "[--listen ADDR:PORT] [--threads N]",
+	{ "apikey", cmd_apikey, NEEDS_TENANT, "scopes",
+	  "create [--scopes read,write,admin] | list | revoke PREFIX",
+	  "create, list or revoke the tenant's JSON API keys" },
+	{ "serve", cmd_serve, NEEDS_STORE, "listen threads dispatch-every",
+	  "[--listen ADDR:PORT] [--threads N] [--dispatch-every SECONDS]",
 	  "answer HTTP: health, metrics, providers' delivery reports" },
 };
 
@@ -722,6 +818,8 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "lease", offsetof(struct cli, lease) },
 		{ "listen", offsetof(struct cli, listen) },
 		{ "threads", offsetof(struct cli, threads) },
+		{ "dispatch-every", offsetof(struct cli, dispatch_every) },
+		{ "scopes", offsetof(struct cli, scopes) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)

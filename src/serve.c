@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "api.h"
 #include "channel.h"
 #include "deliver.h"
 #include "deliver_sms_bird.h"
@@ -38,6 +39,11 @@ struct serve_ctx {
 static struct store *store_of(const struct http_request *req)
 {
 	return ((struct serve_ctx *)req->app)->store;
+}
+
+struct store *serve_store(const struct http_request *req)
+{
+	return store_of(req);
 }
 
 /* Log a failure (the error text names ids and places, never a person)
@@ -420,7 +426,23 @@ static const struct route serve_routes[] = {
 	{ "GET", "/v1/reports/{tenant}/whatsapp", h_whatsapp_verify, 0 },
 	{ "POST", "/v1/reports/{tenant}/whatsapp", h_whatsapp,
 	  ROUTE_BODY_JSON },
+	/* The JSON API v1 (api.c, docs/api.md): literal routes before the
+	 * {id} ones. Bodies are checked for JSON by the handlers, so that a
+	 * 415 has the API's error object. */
+	{ "GET", "/v1/openapi.json", api_openapi, 0 },
+	{ "GET", "/v1/customers", api_customers_list, 0 },
+	{ "POST", "/v1/customers", api_customer_post, 0 },
+	{ "GET", "/v1/customers/{id}", api_customer_get, 0 },
+	{ "GET", "/v1/invoices", api_invoices_list, 0 },
+	{ "POST", "/v1/invoices", api_invoice_post, 0 },
+	{ "POST", "/v1/invoices/bulk", api_invoices_bulk, 0 },
 };
+
+const struct route *serve_route_table(size_t *ret_n)
+{
+	*ret_n = sizeof(serve_routes) / sizeof(serve_routes[0]);
+	return serve_routes;
+}
 
 /* ---- threads ------------------------------------------------------------ */
 

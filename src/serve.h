@@ -42,6 +42,8 @@
 
 #include "date.h"
 #include "err.h"
+#include "http.h"
+#include "route.h"
 #include "store.h"
 
 #define SERVE_LISTEN_DEFAULT "127.0.0.1:8080"
@@ -60,5 +62,12 @@ struct serve_options {
  * own connection to the same target. */
 int serve_run(struct store *s, const struct serve_options *o,
 	      struct err *e);
+
+/* The store connection of the thread answering `req` (for the handlers of
+ * other modules, such as the JSON API in api.c). */
+struct store *serve_store(const struct http_request *req);
+
+/* The route table, for the test that checks docs/openapi.json covers it. */
+const struct route *serve_route_table(size_t *ret_n);
 
 #endif

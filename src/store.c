@@ -555,7 +555,7 @@ const char *const *store_tables(void)
 		"tenants", "customers", "contact_points", "invoices",
 		"payments", "strategy_versions", "cases", "case_events",
 		"actions", "run_ranges", "tenant_settings", "templates",
-		"messages", "links", NULL,
+		"messages", "links", "api_keys", "idempotency_keys", NULL,
 	};
 	return tables;
 }
@@ -680,4 +680,139 @@ int store_range_done(struct store *s, int64_t tenant_id, int64_t from,
 		return unsupported(s, "share a run", e);
 	GATE();
 	return s->be->range_done(s->h, tenant_id, from, as_of, e);
+}
+
+/* ---- the JSON API (migration 0006) ---- */
+
+static int api_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "serve the JSON API", e);
+}
+
+int store_apikey_insert(struct store *s, int64_t tenant_id,
+			const char *prefix, const char *hash,
+			const char *scopes, instant_t now, struct err *e)
+{
+	if (!s->be->apikey_insert)
+		return api_missing(s, e);
+	GATE();
+	return s->be->apikey_insert(s->h, tenant_id, prefix, hash, scopes, now,
+				    e);
+}
+
+int store_apikey_find(struct store *s, const char *hash,
+		      struct apikey_rec *ret, struct err *e)
+{
+	if (!s->be->apikey_find)
+		return api_missing(s, e);
+	return s->be->apikey_find(s->h, hash, ret, e);
+}
+
+int store_apikey_list(struct store *s, int64_t tenant_id,
+		      struct apikey_rec **ret, size_t *ret_n, struct err *e)
+{
+	if (!s->be->apikey_list)
+		return api_missing(s, e);
+	return s->be->apikey_list(s->h, tenant_id, ret, ret_n, e);
+}
+
+int store_apikey_revoke(struct store *s, int64_t tenant_id,
+			const char *prefix, instant_t now, int *ret_found,
+			struct err *e)
+{
+	if (!s->be->apikey_revoke)
+		return api_missing(s, e);
+	GATE();
+	return s->be->apikey_revoke(s->h, tenant_id, prefix, now, ret_found,
+				    e);
+}
+
+void apikey_rec_clear(struct apikey_rec *k)
+{
+	if (!k)
+		return;
+	free(k->prefix);
+	free(k->scopes);
+	k->prefix = k->scopes = NULL;
+}
+
+void apikey_list_free(struct apikey_rec *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		apikey_rec_clear(&list[i]);
+	free(list);
+}
+
+int store_customer_list(struct store *s, int64_t tenant_id,
+			const char *after, int limit, char ***ret,
+			size_t *ret_n, struct err *e)
+{
+	if (!s->be->customer_list)
+		return api_missing(s, e);
+	return s->be->customer_list(s->h, tenant_id, after ? after : "", limit,
+				    ret, ret_n, e);
+}
+
+void store_strings_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int store_invoice_list(struct store *s, int64_t tenant_id,
+		       int64_t customer_id, const char *after, int limit,
+		       struct invoice_rec **ret, size_t *ret_n,
+		       struct err *e)
+{
+	if (!s->be->invoice_list)
+		return api_missing(s, e);
+	return s->be->invoice_list(s->h, tenant_id, customer_id,
+				   after ? after : "", limit, ret, ret_n, e);
+}
+
+int store_idem_claim(struct store *s, int64_t tenant_id, const char *key,
+		     const char *request_hash, instant_t now,
+		     int *ret_claimed, struct err *e)
+{
+	if (!s->be->idem_claim)
+		return api_missing(s, e);
+	GATE();
+	return s->be->idem_claim(s->h, tenant_id, key, request_hash, now,
+				 ret_claimed, e);
+}
+
+int store_idem_get(struct store *s, int64_t tenant_id, const char *key,
+		   struct idem_rec *ret, struct err *e)
+{
+	if (!s->be->idem_get)
+		return api_missing(s, e);
+	return s->be->idem_get(s->h, tenant_id, key, ret, e);
+}
+
+int store_idem_finish(struct store *s, int64_t tenant_id, const char *key,
+		      int status, const char *body, struct err *e)
+{
+	if (!s->be->idem_finish)
+		return api_missing(s, e);
+	GATE();
+	return s->be->idem_finish(s->h, tenant_id, key, status, body, e);
+}
+
+int store_idem_delete(struct store *s, int64_t tenant_id, const char *key,
+		      struct err *e)
+{
+	if (!s->be->idem_delete)
+		return api_missing(s, e);
+	GATE();
+	return s->be->idem_delete(s->h, tenant_id, key, e);
+}
+
+void idem_rec_clear(struct idem_rec *r)
+{
+	if (!r)
+		return;
+	free(r->request_hash);
+	free(r->response_body);
+	r->request_hash = r->response_body = NULL;
 }

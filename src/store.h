@@ -216,6 +216,25 @@ struct setting_rec {
 	char *value;
 };
 
+/* An API key (migration 0006) as listed: never the key, nor its hash. */
+struct apikey_rec {
+	int64_t id;
+	int64_t tenant_id;     /* the only tenant the key reaches */
+	char *prefix;          /* 8 characters of the token, shown to tell
+				  keys apart */
+	char *scopes;          /* space-separated: "read write admin" */
+	instant_t created_at;
+	instant_t revoked_at;  /* 0 while the key works */
+};
+
+/* The record of one Idempotency-Key (migration 0006). */
+struct idem_rec {
+	char *request_hash;    /* SHA-256 hex of method, path and body */
+	int status;            /* the stored answer's status; 0 in flight */
+	char *response_body;   /* the stored answer's body ("" in flight) */
+	instant_t created_at;  /* when the first request came */
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -291,6 +310,9 @@ struct store_backend {
 
 	int (*case_insert)(void *h, const struct case_rec *c, int64_t *ret_id,
 			   struct err *e);
+	/* Write a case's new state. Like action_insert, a backend may defer
+	 * the write until commit or its next read (PostgreSQL batches them
+	 * into one UPDATE), so its errors may show there. */
 	int (*case_update)(void *h, const struct case_rec *c, struct err *e);
 	int (*case_list)(void *h, int64_t tenant_id, int64_t customer_id,
 			 struct case_rec **ret, size_t *ret_n, struct err *e);
@@ -400,6 +422,47 @@ struct store_backend {
 	int (*link_insert)(void *h, int64_t tenant_id, const char *token_hash,
 			   int64_t case_id, int64_t customer_id,
 			   instant_t created, instant_t expires, struct err *e);
+
+	/* The JSON API (migration 0006). Record a key by its hash. */
+	int (*apikey_insert)(void *h, int64_t tenant_id, const char *prefix,
+			     const char *hash, const char *scopes,
+			     instant_t now, struct err *e);
+	/* The key whose SHA-256 hex is `hash`, whatever its tenant (this is
+	 * how a request finds its tenant); -ERR_NOTFOUND when none. */
+	int (*apikey_find)(void *h, const char *hash, struct apikey_rec *ret,
+			   struct err *e);
+	/* A tenant's keys, oldest first. */
+	int (*apikey_list)(void *h, int64_t tenant_id, struct apikey_rec **ret,
+			   size_t *ret_n, struct err *e);
+	/* Revoke the tenant's key with `prefix` (once); *ret_found = 0 when
+	 * the tenant has no such working key. */
+	int (*apikey_revoke)(void *h, int64_t tenant_id, const char *prefix,
+			     instant_t now, int *ret_found, struct err *e);
+	/* At most `limit` external ids of the tenant's customers, in byte
+	 * order, after `after` ("" = from the first). */
+	int (*customer_list)(void *h, int64_t tenant_id, const char *after,
+			     int limit, char ***ret, size_t *ret_n,
+			     struct err *e);
+	/* At most `limit` invoices of a customer (any state), by external id,
+	 * after `after` ("" = from the first). */
+	int (*invoice_list)(void *h, int64_t tenant_id, int64_t customer_id,
+			    const char *after, int limit,
+			    struct invoice_rec **ret, size_t *ret_n,
+			    struct err *e);
+	/* Record an Idempotency-Key in flight unless the tenant has it
+	 * already: *ret_claimed = 1 when this call recorded it. */
+	int (*idem_claim)(void *h, int64_t tenant_id, const char *key,
+			  const char *request_hash, instant_t now,
+			  int *ret_claimed, struct err *e);
+	/* The record of a key; -ERR_NOTFOUND when none. */
+	int (*idem_get)(void *h, int64_t tenant_id, const char *key,
+			struct idem_rec *ret, struct err *e);
+	/* Store the answer of a key in flight. */
+	int (*idem_finish)(void *h, int64_t tenant_id, const char *key,
+			   int status, const char *body, struct err *e);
+	/* Forget a key (its request failed, or its 24 hours are over). */
+	int (*idem_delete)(void *h, int64_t tenant_id, const char *key,
+			   struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -459,6 +522,37 @@ int store_link_insert(struct store *s, int64_t tenant_id,
 		      const char *token_hash, int64_t case_id,
 		      int64_t customer_id, instant_t created,
 		      instant_t expires, struct err *e);
+int store_apikey_insert(struct store *s, int64_t tenant_id,
+			const char *prefix, const char *hash,
+			const char *scopes, instant_t now, struct err *e);
+int store_apikey_find(struct store *s, const char *hash,
+		      struct apikey_rec *ret, struct err *e);
+int store_apikey_list(struct store *s, int64_t tenant_id,
+		      struct apikey_rec **ret, size_t *ret_n, struct err *e);
+int store_apikey_revoke(struct store *s, int64_t tenant_id,
+			const char *prefix, instant_t now, int *ret_found,
+			struct err *e);
+void apikey_rec_clear(struct apikey_rec *k);
+void apikey_list_free(struct apikey_rec *list, size_t n);
+int store_customer_list(struct store *s, int64_t tenant_id,
+			const char *after, int limit, char ***ret,
+			size_t *ret_n, struct err *e);
+/* Free a list of strings (customer_list). */
+void store_strings_free(char **list, size_t n);
+int store_invoice_list(struct store *s, int64_t tenant_id,
+		       int64_t customer_id, const char *after, int limit,
+		       struct invoice_rec **ret, size_t *ret_n,
+		       struct err *e);
+int store_idem_claim(struct store *s, int64_t tenant_id, const char *key,
+		     const char *request_hash, instant_t now,
+		     int *ret_claimed, struct err *e);
+int store_idem_get(struct store *s, int64_t tenant_id, const char *key,
+		   struct idem_rec *ret, struct err *e);
+int store_idem_finish(struct store *s, int64_t tenant_id, const char *key,
+		      int status, const char *body, struct err *e);
+int store_idem_delete(struct store *s, int64_t tenant_id, const char *key,
+		      struct err *e);
+void idem_rec_clear(struct idem_rec *r);
 void message_rec_clear(struct message_rec *m);
 void message_list_free(struct message_rec *list, size_t n);
 void sent_list_free(struct sent_rec *list, size_t n);

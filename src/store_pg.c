@@ -17,7 +17,9 @@
  * Values travel as text both ways: integers in decimal, flags as 't'/'f'
  * (the columns are boolean), dates as 'YYYY-MM-DD' (the session's DateStyle
  * is ISO) and instants as 'YYYY-MM-DDTHH:MM:SSZ' (accepted as is by
- * timestamptz input; read back through to_char in UTC).
+ * timestamptz input; read back through to_char in UTC). The exceptions are
+ * the millions of rows of a run: its reads come back in the binary format
+ * (see col_int) and its appends go in it (see "Appends").
  *
  * What PostgreSQL changes:
  *  - Writers do not queue behind one write lock as in SQLite: transactions
@@ -31,8 +33,13 @@
  *    (customer_upsert, strategy_add) runs in a transaction of its own.
  *  - Foreign keys are enforced, except on the rows the run appends in bulk
  *    (migration 0004): those are written parents first all the same.
- *  - What the run appends travels as COPY in the binary format (see
- *    "Appends" below): no SQL text, no parsing of values on the server.
+ *  - What the run writes waits in the connection and goes in few
+ *    statements: appends by COPY, case changes by one UPDATE of many rows
+ *    (see "Appends" below). Errors of those show at the next read or at
+ *    commit, and fail the transaction there.
+ *  - Plans are cached per connection: a statement whose best plan changes
+ *    as a table grows during a run is written so that it has one good plan
+ *    whatever the table's size (PG_WORK_HISTORY, the work queries' order).
  *  - Case ids are reserved from a sequence in blocks (see next_case_id):
  *    unique across processes, ascending within one, not gap-free. Other
  *    ids come from identity columns; an upsert that finds its row still
@@ -108,6 +115,16 @@ enum pg_stmt {
 	PG_OUTBOX_SENT,
 	PG_CUSTOMER_EXTERNAL,
 	PG_LINK_INSERT,
+	PG_APIKEY_INSERT,
+	PG_APIKEY_FIND,
+	PG_APIKEY_LIST,
+	PG_APIKEY_REVOKE,
+	PG_CUSTOMER_LIST,
+	PG_INVOICE_LIST,
+	PG_IDEM_CLAIM,
+	PG_IDEM_GET,
+	PG_IDEM_FINISH,
+	PG_IDEM_DELETE,
 	PG_OUTBOX_FIND_PROVIDER,
 	PG_OUTBOX_SET_STATUS,
 	PG_MIGRATION_VERSION,
@@ -467,6 +484,40 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_LINK_INSERT] =
 		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
 		" created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+	[PG_APIKEY_INSERT] =
+		"INSERT INTO api_keys (tenant_id, prefix, hash, scopes, created_at)"
+		" VALUES ($1, $2, $3, $4, $5)",
+	[PG_APIKEY_FIND] =
+		"SELECT id, tenant_id, prefix, scopes, " PG_INSTANT("created_at")
+		", " PG_INSTANT("revoked_at") " FROM api_keys WHERE hash = $1",
+	[PG_APIKEY_LIST] =
+		"SELECT id, tenant_id, prefix, scopes, " PG_INSTANT("created_at")
+		", " PG_INSTANT("revoked_at") " FROM api_keys"
+		" WHERE tenant_id = $1 ORDER BY id",
+	[PG_APIKEY_REVOKE] =
+		"UPDATE api_keys SET revoked_at = $3 WHERE tenant_id = $1"
+		" AND prefix = $2 AND revoked_at IS NULL",
+	[PG_CUSTOMER_LIST] =
+		"SELECT external_id FROM customers WHERE tenant_id = $1"
+		" AND external_id COLLATE \"C\" > $2"
+		" ORDER BY external_id COLLATE \"C\" LIMIT $3",
+	[PG_INVOICE_LIST] =
+		"SELECT " PG_INVOICE_COLS " FROM invoices"
+		" WHERE tenant_id = $1 AND customer_id = $2"
+		" AND external_id COLLATE \"C\" > $3"
+		" ORDER BY external_id COLLATE \"C\" LIMIT $4",
+	[PG_IDEM_CLAIM] =
+		"INSERT INTO idempotency_keys (tenant_id, key, request_hash,"
+		" created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+	[PG_IDEM_GET] =
+		"SELECT request_hash, COALESCE(status, 0),"
+		" COALESCE(response_body, ''), " PG_INSTANT("created_at")
+		" FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+	[PG_IDEM_FINISH] =
+		"UPDATE idempotency_keys SET status = $3, response_body = $4"
+		" WHERE tenant_id = $1 AND key = $2",
+	[PG_IDEM_DELETE] =
+		"DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -490,6 +541,13 @@ static const char *const pg_sql[PG__COUNT] = {
 #define PG_COPY_MAX (64u << 20)   /* the most one append buffer may hold */
 #define PG_NEW_KEYS_MAX 32   /* actions of the newest case checked for doubles */
 #define PG_UPDATE_ROWS 1024  /* case changes written by one UPDATE */
+
+/* PostgreSQL counts dates and instants from 2000-01-01, date.h from 1970. */
+#define PG_EPOCH_DAYS 10957
+#define PG_EPOCH_SECONDS ((int64_t)PG_EPOCH_DAYS * 86400)
+/* 0001-01-01 and 9999-12-31 as date_t: the dates text can show */
+#define PG_DAY_MIN (-719162)
+#define PG_DAY_MAX 2932896
 
 /* The parameters of one statement, as text (NULL for SQL NULL). */
 struct pg_params {
@@ -681,6 +739,14 @@ static void p_instant(struct pg_params *p, instant_t t)
 	p->n++;
 }
 
+/* 1 when the statement's rows come in the binary format (see col_int). */
+static int pg_binary_result(enum pg_stmt which)
+{
+	return which == PG_WORK_CUSTOMERS || which == PG_WORK_CONTACTS ||
+	       which == PG_WORK_INVOICES || which == PG_WORK_CASES ||
+	       which == PG_WORK_HISTORY;
+}
+
 /*
  * Run prepared statement `which` with `p`, preparing it on first use. On
  * success *ret holds the result (the caller clears it); on failure the
@@ -710,7 +776,7 @@ static int pg_run(struct pg *h, enum pg_stmt which, const struct pg_params *p,
 		h->prepared[which] = 1;
 	}
 	res = PQexecPrepared(h->conn, name, p ? p->n : 0, p ? p->v : NULL,
-			     NULL, NULL, 0);
+			     NULL, NULL, pg_binary_result(which));
 	if (!res_ok(res)) {
 		r = pg_fail(h, res, what, e);
 		PQclear(res);
@@ -731,6 +797,25 @@ static int pg_do(struct pg *h, enum pg_stmt which, const struct pg_params *p,
 	return r;
 }
 
+/*
+ * Columns come as text, except the results of the statements the run
+ * reads millions of rows with (pg_binary_result), which come in the binary
+ * format: no formatting on the server, no parsing here. The readers below
+ * take either (PQfformat). In binary, text is the bytes as they are (libpq
+ * puts a NUL after every value all the same), integers big-endian of their
+ * column's width, booleans one byte, dates days from 2000-01-01.
+ */
+static int col_binary(const PGresult *res, int col)
+{
+	return PQfformat(res, col) == 1;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
 static const char *col_text(const PGresult *res, int row, int col)
 {
 	return PQgetvalue(res, row, col); /* "" for NULL */
@@ -744,12 +829,28 @@ static char *col_dup(const PGresult *res, int row, int col)
 /* An integer column; NULL reads as 0 (as sqlite3_column_int64 does). */
 static int64_t col_int(const PGresult *res, int row, int col)
 {
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+	const unsigned char *v =
+		(const unsigned char *)PQgetvalue(res, row, col);
+	if (!col_binary(res, col))
+		return strtoll((const char *)v, NULL, 10);
+	switch (PQgetlength(res, row, col)) {
+	case 8:
+		return (int64_t)((uint64_t)get_be32(v) << 32 | get_be32(v + 4));
+	case 4:
+		return (int32_t)get_be32(v);
+	case 2:
+		return (int16_t)(v[0] << 8 | v[1]);
+	default:
+		return 0; /* NULL */
+	}
 }
 
 static int col_bool(const PGresult *res, int row, int col)
 {
-	return PQgetvalue(res, row, col)[0] == 't';
+	const char *v = PQgetvalue(res, row, col);
+	if (col_binary(res, col))
+		return PQgetlength(res, row, col) == 1 && v[0] != 0;
+	return v[0] == 't';
 }
 
 /* A date column: 'YYYY-MM-DD' (DateStyle ISO), or NULL (and anything
@@ -760,6 +861,17 @@ static date_t col_date(const PGresult *res, int row, int col)
 	static const int pos[8] = { 0, 1, 2, 3, 5, 6, 8, 9 };
 	const char *t = PQgetvalue(res, row, col);
 	int v[8];
+	if (col_binary(res, col)) {
+		/* the same dates as in text: years 1 to 9999 */
+		int64_t d;
+		if (PQgetlength(res, row, col) != 4)
+			return DATE_NONE;
+		d = (int64_t)(int32_t)get_be32((const unsigned char *)t) +
+		    PG_EPOCH_DAYS;
+		if (d < PG_DAY_MIN || d > PG_DAY_MAX)
+			return DATE_NONE;
+		return (date_t)d;
+	}
 	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 10 ||
 	    t[4] != '-' || t[7] != '-')
 		return DATE_NONE;
@@ -811,10 +923,6 @@ static void col_currency(const PGresult *res, int row, int col, char out[4])
  * use. They are written after the copied actions, so that they find those
  * as a conflict too.
  */
-
-/* PostgreSQL counts dates and instants from 2000-01-01, date.h from 1970. */
-#define PG_EPOCH_DAYS 10957
-#define PG_EPOCH_SECONDS ((int64_t)PG_EPOCH_DAYS * 86400)
 
 static void put_be32(unsigned char *p, uint32_t v)
 {
@@ -3094,6 +3202,224 @@ static int pg_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
 	return pg_do(hv, PG_LINK_INSERT, &p, "recording a link", e);
 }
 
+/* ---- the JSON API (migration 0006) ---- */
+
+static int pg_apikey_insert(void *hv, int64_t tenant_id, const char *prefix,
+			    const char *hash, const char *scopes,
+			    instant_t now, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, prefix);
+	p_text(&p, hash);
+	p_text(&p, scopes);
+	p_instant(&p, now);
+	return pg_do(hv, PG_APIKEY_INSERT, &p, "recording an API key", e);
+}
+
+static void read_apikey(const PGresult *res, int row, struct apikey_rec *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = col_int(res, row, 0);
+	k->tenant_id = col_int(res, row, 1);
+	k->prefix = col_dup(res, row, 2);
+	k->scopes = col_dup(res, row, 3);
+	k->created_at = col_instant(res, row, 4);
+	k->revoked_at = col_instant(res, row, 5);
+}
+
+static int pg_apikey_find(void *hv, const char *hash, struct apikey_rec *ret,
+			  struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, hash);
+	r = pg_run(hv, PG_APIKEY_FIND, &p, "reading an API key", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = -ERR_NOTFOUND;
+	else
+		read_apikey(res, 0, ret);
+	PQclear(res);
+	return r;
+}
+
+static int pg_apikey_list(void *hv, int64_t tenant_id,
+			  struct apikey_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct apikey_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(hv, PG_APIKEY_LIST, &p, "listing API keys", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_apikey(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_apikey_revoke(void *hv, int64_t tenant_id, const char *prefix,
+			    instant_t now, int *ret_found, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, prefix);
+	p_instant(&p, now);
+	r = pg_run(hv, PG_APIKEY_REVOKE, &p, "revoking an API key", &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_customer_list(void *hv, int64_t tenant_id, const char *after,
+			    int limit, char ***ret, size_t *ret_n,
+			    struct err *e)
+{
+	char **list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, after);
+	p_int(&p, limit);
+	r = pg_run(hv, PG_CUSTOMER_LIST, &p, "listing customers", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		list[i] = col_dup(res, i, 0);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_invoice_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *after, int limit,
+			   struct invoice_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct invoice_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_text(&p, after);
+	p_int(&p, limit);
+	r = pg_run(hv, PG_INVOICE_LIST, &p, "listing invoices", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_invoice(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static void p_idem_key(struct pg_params *p, int64_t tenant_id,
+		       const char *key)
+{
+	p_init(p);
+	p_int(p, tenant_id);
+	p_text(p, key);
+}
+
+static int pg_idem_claim(void *hv, int64_t tenant_id, const char *key,
+			 const char *request_hash, instant_t now,
+			 int *ret_claimed, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_idem_key(&p, tenant_id, key);
+	p_text(&p, request_hash);
+	p_instant(&p, now);
+	r = pg_run(hv, PG_IDEM_CLAIM, &p, "recording an idempotency key", &res,
+		   e);
+	if (r < 0)
+		return r;
+	*ret_claimed = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_idem_get(void *hv, int64_t tenant_id, const char *key,
+		       struct idem_rec *ret, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_idem_key(&p, tenant_id, key);
+	r = pg_run(hv, PG_IDEM_GET, &p, "reading an idempotency key", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = -ERR_NOTFOUND;
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		ret->request_hash = col_dup(res, 0, 0);
+		ret->status = (int)col_int(res, 0, 1);
+		ret->response_body = col_dup(res, 0, 2);
+		ret->created_at = col_instant(res, 0, 3);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_idem_finish(void *hv, int64_t tenant_id, const char *key,
+			  int status, const char *body, struct err *e)
+{
+	struct pg_params p;
+	p_idem_key(&p, tenant_id, key);
+	p_int(&p, status);
+	p_text(&p, body);
+	return pg_do(hv, PG_IDEM_FINISH, &p, "storing an idempotent answer", e);
+}
+
+static int pg_idem_delete(void *hv, int64_t tenant_id, const char *key,
+			  struct err *e)
+{
+	struct pg_params p;
+	p_idem_key(&p, tenant_id, key);
+	return pg_do(hv, PG_IDEM_DELETE, &p, "forgetting an idempotency key",
+		     e);
+}
+
 /* The tables that can be copied (store_tables()), the key they are read in,
  * and whether their id column is an identity that copy_finish must move
  * past the copied ids. */
@@ -3116,6 +3442,8 @@ static const struct {
 	{ "templates", "tenant_id, locale, template_id, variant", 0 },
 	{ "messages", "tenant_id, id", 1 },
 	{ "links", "token_hash", 0 },
+	{ "api_keys", "tenant_id, id", 1 },
+	{ "idempotency_keys", "tenant_id, key", 0 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -3437,6 +3765,16 @@ const struct store_backend store_pg_backend = {
 	.outbox_sent_since = pg_outbox_sent_since,
 	.customer_external_id = pg_customer_external_id,
 	.link_insert = pg_link_insert,
+	.apikey_insert = pg_apikey_insert,
+	.apikey_find = pg_apikey_find,
+	.apikey_list = pg_apikey_list,
+	.apikey_revoke = pg_apikey_revoke,
+	.customer_list = pg_customer_list,
+	.invoice_list = pg_invoice_list,
+	.idem_claim = pg_idem_claim,
+	.idem_get = pg_idem_get,
+	.idem_finish = pg_idem_finish,
+	.idem_delete = pg_idem_delete,
 	.outbox_find_provider = pg_outbox_find_provider,
 	.outbox_set_status = pg_outbox_set_status,
 };

@@ -73,6 +73,16 @@ enum sq_stmt {
 	SQ_LINK_INSERT,
 	SQ_OUTBOX_FIND_PROVIDER,
 	SQ_OUTBOX_SET_STATUS,
+	SQ_APIKEY_INSERT,
+	SQ_APIKEY_FIND,
+	SQ_APIKEY_LIST,
+	SQ_APIKEY_REVOKE,
+	SQ_CUSTOMER_LIST,
+	SQ_INVOICE_LIST,
+	SQ_IDEM_CLAIM,
+	SQ_IDEM_GET,
+	SQ_IDEM_FINISH,
+	SQ_IDEM_DELETE,
 	SQ__COUNT
 };
 
@@ -351,6 +361,38 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_LINK_INSERT] =
 		"INSERT INTO links (token_hash, tenant_id, case_id, customer_id,"
 		" created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQ_APIKEY_INSERT] =
+		"INSERT INTO api_keys (tenant_id, prefix, hash, scopes, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_APIKEY_FIND] =
+		"SELECT id, tenant_id, prefix, scopes, created_at, revoked_at"
+		" FROM api_keys WHERE hash = ?1",
+	[SQ_APIKEY_LIST] =
+		"SELECT id, tenant_id, prefix, scopes, created_at, revoked_at"
+		" FROM api_keys WHERE tenant_id = ?1 ORDER BY id",
+	[SQ_APIKEY_REVOKE] =
+		"UPDATE api_keys SET revoked_at = ?3 WHERE tenant_id = ?1"
+		" AND prefix = ?2 AND revoked_at IS NULL",
+	[SQ_CUSTOMER_LIST] =
+		"SELECT external_id FROM customers WHERE tenant_id = ?1"
+		" AND external_id > ?2 ORDER BY external_id LIMIT ?3",
+	[SQ_INVOICE_LIST] =
+		"SELECT id, tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed FROM invoices"
+		" WHERE tenant_id = ?1 AND customer_id = ?2 AND external_id > ?3"
+		" ORDER BY external_id LIMIT ?4",
+	[SQ_IDEM_CLAIM] =
+		"INSERT INTO idempotency_keys (tenant_id, key, request_hash,"
+		" created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[SQ_IDEM_GET] =
+		"SELECT request_hash, status, response_body, created_at"
+		" FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2",
+	[SQ_IDEM_FINISH] =
+		"UPDATE idempotency_keys SET status = ?3, response_body = ?4"
+		" WHERE tenant_id = ?1 AND key = ?2",
+	[SQ_IDEM_DELETE] =
+		"DELETE FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -2246,6 +2288,221 @@ static int sq_link_insert(void *hv, int64_t tenant_id, const char *token_hash,
 	return sq_done(h, st, e, "recording a link");
 }
 
+/* ---- the JSON API (migration 0006) ---- */
+
+static int sq_apikey_insert(void *hv, int64_t tenant_id, const char *prefix,
+			    const char *hash, const char *scopes,
+			    instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_APIKEY_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, prefix);
+	bind_text(st, 3, hash);
+	bind_text(st, 4, scopes);
+	bind_instant_text(h, st, 5, now);
+	return sq_done(h, st, e, "recording an API key");
+}
+
+static void read_apikey(sqlite3_stmt *st, struct apikey_rec *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = sqlite3_column_int64(st, 0);
+	k->tenant_id = sqlite3_column_int64(st, 1);
+	k->prefix = col_dup(st, 2);
+	k->scopes = col_dup(st, 3);
+	k->created_at = col_instant_or_zero(st, 4);
+	k->revoked_at = col_instant_or_zero(st, 5);
+}
+
+static int sq_apikey_find(void *hv, const char *hash, struct apikey_rec *ret,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_APIKEY_FIND, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	bind_text(st, 1, hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading an API key");
+	read_apikey(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_apikey_list(void *hv, int64_t tenant_id,
+			  struct apikey_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_APIKEY_LIST, e);
+	struct apikey_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_apikey(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		apikey_list_free(list, n);
+		return sq_error(h, e, "listing API keys");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_apikey_revoke(void *hv, int64_t tenant_id, const char *prefix,
+			    instant_t now, int *ret_found, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_APIKEY_REVOKE, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, prefix);
+	bind_instant_text(h, st, 3, now);
+	r = sq_done(h, st, e, "revoking an API key");
+	if (r == 0)
+		*ret_found = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_customer_list(void *hv, int64_t tenant_id, const char *after,
+			    int limit, char ***ret, size_t *ret_n,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CUSTOMER_LIST, e);
+	char **list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, after);
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n++] = col_dup(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		store_strings_free(list, n);
+		return sq_error(h, e, "listing customers");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_invoice_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *after, int limit,
+			   struct invoice_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICE_LIST, e);
+	struct invoice_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_text(st, 3, after);
+	sqlite3_bind_int(st, 4, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_invoice(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		invoice_list_free(list, n);
+		return sq_error(h, e, "listing invoices");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_idem_claim(void *hv, int64_t tenant_id, const char *key,
+			 const char *request_hash, instant_t now,
+			 int *ret_claimed, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_IDEM_CLAIM, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	bind_text(st, 3, request_hash);
+	bind_instant_text(h, st, 4, now);
+	r = sq_done(h, st, e, "recording an idempotency key");
+	if (r == 0)
+		*ret_claimed = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_idem_get(void *hv, int64_t tenant_id, const char *key,
+		       struct idem_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_IDEM_GET, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return -ERR_NOTFOUND;
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading an idempotency key");
+	memset(ret, 0, sizeof(*ret));
+	ret->request_hash = col_dup(st, 0);
+	ret->status = sqlite3_column_int(st, 1);
+	ret->response_body = col_dup(st, 2);
+	ret->created_at = col_instant_or_zero(st, 3);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_idem_finish(void *hv, int64_t tenant_id, const char *key,
+			  int status, const char *body, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_IDEM_FINISH, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	sqlite3_bind_int(st, 3, status);
+	bind_text(st, 4, body);
+	return sq_done(h, st, e, "storing an idempotent answer");
+}
+
+static int sq_idem_delete(void *hv, int64_t tenant_id, const char *key,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_IDEM_DELETE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, key);
+	return sq_done(h, st, e, "forgetting an idempotency key");
+}
+
 /* Table names come from store_tables(), column names from another
  * backend's rows: both are checked (store_table_check,
  * store_identifier_ok) before they are put into SQL; values are always
@@ -2415,4 +2672,14 @@ const struct store_backend store_sqlite_backend = {
 	.link_insert = sq_link_insert,
 	.outbox_find_provider = sq_outbox_find_provider,
 	.outbox_set_status = sq_outbox_set_status,
+	.apikey_insert = sq_apikey_insert,
+	.apikey_find = sq_apikey_find,
+	.apikey_list = sq_apikey_list,
+	.apikey_revoke = sq_apikey_revoke,
+	.customer_list = sq_customer_list,
+	.invoice_list = sq_invoice_list,
+	.idem_claim = sq_idem_claim,
+	.idem_get = sq_idem_get,
+	.idem_finish = sq_idem_finish,
+	.idem_delete = sq_idem_delete,
 };

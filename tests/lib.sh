@@ -134,6 +134,18 @@ expect_fail() {
 	fi
 }
 
+# orphans [TARGET]: rows the run appends whose parent is missing (cases
+# without their customer, events and actions without their case). Neither
+# backend checks these keys on write (SQLite never enforces them,
+# PostgreSQL's migration 0004 drops them for speed): this query does, on
+# both. Prints the count; 0 is right.
+orphans() {
+	local target=${1:-$DUNWELL_DB}
+	q "SELECT (SELECT COUNT(*) FROM cases k WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = k.tenant_id AND c.id = k.customer_id))
+	 + (SELECT COUNT(*) FROM case_events v WHERE NOT EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = v.tenant_id AND k.id = v.case_id))
+	 + (SELECT COUNT(*) FROM actions a WHERE NOT EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = a.tenant_id AND k.id = a.case_id))" "$target"
+}
+
 finish() {
 	exit $_t_failed
 }

@@ -29,6 +29,7 @@ consistent() {
 		check "integrity_$2" [ "$(q 'PRAGMA integrity_check' "$1")" = ok ]
 		check "foreign_keys_$2" [ -z "$(q 'PRAGMA foreign_key_check' "$1")" ]
 	fi
+	check "no_orphans_$2" [ "$(orphans "$1")" = 0 ]
 	check "one_open_case_each_$2" [ "$(q "SELECT COUNT(*) FROM (SELECT customer_id, currency FROM cases WHERE status = 'open' GROUP BY 1, 2 HAVING COUNT(*) > 1) x" "$1")" = 0 ]
 }
 

@@ -112,5 +112,22 @@ else
 fi
 kill "$SMTPD_PID" 2>/dev/null
 wait "$SMTPD_PID" 2>/dev/null
+# Dispatch inside the server: `serve --dispatch-every 1` sends what the
+# run queued, and stops cleanly with the server.
+DB5=$(clone_db "$DUNWELL_DB" served)
+"$DUNWELL" tenant set deliver_email "file:$T/served" --db "$DB5" --tenant acme >/dev/null
+"$DUNWELL" tenant set deliver_sms "file:$T/served" --db "$DB5" --tenant acme >/dev/null
+"$DUNWELL" run --db "$DB5" --tenant acme --as-of 2027-01-05T09:00:00Z >/dev/null
+"$DUNWELL" serve --db "$DB5" --listen 127.0.0.1:0 --threads 1 --dispatch-every 1 --as-of 2027-01-05T10:00:00Z 2>"$T/serve.log" &
+spid=$!
+for _ in $(seq 1 40); do
+	grep -q '"dispatch":"pass"' "$T/serve.log" 2>/dev/null && break
+	sleep 0.25
+done
+kill -TERM "$spid" 2>/dev/null
+wait "$spid"
+check served_exit_clean [ "$?" = 0 ]
+check served_dispatch_pass grep -q '"dispatch":"pass","tenant":"acme"' "$T/serve.log"
+check served_nothing_left [ "$(q "SELECT COUNT(*) FROM messages WHERE status='queued' AND not_before <= '2027-01-05T10:00:00Z'" "$DB5")" = 0 ]
 [ -n "${KEEP:-}" ] && cp "$DUNWELL_DB" /tmp/keep.db
 finish

@@ -48,6 +48,7 @@ expect_ok run_after_payment run --tenant acme --as-of 2027-01-02T09:00:00Z
 check case_resolved [ "$(q "SELECT status FROM cases k JOIN customers c ON c.id=k.customer_id WHERE c.external_id='C2'")" = resolved ]
 check resolved_event [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='case.resolved'")" -ge 1 ]
 
+check no_orphans [ "$(orphans)" = 0 ]
 if sqlite_only; then
 	check foreign_keys_hold [ -z "$(q "PRAGMA foreign_key_check")" ]
 	check integrity_ok [ "$(q "PRAGMA integrity_check")" = ok ]

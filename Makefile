@@ -13,9 +13,10 @@ CC ?= gcc
 
 # Libraries, by what they are for: stores; strategy files; locale formatting;
 # letters (PDF) and QR images; QR codes; spoken messages; tokens and HMAC;
-# HTTP server; JSON; HTTP client and SMTP; bank statements.
+# HTTP server; JSON; HTTP client and SMTP; bank statements; QR images (PNG).
 PKGS := sqlite3 libfyaml libpq icu-uc icu-i18n cairo pangocairo libqrencode \
-	espeak-ng libsodium libevent libevent_pthreads jansson libcurl libxml-2.0
+	espeak-ng libsodium libevent libevent_pthreads jansson libcurl libxml-2.0 \
+	zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

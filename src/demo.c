@@ -320,6 +320,15 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 						 sizeof(demo_profile[0]); i++)
 		r = profile_set(s, tid, demo_profile[i][0], demo_profile[i][1],
 				e);
+	/* Every channel "delivers" into the outbox folder, so `dunwell
+	 * dispatch` and `serve --dispatch-every` write there too. */
+	for (int ch = 0; r == 0 && ch < CHANNEL_COUNT; ch++) {
+		char key[32], value[4200];
+		snprintf(key, sizeof(key), "deliver_%s",
+			 channel_name((enum channel)ch));
+		snprintf(value, sizeof(value), "file:%s", outbox);
+		r = profile_set(s, tid, key, value, e);
+	}
 	if (r < 0) {
 		store_rollback(s);
 		return r;

@@ -6,13 +6,17 @@
  * customer rules are import.c's), and answers with JSON built by jansson.
  * POST handlers run behind idempotent(): a request with an
  * Idempotency-Key is recorded before it is handled and its answer stored,
- * so a retry gets the same answer instead of doing it twice.
+ * so a retry gets the same answer instead of doing it twice. A recognised
+ * key then takes a token from its bucket (rate limits, 429) before the
+ * handler goes on.
  */
 #include "api.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -21,6 +25,7 @@
 #include "import.h"
 #include "mem.h"
 #include "money.h"
+#include "pay.h"
 #include "serve.h"
 #include "store.h"
 #include "tz.h"
@@ -171,6 +176,138 @@ static void fail(const struct http_request *req, struct http_response *resp,
 		  "Something went wrong on our side; try again later.", NULL);
 }
 
+/* ---- rate limits -------------------------------------------------------- */
+
+int api_rate_parse(const char *s, double *ret, struct err *e)
+{
+	size_t n;
+	long v;
+
+	if (!s || !*s) {
+		*ret = API_RATE_DEFAULT;
+		return 0;
+	}
+	n = strlen(s);
+	if (n > 7 || strspn(s, "0123456789") != n ||
+	    (v = strtol(s, NULL, 10)) < 1 || v > API_RATE_MAX)
+		return err_set(e, ERR_INVALID, "%s: expected a whole number of "
+			       "requests per second from 1 to %d",
+			       API_RATE_ENV, API_RATE_MAX);
+	*ret = (double)v;
+	return 0;
+}
+
+void api_rate_init(struct api_rate *r, double per_second)
+{
+	memset(r->slot, 0, sizeof(r->slot));
+	pthread_mutex_init(&r->lock, NULL);
+	r->per_second = per_second > 0 ? per_second : API_RATE_DEFAULT;
+	r->burst = r->per_second * API_RATE_BURST_SECONDS;
+	if (r->burst < 1)
+		r->burst = 1;
+}
+
+void api_rate_destroy(struct api_rate *r)
+{
+	pthread_mutex_destroy(&r->lock);
+}
+
+/* The first three hex digits of a hash: its home slot. */
+static size_t rate_home(const char *hash)
+{
+	size_t h = 0;
+
+	for (int i = 0; i < 3 && hash[i]; i++) {
+		char c = hash[i];
+		h = h * 16 + (size_t)(c >= 'a' ? c - 'a' + 10 :
+				      c >= 'A' ? c - 'A' + 10 : c - '0');
+	}
+	return h % API_RATE_SLOTS;
+}
+
+int api_rate_take(struct api_rate *r, const char *key_hash, double now,
+		  int *ret_retry_after)
+{
+	size_t home = rate_home(key_hash), pick = home;
+	struct api_rate_bucket *b = NULL;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->lock);
+	/* The key's bucket among its API_RATE_WAYS slots; else a free one;
+	 * else the one used least lately (that key starts afresh). */
+	for (size_t i = 0; i < API_RATE_WAYS; i++) {
+		struct api_rate_bucket *c = &r->slot[(home + i) % API_RATE_SLOTS];
+		if (strcmp(c->key_hash, key_hash) == 0) {
+			b = c;
+			break;
+		}
+		if (r->slot[pick].key_hash[0] &&
+		    (!c->key_hash[0] || c->at < r->slot[pick].at))
+			pick = (home + i) % API_RATE_SLOTS;
+	}
+	if (!b) {
+		b = &r->slot[pick];
+		snprintf(b->key_hash, sizeof(b->key_hash), "%s", key_hash);
+		b->tokens = r->burst;
+		b->at = now;
+	}
+	if (now > b->at) {
+		b->tokens += (now - b->at) * r->per_second;
+		if (b->tokens > r->burst)
+			b->tokens = r->burst;
+		b->at = now;
+	}
+	if (b->tokens >= 1) {
+		b->tokens -= 1;
+	} else {
+		double wait = ceil((1 - b->tokens) / r->per_second);
+		*ret_retry_after = wait < 1 ? 1 : wait > 3600 ? 3600 : (int)wait;
+		rc = -ERR_TOOBIG;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+/* The server's buckets, set up by the first request. */
+static struct api_rate api_rate_server;
+static pthread_once_t api_rate_once = PTHREAD_ONCE_INIT;
+
+static void api_rate_setup(void)
+{
+	double rate;
+
+	/* An unusable DUNWELL_API_RATE leaves the default. */
+	if (api_rate_parse(getenv(API_RATE_ENV), &rate, NULL) < 0)
+		rate = API_RATE_DEFAULT;
+	api_rate_init(&api_rate_server, rate);
+}
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Answers 429 itself (and returns < 0) when the key is over its limit. */
+static int rate_check(struct http_response *resp, const char *key_hash)
+{
+	char after[16];
+	int secs = 1;
+
+	pthread_once(&api_rate_once, api_rate_setup);
+	if (api_rate_take(&api_rate_server, key_hash, monotonic_seconds(),
+			  &secs) == 0)
+		return 0;
+	snprintf(after, sizeof(after), "%d", secs);
+	api_error(resp, 429, "rate_limit_error", "rate_limited",
+		  "Too many requests with this API key; retry after the "
+		  "seconds in Retry-After.", NULL);
+	http_response_header(resp, "Retry-After", after);
+	return -ERR_TOOBIG;
+}
+
 /* ---- authentication ----------------------------------------------------- */
 
 /*
@@ -212,6 +349,10 @@ static int api_auth(const struct http_request *req,
 	if (r < 0) {
 		fail(req, resp, "reading an API key", &e);
 		return r;
+	}
+	if (rate_check(resp, hash) < 0) {
+		apikey_rec_clear(&k);
+		return -ERR_TOOBIG;
 	}
 	if (api_scopes_parse(k.scopes, &bits, scopes, NULL) < 0)
 		bits = 0;
@@ -994,4 +1135,422 @@ void api_invoices_bulk(const struct http_request *req,
 	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
 		return;
 	idempotent(req, resp, &a, invoices_bulk);
+}
+
+/* ---- cases -------------------------------------------------------------- */
+
+/* A date as JSON: "YYYY-MM-DD", or null for DATE_NONE. */
+static json_t *date_json(date_t d)
+{
+	char ds[DATE_FMT_MAX];
+
+	if (d == DATE_NONE)
+		return json_null();
+	date_format(d, ds);
+	return json_string(ds);
+}
+
+/* The case as JSON; amount_open is what the customer's open invoices in
+ * the case's currency still ask. */
+static json_t *case_json(const struct case_rec *c, const char *customer,
+			 int64_t amount_open)
+{
+	char id[24];
+	json_t *o;
+
+	snprintf(id, sizeof(id), "%lld", (long long)c->id);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
+		      "object", "case", "id", id, "customer", customer,
+		      "status", case_status_name(c->st.status), "currency",
+		      c->currency, "strategy", c->strategy ? c->strategy : "",
+		      "strategy_version", (json_int_t)c->strategy_version,
+		      "next_step", (json_int_t)c->st.next_step + 1, "fees",
+		      (json_int_t)c->st.fees_minor, "amount_open",
+		      (json_int_t)amount_open);
+	json_object_set_new(o, "anchor_date", date_json(c->st.anchor));
+	json_object_set_new(o, "opened_on", date_json(c->st.opened_on));
+	json_object_set_new(o, "last_step_on", date_json(c->st.last_step_on));
+	json_object_set_new(o, "closed_on", date_json(c->closed_on));
+	if (c->st.hold_reason != HOLD_NONE) {
+		json_object_set_new(o, "hold_reason", json_string(
+					    hold_reason_name(c->st.hold_reason)));
+		json_object_set_new(o, "hold_until",
+				    date_json(c->st.hold_until));
+	} else {
+		json_object_set_new(o, "hold_reason", json_null());
+		json_object_set_new(o, "hold_until", json_null());
+	}
+	return o;
+}
+
+/* The open amount of a customer's invoices in `currency`. */
+static int open_amount(struct store *s, int64_t tenant_id,
+		       int64_t customer_id, const char *currency,
+		       int64_t *ret, struct err *e)
+{
+	struct invoice_rec *list = NULL;
+	size_t n = 0;
+	int64_t sum = 0;
+	int r = store_invoices_open(s, tenant_id, customer_id, currency, &list,
+				    &n, e);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (!list[i].written_off)
+			sum += list[i].open_minor;
+	invoice_list_free(list, n);
+	*ret = sum;
+	return 0;
+}
+
+/* A case id from the path or a cursor: a positive decimal number. */
+static int case_id_parse(const char *s, int64_t *ret)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
+		return -ERR_INVALID;
+	*ret = (int64_t)strtoll(s, NULL, 10);
+	return *ret > 0 ? 0 : -ERR_INVALID;
+}
+
+void api_cases_list(const struct http_request *req,
+		    struct http_response *resp)
+{
+	struct store *s = serve_store(req);
+	const char *cust = http_query(req, "customer"), *after;
+	struct case_rec *list = NULL;
+	struct api_auth a;
+	size_t n = 0, shown = 0, i;
+	int64_t cid, after_id = 0;
+	struct err e;
+	json_t *data;
+	int limit, r;
+
+	err_clear(&e);
+	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0 ||
+	    page_params(req, resp, &limit, &after) < 0)
+		return;
+	if (!cust || !*cust || strlen(cust) > STORE_ID_MAX) {
+		bad_request(resp, "parameter_missing",
+			    "customer (the customer's id) is required.",
+			    "customer");
+		return;
+	}
+	if (*after && case_id_parse(after, &after_id) < 0) {
+		bad_request(resp, "parameter_invalid",
+			    "starting_after must be a case id.",
+			    "starting_after");
+		return;
+	}
+	r = store_customer_id(s, a.tenant_id, cust, &cid, &e);
+	if (r == -ERR_NOTFOUND) {
+		missing(resp, "customer", "customer");
+		return;
+	}
+	if (r < 0 || store_case_list(s, a.tenant_id, cid, &list, &n, &e) < 0) {
+		fail(req, resp, "listing cases", &e);
+		return;
+	}
+	/* store_case_list gives them by id: the page follows after_id. */
+	data = json_array();
+	for (i = 0; i < n && shown < (size_t)limit; i++) {
+		int64_t amount = 0;
+		if (list[i].id <= after_id)
+			continue;
+		if (open_amount(s, a.tenant_id, cid, list[i].currency, &amount,
+				&e) < 0) {
+			json_decref(data);
+			case_list_free(list, n);
+			fail(req, resp, "reading open invoices", &e);
+			return;
+		}
+		json_array_append_new(data, case_json(&list[i], cust, amount));
+		shown++;
+	}
+	send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+				       "data", data, "has_more", i < n));
+	case_list_free(list, n);
+}
+
+/* store_case_history's callback: a timeline row as JSON. */
+static int history_row(void *ctx, const struct history_rec *h)
+{
+	json_t *arr = ctx, *o, *detail = NULL;
+	char at[INSTANT_FMT_MAX];
+	int event = strcmp(h->what, "event") == 0;
+
+	instant_format(h->at, at);
+	o = json_pack("{s:s, s:s, s:s}", "at", at, "type", h->what, "kind",
+		      h->kind);
+	if (event) {
+		/* An event's detail is a small JSON object. */
+		detail = json_loads(h->detail ? h->detail : "{}", 0, NULL);
+		if (!detail)
+			detail = json_string(h->detail ? h->detail : "");
+		json_object_set_new(o, "detail", detail);
+	} else {
+		json_object_set_new(o, "on", date_json(h->on));
+		json_object_set_new(o, "step", json_string(h->step));
+		json_object_set_new(o, "channel",
+				    h->channel && *h->channel
+					    ? json_string(h->channel)
+					    : json_null());
+		json_object_set_new(o, "amount",
+				    json_integer((json_int_t)h->amount_minor));
+		json_object_set_new(o, "currency", json_string(h->currency));
+		json_object_set_new(o, "detail",
+				    json_string(h->detail ? h->detail : ""));
+	}
+	json_array_append_new(arr, o);
+	return 0;
+}
+
+/*
+ * The case `case_id` of the tenant, and its customer's external id
+ * (*ret_customer, owned by the caller). The store has no lookup of a case
+ * by id yet, so the tenant's customers are walked, a page at a time, and
+ * their cases listed until it turns up: correct, but slow for a large
+ * tenant; store_case_get would make it one query. -ERR_NOTFOUND when the
+ * tenant has no such case.
+ */
+static int case_find(struct store *s, int64_t tenant_id, int64_t case_id,
+		     struct case_rec *ret, char **ret_customer, struct err *e)
+{
+	char after[STORE_ID_MAX + 1] = "";
+	int found = 0, r = 0;
+
+	while (!found) {
+		char **ids = NULL;
+		size_t n = 0;
+		r = store_customer_list(s, tenant_id, after, 500, &ids, &n, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n && !found && r == 0; i++) {
+			struct case_rec *list = NULL;
+			size_t nc = 0;
+			int64_t cid;
+			r = store_customer_id(s, tenant_id, ids[i], &cid, e);
+			if (r == 0)
+				r = store_case_list(s, tenant_id, cid, &list, &nc,
+						    e);
+			for (size_t k = 0; r == 0 && k < nc; k++) {
+				if (list[k].id != case_id)
+					continue;
+				*ret = list[k];
+				ret->strategy = xstrdup(list[k].strategy
+							? list[k].strategy
+							: "");
+				*ret_customer = xstrdup(ids[i]);
+				found = 1;
+			}
+			case_list_free(list, nc);
+		}
+		if (n > 0)
+			snprintf(after, sizeof(after), "%s", ids[n - 1]);
+		store_strings_free(ids, n);
+		if (r < 0)
+			return r;
+		if (n < 500)
+			break;
+	}
+	return found ? 0 : err_set(e, ERR_NOTFOUND, "no case %lld",
+				   (long long)case_id);
+}
+
+void api_case_get(const struct http_request *req, struct http_response *resp)
+{
+	struct store *s = serve_store(req);
+	struct case_rec c;
+	char *cust = NULL;
+	struct api_auth a;
+	int64_t id, amount = 0;
+	json_t *o, *timeline;
+	struct err e;
+	int r;
+
+	err_clear(&e);
+	memset(&c, 0, sizeof(c));
+	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0)
+		return;
+	if (case_id_parse(http_param(req, "id"), &id) < 0) {
+		missing(resp, "case", "id");
+		return;
+	}
+	r = case_find(s, a.tenant_id, id, &c, &cust, &e);
+	if (r == -ERR_NOTFOUND) {
+		missing(resp, "case", "id");
+		return;
+	}
+	if (r < 0) {
+		fail(req, resp, "reading a case", &e);
+		return;
+	}
+	timeline = json_array();
+	if (open_amount(s, a.tenant_id, c.customer_id, c.currency, &amount,
+			&e) < 0 ||
+	    store_case_history(s, a.tenant_id, c.id, history_row, timeline,
+			       &e) < 0) {
+		json_decref(timeline);
+		fail(req, resp, "reading a case's timeline", &e);
+		goto out;
+	}
+	o = case_json(&c, cust, amount);
+	json_object_set_new(o, "timeline", timeline);
+	send_json(resp, 200, o);
+out:
+	free(c.strategy);
+	free(cust);
+}
+
+/* ---- payments ----------------------------------------------------------- */
+
+/* The payment as JSON; `invoice` is NULL when it names none, `left` (what
+ * no open invoice took) is left out when < 0 (an earlier payment's). */
+static json_t *payment_json(const struct payment_rec *p, const char *customer,
+			    const char *invoice, int64_t left)
+{
+	char paid[DATE_FMT_MAX];
+	json_t *o;
+
+	date_format(p->paid_on, paid);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s}", "object",
+		      "payment", "id", p->external_id, "customer", customer,
+		      "amount", (json_int_t)p->amount_minor, "currency",
+		      p->currency, "paid_on", paid, "method",
+		      p->method ? p->method : "");
+	json_object_set_new(o, "invoice",
+			    invoice ? json_string(invoice) : json_null());
+	if (left >= 0)
+		json_object_set_new(o, "amount_unallocated",
+				    json_integer((json_int_t)left));
+	return o;
+}
+
+/*
+ * Record a payment and allocate it as the CSV import does (import.c's
+ * payment rows): the named invoice (by external id, else number or
+ * payment reference) first, then the customer's other open invoices in
+ * the currency, oldest first (pay_allocate); both in one transaction. A
+ * payment id already recorded is not applied again: 200.
+ */
+static void payment_post(const struct http_request *req,
+			 struct http_response *resp, const struct api_auth *a)
+{
+	struct store *s = serve_store(req);
+	struct payment_rec p;
+	struct invoice_rec inv;
+	const struct currency *cur;
+	const char *id, *cust, *invoice, *cur_code, *paid_on, *method;
+	json_t *amount, *o = json_body(req, resp);
+	int bad = 0, inserted = 0, r;
+	int64_t left = 0;
+	char msg[API_MSG_MAX];
+	struct err e;
+
+	if (!o)
+		return;
+	err_clear(&e);
+	memset(&p, 0, sizeof(p));
+	memset(&inv, 0, sizeof(inv));
+	id = str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
+	cust = str_field(resp, o, "customer", "", STORE_ID_MAX, 1, &bad);
+	invoice = str_field(resp, o, "invoice", "", STORE_ID_MAX, 0, &bad);
+	cur_code = str_field(resp, o, "currency", "", 3, 1, &bad);
+	paid_on = str_field(resp, o, "paid_on", "", 40, 1, &bad);
+	method = str_field(resp, o, "method", "", 64, 0, &bad);
+	if (bad)
+		goto out;
+	if (invoice && !*invoice)
+		invoice = NULL;
+	cur = currency_find(cur_code);
+	if (!cur) {
+		bad_request(resp, "parameter_invalid",
+			    "expected an ISO 4217 code such as EUR.",
+			    "currency");
+		goto out;
+	}
+	amount = json_object_get(o, "amount");
+	if (!json_is_integer(amount) || json_integer_value(amount) < 1) {
+		bad_request(resp, "parameter_invalid",
+			    "expected a whole number of minor units (cents), "
+			    "more than 0.", "amount");
+		goto out;
+	}
+	p.amount_minor = json_integer_value(amount);
+	if (parse_when(paid_on, &p.paid_on) < 0) {
+		bad_request(resp, "parameter_invalid",
+			    "expected a date, YYYY-MM-DD or RFC 3339.",
+			    "paid_on");
+		goto out;
+	}
+	r = store_customer_id(s, a->tenant_id, cust, &p.customer_id, &e);
+	if (r == -ERR_NOTFOUND) {
+		missing(resp, "customer", "customer");
+		goto out;
+	}
+	if (r < 0) {
+		fail(req, resp, "reading a customer", &e);
+		goto out;
+	}
+	if (invoice) {
+		if (store_invoice_get(s, a->tenant_id, invoice, &inv, NULL) < 0 &&
+		    store_invoice_find_ref(s, a->tenant_id, invoice, &inv,
+					   NULL) < 0) {
+			missing(resp, "invoice", "invoice");
+			goto out;
+		}
+		if (inv.customer_id != p.customer_id) {
+			bad_request(resp, "parameter_invalid",
+				    "the invoice belongs to another customer.",
+				    "invoice");
+			goto out;
+		}
+		if (memcmp(inv.currency, cur->code, 4) != 0) {
+			snprintf(msg, sizeof(msg),
+				 "the payment is in %s, the invoice in %s.",
+				 cur->code, inv.currency);
+			bad_request(resp, "parameter_invalid", msg,
+				    "currency");
+			goto out;
+		}
+		p.invoice_id = inv.id;
+	}
+	p.tenant_id = a->tenant_id;
+	p.external_id = (char *)id;
+	memcpy(p.currency, cur->code, 4);
+	p.method = (char *)(method ? method : "");
+	if (store_begin(s, &e) < 0) {
+		fail(req, resp, "starting a transaction", &e);
+		goto out;
+	}
+	r = store_payment_insert(s, &p, &inserted, &e);
+	if (r == 0 && inserted)
+		r = pay_allocate(s, a->tenant_id, p.customer_id, p.currency,
+				 p.invoice_id, p.amount_minor, &left, &e);
+	if (r == 0)
+		r = store_commit(s, &e);
+	if (r < 0) {
+		store_rollback(s);
+		fail(req, resp, "recording a payment", &e);
+		goto out;
+	}
+	/* Already recorded: nothing applied again. The store cannot read a
+	 * payment back yet, so the answer repeats this request's fields. */
+	send_json(resp, inserted ? 201 : 200,
+		  payment_json(&p, cust, invoice, inserted ? left : -1));
+out:
+	invoice_rec_clear(&inv);
+	json_decref(o);
+}
+
+void api_payment_post(const struct http_request *req,
+		      struct http_response *resp)
+{
+	struct api_auth a;
+
+	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
+		return;
+	idempotent(req, resp, &a, payment_post);
 }

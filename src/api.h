@@ -1,6 +1,7 @@
 /*
  * api: the JSON API v1 (issue #5): API keys, the error object,
- * Idempotency-Key, cursor pagination, customers and invoices. The route
+ * Idempotency-Key, cursor pagination, customers, invoices, cases with
+ * their timeline, payments and per-key rate limits. The route
  * table lives in serve.c; these are its handlers. docs/api.md describes
  * the contract, docs/openapi.json the routes (served at
  * GET /v1/openapi.json).
@@ -16,6 +17,7 @@
 #ifndef DUNWELL_API_H
 #define DUNWELL_API_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -31,6 +33,51 @@
 #define API_LIST_MAX 100               /* `limit` at most */
 #define API_LIST_DEFAULT 10            /* `limit` when absent */
 #define API_BULK_MAX 1000              /* invoices in one bulk request */
+
+/* Rate limits: a token bucket per API key per server. A key may make
+ * API_RATE_DEFAULT requests a second on average and API_RATE_BURST_SECONDS
+ * seconds' worth (200) at once; DUNWELL_API_RATE (read once, when the
+ * first request comes) sets another rate per second, the burst following
+ * it. Over the limit: 429 with Retry-After. */
+#define API_RATE_DEFAULT 100           /* requests per second per key */
+#define API_RATE_BURST_SECONDS 2       /* a full bucket: this many seconds */
+#define API_RATE_MAX 1000000           /* the highest DUNWELL_API_RATE */
+#define API_RATE_SLOTS 4096            /* keys a server keeps a bucket for */
+#define API_RATE_WAYS 8                /* slots a key may take (the least
+					  recently used of them is reused) */
+#define API_RATE_ENV "DUNWELL_API_RATE"
+
+/* One key's bucket. */
+struct api_rate_bucket {
+	char key_hash[TOKEN_HASH_BUF]; /* the key's SHA-256 hex; "" when free */
+	double tokens;                 /* requests it may make now */
+	double at;                     /* when tokens was computed (seconds) */
+};
+
+/* The buckets of a server; safe to share between its threads. */
+struct api_rate {
+	pthread_mutex_t lock;          /* guards everything below */
+	double per_second;             /* refill rate */
+	double burst;                  /* a bucket's size */
+	struct api_rate_bucket slot[API_RATE_SLOTS]; /* by the hash's first
+							hex digits */
+};
+
+/* Ready `r` for `per_second` requests a second (burst
+ * API_RATE_BURST_SECONDS times that, at least 1). */
+void api_rate_init(struct api_rate *r, double per_second);
+void api_rate_destroy(struct api_rate *r);
+
+/* Take a token for the key whose SHA-256 hex is key_hash at `now`
+ * (seconds on a monotonic clock): 0 when the request may go ahead,
+ * -ERR_TOOBIG when over the limit, *ret_retry_after then the whole seconds
+ * (at least 1) until it could. */
+int api_rate_take(struct api_rate *r, const char *key_hash, double now,
+		  int *ret_retry_after);
+
+/* The rate per second in DUNWELL_API_RATE's text `s` (NULL or "":
+ * API_RATE_DEFAULT); -ERR_INVALID unless a whole number 1..API_RATE_MAX. */
+int api_rate_parse(const char *s, double *ret, struct err *e);
 
 /* Scopes, as bits. admin includes read and write. */
 enum {
@@ -68,5 +115,10 @@ void api_invoice_post(const struct http_request *req,
 		      struct http_response *resp);
 void api_invoices_bulk(const struct http_request *req,
 		       struct http_response *resp);
+void api_cases_list(const struct http_request *req,
+		    struct http_response *resp);
+void api_case_get(const struct http_request *req, struct http_response *resp);
+void api_payment_post(const struct http_request *req,
+		      struct http_response *resp);
 
 #endif

@@ -30,6 +30,7 @@
 #include "strategy.h"
 #include "token.h"
 #include "tz.h"
+#include "webhook.h"
 
 #define FILL_CHUNK 1000
 #define VERSIONS_CACHED 8
@@ -879,6 +880,30 @@ static void *loop_main(void *arg)
 						list[i].slug, st.moved, st.sent,
 						st.delayed, st.retried, st.failed,
 						st.cancelled, st.dead);
+				/* ---- webhooks to the tenant (issue #5):
+				 * new case events → signed POSTs, due
+				 * retries included ---- */
+				{
+					struct webhook_stats ws;
+					if (webhook_tenant(s, &list[i],
+							   l->clock(l->clock_arg),
+							   NULL, &ws, &e) < 0)
+						fprintf(l->log, "{\"webhook\":"
+							"\"error\",\"tenant\":"
+							"\"%s\"}\n",
+							list[i].slug);
+					else if (ws.claimed || ws.queued)
+						fprintf(l->log, "{\"webhook\":"
+							"\"pass\",\"tenant\":"
+							"\"%s\",\"queued\":%ld,"
+							"\"delivered\":%ld,"
+							"\"retry\":%ld,"
+							"\"failed\":%ld,"
+							"\"dead\":%ld}\n",
+							list[i].slug, ws.queued,
+							ws.delivered, ws.retried,
+							ws.failed, ws.dead);
+				}
 			}
 			tenant_list_free(list, n);
 			fflush(l->log);

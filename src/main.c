@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "err.h"
 #include "compose.h"
+#include "http_client.h"
 #include "import.h"
 #include "mem.h"
 #include "preview.h"
@@ -33,6 +34,8 @@
 #include "serve.h"
 #include "store.h"
 #include "strategy.h"
+#include "token.h"
+#include "webhook.h"
 
 #define MAX_POSITIONAL 8
 
@@ -59,6 +62,7 @@ struct cli {
 	const char *listen;   /* --listen ADDR:PORT (serve) */
 	const char *threads;  /* --threads N (serve) */
 	const char *scopes;   /* --scopes read,write,admin (apikey create) */
+	const char *events;   /* --events "case.opened ..." (webhook add) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -712,6 +716,74 @@ static int cmd_apikey(struct cli *cli, struct store *s,
 		       " [--scopes read,write,admin] | list | revoke PREFIX");
 }
 
+/* `webhook add URL [--events "a b"]`, `webhook list`, `webhook deliver`:
+ * the tenant's signed webhooks (docs/webhooks.md). The secret is printed
+ * once, at creation. */
+static int cmd_webhook(struct cli *cli, struct store *s,
+		       const struct tenant_rec *t, struct err *e)
+{
+	const char *verb = cli->npos > 0 ? cli->pos[0] : "";
+	int r;
+
+	if (cli->npos == 2 && strcmp(verb, "add") == 0) {
+		char token[TOKEN_BUF], secret[TOKEN_BUF + 8];
+		char events[WEBHOOK_EVENTS_MAX];
+		int64_t id;
+		r = http_client_check_url(cli->pos[1], "webhook URL", e);
+		if (r == 0)
+			r = webhook_events_parse(cli->events, events, e);
+		if (r == 0)
+			r = token_new(token, e);
+		if (r < 0)
+			return r;
+		snprintf(secret, sizeof(secret), "%s%s", WEBHOOK_SECRET_PREFIX,
+			 token);
+		r = store_webhook_endpoint_add(s, t->id, cli->pos[1], secret,
+					       events, cli->now, &id, e);
+		if (r == 0) {
+			printf("%s\n", secret);
+			fprintf(stderr, "tenant %s: webhook endpoint %lld for"
+				" %s (events: %s) added; its secret is shown"
+				" only this once\n", t->slug, (long long)id,
+				cli->pos[1], events);
+		}
+		explicit_bzero(secret, sizeof(secret));
+		explicit_bzero(token, sizeof(token));
+		return r;
+	}
+	if (cli->npos == 1 && strcmp(verb, "list") == 0) {
+		struct webhook_endpoint_rec *list;
+		size_t n;
+		r = store_webhook_endpoint_list(s, t->id, &list, &n, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			char made[INSTANT_FMT_MAX];
+			instant_format(list[i].created_at, made);
+			printf("%lld %s events=%s%s created %s\n",
+			       (long long)list[i].id, list[i].url,
+			       list[i].events,
+			       list[i].active ? "" : " (inactive)", made);
+		}
+		webhook_endpoint_list_free(list, n);
+		return 0;
+	}
+	if (cli->npos == 1 && strcmp(verb, "deliver") == 0) {
+		struct webhook_stats st;
+		r = webhook_tenant(s, t, cli->now, NULL, &st, e);
+		if (r < 0)
+			return r;
+		printf("tenant %s: %ld webhook deliveries queued, %ld claimed:"
+		       " %ld delivered, %ld to retry, %ld failed, %ld dead\n",
+		       t->slug, st.queued, st.claimed, st.delivered,
+		       st.retried, st.failed, st.dead);
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "usage: dunwell webhook add URL"
+		       " [--events \"case.opened invoice.paid\"] | list |"
+		       " deliver");
+}
+
 static int cmd_help(struct cli *cli, struct store *s, const struct tenant_rec *t,
 		    struct err *e);
 
@@ -748,6 +820,9 @@ static const struct command commands[] = {
 	{ "apikey", cmd_apikey, NEEDS_TENANT, "scopes",
 	  "create [--scopes read,write,admin] | list | revoke PREFIX",
 	  "create, list or revoke the tenant's JSON API keys" },
+	{ "webhook", cmd_webhook, NEEDS_TENANT, "events",
+	  "add URL [--events \"case.opened ...\"] | list | deliver",
+	  "signed webhooks to the tenant: add an endpoint, list, send due" },
 	{ "serve", cmd_serve, NEEDS_STORE, "listen threads dispatch-every",
 	  "[--listen ADDR:PORT] [--threads N] [--dispatch-every SECONDS]",
 	  "answer HTTP: health, metrics, providers' delivery reports" },
@@ -820,6 +895,7 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "threads", offsetof(struct cli, threads) },
 		{ "dispatch-every", offsetof(struct cli, dispatch_every) },
 		{ "scopes", offsetof(struct cli, scopes) },
+		{ "events", offsetof(struct cli, events) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)

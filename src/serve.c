@@ -436,6 +436,9 @@ static const struct route serve_routes[] = {
 	{ "GET", "/v1/invoices", api_invoices_list, 0 },
 	{ "POST", "/v1/invoices", api_invoice_post, 0 },
 	{ "POST", "/v1/invoices/bulk", api_invoices_bulk, 0 },
+	{ "GET", "/v1/cases", api_cases_list, 0 },
+	{ "GET", "/v1/cases/{id}", api_case_get, 0 },
+	{ "POST", "/v1/payments", api_payment_post, 0 },
 };
 
 const struct route *serve_route_table(size_t *ret_n)

@@ -555,7 +555,8 @@ const char *const *store_tables(void)
 		"tenants", "customers", "contact_points", "invoices",
 		"payments", "strategy_versions", "cases", "case_events",
 		"actions", "run_ranges", "tenant_settings", "templates",
-		"messages", "links", "api_keys", "idempotency_keys", NULL,
+		"messages", "links", "api_keys", "idempotency_keys",
+		"webhook_endpoints", "webhook_deliveries", NULL,
 	};
 	return tables;
 }
@@ -815,4 +816,122 @@ void idem_rec_clear(struct idem_rec *r)
 	free(r->request_hash);
 	free(r->response_body);
 	r->request_hash = r->response_body = NULL;
+}
+
+/* ---- webhooks to the tenant (migration 0007) ---- */
+
+static int webhook_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "send webhooks", e);
+}
+
+int store_webhook_endpoint_add(struct store *s, int64_t tenant_id,
+			       const char *url, const char *secret,
+			       const char *events, instant_t now,
+			       int64_t *ret_id, struct err *e)
+{
+	if (!s->be->webhook_endpoint_add)
+		return webhook_missing(s, e);
+	GATE();
+	return s->be->webhook_endpoint_add(s->h, tenant_id, url, secret,
+					   events, now, ret_id, e);
+}
+
+int store_webhook_endpoint_list(struct store *s, int64_t tenant_id,
+				struct webhook_endpoint_rec **ret,
+				size_t *ret_n, struct err *e)
+{
+	if (!s->be->webhook_endpoint_list)
+		return webhook_missing(s, e);
+	return s->be->webhook_endpoint_list(s->h, tenant_id, ret, ret_n, e);
+}
+
+int store_webhook_events(struct store *s, int64_t tenant_id, int64_t after,
+			 int limit, struct webhook_event_rec **ret,
+			 size_t *ret_n, struct err *e)
+{
+	if (!s->be->webhook_events)
+		return webhook_missing(s, e);
+	return s->be->webhook_events(s->h, tenant_id, after, limit, ret, ret_n,
+				     e);
+}
+
+int store_webhook_delivery_add(struct store *s,
+			       const struct webhook_delivery_rec *d,
+			       instant_t now, struct err *e)
+{
+	if (!s->be->webhook_delivery_add)
+		return webhook_missing(s, e);
+	GATE();
+	return s->be->webhook_delivery_add(s->h, d, now, e);
+}
+
+int store_webhook_cursor_set(struct store *s, int64_t tenant_id,
+			     int64_t endpoint_id, int64_t cursor,
+			     struct err *e)
+{
+	if (!s->be->webhook_cursor_set)
+		return webhook_missing(s, e);
+	GATE();
+	return s->be->webhook_cursor_set(s->h, tenant_id, endpoint_id, cursor,
+					 e);
+}
+
+int store_webhook_claim(struct store *s, int64_t tenant_id, instant_t now,
+			instant_t lease_until, const char *owner, int limit,
+			struct webhook_delivery_rec **ret, size_t *ret_n,
+			struct err *e)
+{
+	if (!s->be->webhook_claim)
+		return webhook_missing(s, e);
+	GATE();
+	return s->be->webhook_claim(s->h, tenant_id, now, lease_until, owner,
+				    limit, ret, ret_n, e);
+}
+
+int store_webhook_update(struct store *s,
+			 const struct webhook_delivery_rec *d,
+			 const char *owner, struct err *e)
+{
+	if (!s->be->webhook_update)
+		return webhook_missing(s, e);
+	GATE();
+	return s->be->webhook_update(s->h, d, owner, e);
+}
+
+void webhook_endpoint_list_free(struct webhook_endpoint_rec *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].url);
+		if (list[i].secret)
+			explicit_bzero(list[i].secret, strlen(list[i].secret));
+		free(list[i].secret);
+		free(list[i].events);
+	}
+	free(list);
+}
+
+void webhook_event_list_free(struct webhook_event_rec *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].kind);
+		free(list[i].detail);
+		free(list[i].customer);
+	}
+	free(list);
+}
+
+void webhook_delivery_list_free(struct webhook_delivery_rec *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].kind);
+		free(list[i].payload);
+		free(list[i].status);
+		free(list[i].last_error);
+		free(list[i].url);
+		if (list[i].secret)
+			explicit_bzero(list[i].secret, strlen(list[i].secret));
+		free(list[i].secret);
+	}
+	free(list);
 }

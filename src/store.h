@@ -235,6 +235,47 @@ struct idem_rec {
 	instant_t created_at;  /* when the first request came */
 };
 
+/* A webhook endpoint of the tenant (migration 0007). */
+struct webhook_endpoint_rec {
+	int64_t id;
+	int64_t tenant_id;
+	char *url;             /* where events are POSTed */
+	char *secret;          /* the HMAC key ("whsec_...") */
+	char *events;          /* space-separated event names, or "*" */
+	int active;            /* 0: nothing new is queued for it */
+	int64_t cursor;        /* last case_events id turned into deliveries */
+	instant_t created_at;
+};
+
+/* A case event as a webhook needs it (migration 0007). */
+struct webhook_event_rec {
+	int64_t id;            /* the case_events id */
+	int64_t case_id;
+	instant_t at;
+	char *kind;            /* our kind: "case.opened", "message.sent" */
+	char *detail;          /* its JSON detail */
+	char *customer;        /* the tenant's external id of the customer */
+};
+
+/* One event on its way to one endpoint (migration 0007). */
+struct webhook_delivery_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t endpoint_id;
+	int64_t event_id;      /* the case_events row */
+	char *kind;            /* the event name sent */
+	char *payload;         /* the JSON body, exactly as sent */
+	char *status;          /* queued|delivered|failed|dead */
+	int attempts;          /* POSTs tried */
+	instant_t not_before;  /* not POSTed before this instant */
+	char *last_error;      /* "" when none */
+	int response_status;   /* last HTTP status, 0 when none */
+	instant_t created_at;
+	instant_t delivered_at; /* 0 until delivered */
+	char *url;             /* claim only: the endpoint's URL */
+	char *secret;          /* claim only: the endpoint's secret */
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -463,6 +504,46 @@ struct store_backend {
 	/* Forget a key (its request failed, or its 24 hours are over). */
 	int (*idem_delete)(void *h, int64_t tenant_id, const char *key,
 			   struct err *e);
+
+	/* Webhooks to the tenant (migration 0007). Add an endpoint whose
+	 * cursor starts at the tenant's latest case event (it receives what
+	 * happens from now on). */
+	int (*webhook_endpoint_add)(void *h, int64_t tenant_id,
+				    const char *url, const char *secret,
+				    const char *events, instant_t now,
+				    int64_t *ret_id, struct err *e);
+	/* The tenant's endpoints, oldest first, secrets included. */
+	int (*webhook_endpoint_list)(void *h, int64_t tenant_id,
+				     struct webhook_endpoint_rec **ret,
+				     size_t *ret_n, struct err *e);
+	/* At most `limit` case events of the tenant with id > `after`, by
+	 * id, each with its customer's external id. */
+	int (*webhook_events)(void *h, int64_t tenant_id, int64_t after,
+			      int limit, struct webhook_event_rec **ret,
+			      size_t *ret_n, struct err *e);
+	/* Queue a delivery (status, not_before, kind, payload from d); one
+	 * already there for the same endpoint and event is kept as it is. */
+	int (*webhook_delivery_add)(void *h,
+				    const struct webhook_delivery_rec *d,
+				    instant_t now, struct err *e);
+	/* Move an endpoint's cursor forward (never back: two fillers at once
+	 * may finish in either order). */
+	int (*webhook_cursor_set)(void *h, int64_t tenant_id,
+				  int64_t endpoint_id, int64_t cursor,
+				  struct err *e);
+	/* Lease at most `limit` queued deliveries due at `now` whose lease is
+	 * free or ran out, to `owner` until `lease_until`, with their
+	 * endpoint's url and secret; committed by the caller before any is
+	 * sent. */
+	int (*webhook_claim)(void *h, int64_t tenant_id, instant_t now,
+			     instant_t lease_until, const char *owner,
+			     int limit, struct webhook_delivery_rec **ret,
+			     size_t *ret_n, struct err *e);
+	/* Write a claimed delivery's status, attempts, not_before,
+	 * last_error, response_status and delivered_at and free its lease,
+	 * only while `owner` holds it (-ERR_CONFLICT otherwise). */
+	int (*webhook_update)(void *h, const struct webhook_delivery_rec *d,
+			      const char *owner, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -553,6 +634,32 @@ int store_idem_finish(struct store *s, int64_t tenant_id, const char *key,
 int store_idem_delete(struct store *s, int64_t tenant_id, const char *key,
 		      struct err *e);
 void idem_rec_clear(struct idem_rec *r);
+int store_webhook_endpoint_add(struct store *s, int64_t tenant_id,
+			       const char *url, const char *secret,
+			       const char *events, instant_t now,
+			       int64_t *ret_id, struct err *e);
+int store_webhook_endpoint_list(struct store *s, int64_t tenant_id,
+				struct webhook_endpoint_rec **ret,
+				size_t *ret_n, struct err *e);
+int store_webhook_events(struct store *s, int64_t tenant_id, int64_t after,
+			 int limit, struct webhook_event_rec **ret,
+			 size_t *ret_n, struct err *e);
+int store_webhook_delivery_add(struct store *s,
+			       const struct webhook_delivery_rec *d,
+			       instant_t now, struct err *e);
+int store_webhook_cursor_set(struct store *s, int64_t tenant_id,
+			     int64_t endpoint_id, int64_t cursor,
+			     struct err *e);
+int store_webhook_claim(struct store *s, int64_t tenant_id, instant_t now,
+			instant_t lease_until, const char *owner, int limit,
+			struct webhook_delivery_rec **ret, size_t *ret_n,
+			struct err *e);
+int store_webhook_update(struct store *s,
+			 const struct webhook_delivery_rec *d,
+			 const char *owner, struct err *e);
+void webhook_endpoint_list_free(struct webhook_endpoint_rec *list, size_t n);
+void webhook_event_list_free(struct webhook_event_rec *list, size_t n);
+void webhook_delivery_list_free(struct webhook_delivery_rec *list, size_t n);
 void message_rec_clear(struct message_rec *m);
 void message_list_free(struct message_rec *list, size_t n);
 void sent_list_free(struct sent_rec *list, size_t n);

@@ -127,6 +127,13 @@ enum pg_stmt {
 	PG_IDEM_DELETE,
 	PG_OUTBOX_FIND_PROVIDER,
 	PG_OUTBOX_SET_STATUS,
+	PG_WH_ENDPOINT_ADD,
+	PG_WH_ENDPOINT_LIST,
+	PG_WH_EVENTS,
+	PG_WH_DELIVERY_ADD,
+	PG_WH_CURSOR,
+	PG_WH_CLAIM,
+	PG_WH_UPDATE,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -518,6 +525,49 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE tenant_id = $1 AND key = $2",
 	[PG_IDEM_DELETE] =
 		"DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+	[PG_WH_ENDPOINT_ADD] =
+		"INSERT INTO webhook_endpoints (tenant_id, url, secret, events,"
+		" cursor_event_id, created_at) VALUES ($1, $2, $3, $4,"
+		" (SELECT COALESCE(MAX(id), 0) FROM case_events"
+		" WHERE tenant_id = $1), $5) RETURNING id",
+	[PG_WH_ENDPOINT_LIST] =
+		"SELECT id, tenant_id, url, secret, events, active,"
+		" cursor_event_id, " PG_INSTANT("created_at")
+		" FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id",
+	[PG_WH_EVENTS] =
+		"SELECT e.id, e.case_id, " PG_INSTANT("e.at") ", e.kind,"
+		" e.detail, cu.external_id FROM case_events e"
+		" JOIN cases c ON c.tenant_id = e.tenant_id AND c.id = e.case_id"
+		" JOIN customers cu ON cu.tenant_id = c.tenant_id"
+		" AND cu.id = c.customer_id"
+		" WHERE e.tenant_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+	[PG_WH_DELIVERY_ADD] =
+		"INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id,"
+		" kind, payload, status, not_before, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+	[PG_WH_CURSOR] =
+		"UPDATE webhook_endpoints SET cursor_event_id ="
+		" GREATEST(cursor_event_id, $3)"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_WH_CLAIM] =
+		"UPDATE webhook_deliveries d SET lease_until = $3,"
+		" lease_owner = $4"
+		" FROM (SELECT tenant_id, id FROM webhook_deliveries"
+		" WHERE tenant_id = $1 AND status = 'queued' AND not_before <= $2"
+		" AND (lease_until IS NULL OR lease_until < $2)"
+		" ORDER BY not_before, id LIMIT $5 FOR UPDATE SKIP LOCKED) c,"
+		" webhook_endpoints w"
+		" WHERE d.tenant_id = c.tenant_id AND d.id = c.id"
+		" AND w.tenant_id = d.tenant_id AND w.id = d.endpoint_id"
+		" RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_id, d.kind,"
+		" d.payload, d.status, d.attempts, " PG_INSTANT("d.not_before")
+		", d.last_error, d.response_status, " PG_INSTANT("d.created_at")
+		", " PG_INSTANT("d.delivered_at") ", w.url, w.secret",
+	[PG_WH_UPDATE] =
+		"UPDATE webhook_deliveries SET status = $3, attempts = $4,"
+		" not_before = $5, last_error = $6, response_status = $7,"
+		" delivered_at = $8, lease_until = NULL, lease_owner = NULL"
+		" WHERE tenant_id = $1 AND id = $2 AND lease_owner = $9",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -3444,6 +3494,8 @@ static const struct {
 	{ "links", "token_hash", 0 },
 	{ "api_keys", "tenant_id, id", 1 },
 	{ "idempotency_keys", "tenant_id, key", 0 },
+	{ "webhook_endpoints", "tenant_id, id", 1 },
+	{ "webhook_deliveries", "tenant_id, id", 1 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -3712,6 +3764,214 @@ static int pg_rows_count(void *hv, const char *table, int64_t *ret,
 	return 0;
 }
 
+/* ---- webhooks to the tenant (migration 0007) ---- */
+
+static int pg_webhook_endpoint_add(void *hv, int64_t tenant_id,
+				   const char *url, const char *secret,
+				   const char *events, instant_t now,
+				   int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, url);
+	p_text(&p, secret);
+	p_text(&p, events);
+	p_instant(&p, now);
+	r = pg_run(h, PG_WH_ENDPOINT_ADD, &p, "adding a webhook endpoint",
+		   &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_webhook_endpoint_list(void *hv, int64_t tenant_id,
+				    struct webhook_endpoint_rec **ret,
+				    size_t *ret_n, struct err *e)
+{
+	struct webhook_endpoint_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(hv, PG_WH_ENDPOINT_LIST, &p, "listing webhook endpoints",
+		   &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].id = col_int(res, i, 0);
+		list[i].tenant_id = col_int(res, i, 1);
+		list[i].url = col_dup(res, i, 2);
+		list[i].secret = col_dup(res, i, 3);
+		list[i].events = col_dup(res, i, 4);
+		list[i].active = (int)col_int(res, i, 5);
+		list[i].cursor = col_int(res, i, 6);
+		list[i].created_at = col_instant(res, i, 7);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_webhook_events(void *hv, int64_t tenant_id, int64_t after,
+			     int limit, struct webhook_event_rec **ret,
+			     size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct webhook_event_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, after);
+	p_int(&p, limit);
+	r = pg_run(h, PG_WH_EVENTS, &p, "reading case events for webhooks",
+		   &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].id = col_int(res, i, 0);
+		list[i].case_id = col_int(res, i, 1);
+		list[i].at = col_instant(res, i, 2);
+		list[i].kind = col_dup(res, i, 3);
+		list[i].detail = col_dup(res, i, 4);
+		list[i].customer = col_dup(res, i, 5);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_webhook_delivery_add(void *hv,
+				   const struct webhook_delivery_rec *d,
+				   instant_t now, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, d->tenant_id);
+	p_int(&p, d->endpoint_id);
+	p_int(&p, d->event_id);
+	p_text(&p, d->kind);
+	p_text(&p, d->payload);
+	p_text(&p, d->status);
+	p_instant(&p, d->not_before);
+	p_instant(&p, now);
+	return pg_do(hv, PG_WH_DELIVERY_ADD, &p, "queueing a webhook delivery",
+		     e);
+}
+
+static int pg_webhook_cursor_set(void *hv, int64_t tenant_id,
+				 int64_t endpoint_id, int64_t cursor,
+				 struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, endpoint_id);
+	p_int(&p, cursor);
+	return pg_do(hv, PG_WH_CURSOR, &p, "moving a webhook cursor", e);
+}
+
+static int pg_webhook_claim(void *hv, int64_t tenant_id, instant_t now,
+			    instant_t lease_until, const char *owner,
+			    int limit, struct webhook_delivery_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct webhook_delivery_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_instant(&p, now);
+	p_instant(&p, lease_until);
+	p_text(&p, owner);
+	p_int(&p, limit);
+	r = pg_run(hv, PG_WH_CLAIM, &p, "claiming webhook deliveries", &res,
+		   e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct webhook_delivery_rec *d = &list[i];
+		d->id = col_int(res, i, 0);
+		d->tenant_id = col_int(res, i, 1);
+		d->endpoint_id = col_int(res, i, 2);
+		d->event_id = col_int(res, i, 3);
+		d->kind = col_dup(res, i, 4);
+		d->payload = col_dup(res, i, 5);
+		d->status = col_dup(res, i, 6);
+		d->attempts = (int)col_int(res, i, 7);
+		d->not_before = col_instant(res, i, 8);
+		d->last_error = col_dup(res, i, 9);
+		d->response_status = (int)col_int(res, i, 10);
+		d->created_at = col_instant(res, i, 11);
+		d->delivered_at = col_instant(res, i, 12);
+		d->url = col_dup(res, i, 13);
+		d->secret = col_dup(res, i, 14);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_webhook_update(void *hv, const struct webhook_delivery_rec *d,
+			     const char *owner, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, d->tenant_id);
+	p_int(&p, d->id);
+	p_text(&p, d->status);
+	p_int(&p, d->attempts);
+	p_instant(&p, d->not_before);
+	p_text(&p, d->last_error ? d->last_error : "");
+	p_int(&p, d->response_status);
+	if (d->delivered_at)
+		p_instant(&p, d->delivered_at);
+	else
+		p_text(&p, NULL);
+	p_text(&p, owner);
+	r = pg_run(hv, PG_WH_UPDATE, &p, "updating a webhook delivery", &res,
+		   e);
+	if (r < 0)
+		return r;
+	if (strcmp(PQcmdTuples(res), "0") == 0)
+		r = err_set(e, ERR_CONFLICT, "webhook delivery %lld: the lease"
+			    " was taken over", (long long)d->id);
+	PQclear(res);
+	return r;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -3777,4 +4037,11 @@ const struct store_backend store_pg_backend = {
 	.idem_delete = pg_idem_delete,
 	.outbox_find_provider = pg_outbox_find_provider,
 	.outbox_set_status = pg_outbox_set_status,
+	.webhook_endpoint_add = pg_webhook_endpoint_add,
+	.webhook_endpoint_list = pg_webhook_endpoint_list,
+	.webhook_events = pg_webhook_events,
+	.webhook_delivery_add = pg_webhook_delivery_add,
+	.webhook_cursor_set = pg_webhook_cursor_set,
+	.webhook_claim = pg_webhook_claim,
+	.webhook_update = pg_webhook_update,
 };

@@ -83,6 +83,13 @@ enum sq_stmt {
 	SQ_IDEM_GET,
 	SQ_IDEM_FINISH,
 	SQ_IDEM_DELETE,
+	SQ_WH_ENDPOINT_ADD,
+	SQ_WH_ENDPOINT_LIST,
+	SQ_WH_EVENTS,
+	SQ_WH_DELIVERY_ADD,
+	SQ_WH_CURSOR,
+	SQ_WH_CLAIM,
+	SQ_WH_UPDATE,
 	SQ__COUNT
 };
 
@@ -393,6 +400,47 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" WHERE tenant_id = ?1 AND key = ?2",
 	[SQ_IDEM_DELETE] =
 		"DELETE FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2",
+	[SQ_WH_ENDPOINT_ADD] =
+		"INSERT INTO webhook_endpoints (tenant_id, url, secret, events,"
+		" cursor_event_id, created_at) VALUES (?1, ?2, ?3, ?4,"
+		" (SELECT COALESCE(MAX(id), 0) FROM case_events"
+		" WHERE tenant_id = ?1), ?5) RETURNING id",
+	[SQ_WH_ENDPOINT_LIST] =
+		"SELECT id, tenant_id, url, secret, events, active,"
+		" cursor_event_id, created_at FROM webhook_endpoints"
+		" WHERE tenant_id = ?1 ORDER BY id",
+	[SQ_WH_EVENTS] =
+		"SELECT e.id, e.case_id, e.at, e.kind, e.detail, cu.external_id"
+		" FROM case_events e JOIN cases c ON c.id = e.case_id"
+		" JOIN customers cu ON cu.id = c.customer_id"
+		" WHERE e.tenant_id = ?1 AND e.id > ?2 ORDER BY e.id LIMIT ?3",
+	[SQ_WH_DELIVERY_ADD] =
+		"INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id,"
+		" kind, payload, status, not_before, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+	[SQ_WH_CURSOR] =
+		"UPDATE webhook_endpoints SET cursor_event_id ="
+		" MAX(cursor_event_id, ?3)"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_WH_CLAIM] =
+		"UPDATE webhook_deliveries SET lease_until = ?3, lease_owner = ?4"
+		" WHERE id IN (SELECT id FROM webhook_deliveries"
+		" WHERE tenant_id = ?1 AND status = 'queued'"
+		" AND not_before <= ?2"
+		" AND (lease_until IS NULL OR lease_until < ?2)"
+		" ORDER BY not_before, id LIMIT ?5)"
+		" RETURNING id, tenant_id, endpoint_id, event_id, kind, payload,"
+		" status, attempts, not_before, last_error, response_status,"
+		" created_at, delivered_at,"
+		" (SELECT w.url FROM webhook_endpoints w"
+		" WHERE w.id = webhook_deliveries.endpoint_id),"
+		" (SELECT w.secret FROM webhook_endpoints w"
+		" WHERE w.id = webhook_deliveries.endpoint_id)",
+	[SQ_WH_UPDATE] =
+		"UPDATE webhook_deliveries SET status = ?3, attempts = ?4,"
+		" not_before = ?5, last_error = ?6, response_status = ?7,"
+		" delivered_at = ?8, lease_until = NULL, lease_owner = NULL"
+		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?9",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -2618,6 +2666,211 @@ static int sq_data_version(void *hv, int64_t *ret, struct err *e)
 	return r;
 }
 
+/* ---- webhooks to the tenant (migration 0007) ---- */
+
+static int sq_webhook_endpoint_add(void *hv, int64_t tenant_id,
+				   const char *url, const char *secret,
+				   const char *events, instant_t now,
+				   int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_WH_ENDPOINT_ADD, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, url);
+	bind_text(st, 3, secret);
+	bind_text(st, 4, events);
+	bind_instant_text(h, st, 5, now);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "adding a webhook endpoint");
+	*ret_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_webhook_endpoint_list(void *hv, int64_t tenant_id,
+				    struct webhook_endpoint_rec **ret,
+				    size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_WH_ENDPOINT_LIST, e);
+	struct webhook_endpoint_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct webhook_endpoint_rec *w;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		w = &list[n++];
+		memset(w, 0, sizeof(*w));
+		w->id = sqlite3_column_int64(st, 0);
+		w->tenant_id = sqlite3_column_int64(st, 1);
+		w->url = col_dup(st, 2);
+		w->secret = col_dup(st, 3);
+		w->events = col_dup(st, 4);
+		w->active = sqlite3_column_int(st, 5);
+		w->cursor = sqlite3_column_int64(st, 6);
+		w->created_at = col_instant_or_zero(st, 7);
+	}
+	if (rc != SQLITE_DONE) {
+		webhook_endpoint_list_free(list, n);
+		return sq_error(h, e, "listing webhook endpoints");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_webhook_events(void *hv, int64_t tenant_id, int64_t after,
+			     int limit, struct webhook_event_rec **ret,
+			     size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct webhook_event_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc = flush_all(h, e);
+	if (rc < 0)
+		return rc;
+	st = sq_stmt(h, SQ_WH_EVENTS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct webhook_event_rec *v;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		v = &list[n++];
+		v->id = sqlite3_column_int64(st, 0);
+		v->case_id = sqlite3_column_int64(st, 1);
+		v->at = col_instant_or_zero(st, 2);
+		v->kind = col_dup(st, 3);
+		v->detail = col_dup(st, 4);
+		v->customer = col_dup(st, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		webhook_event_list_free(list, n);
+		return sq_error(h, e, "reading case events for webhooks");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_webhook_delivery_add(void *hv,
+				   const struct webhook_delivery_rec *d,
+				   instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_WH_DELIVERY_ADD, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, d->tenant_id);
+	sqlite3_bind_int64(st, 2, d->endpoint_id);
+	sqlite3_bind_int64(st, 3, d->event_id);
+	bind_text(st, 4, d->kind);
+	bind_text(st, 5, d->payload);
+	bind_text(st, 6, d->status);
+	bind_instant_text(h, st, 7, d->not_before);
+	bind_instant_text(h, st, 8, now);
+	return sq_done(h, st, e, "queueing a webhook delivery");
+}
+
+static int sq_webhook_cursor_set(void *hv, int64_t tenant_id,
+				 int64_t endpoint_id, int64_t cursor,
+				 struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_WH_CURSOR, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, endpoint_id);
+	sqlite3_bind_int64(st, 3, cursor);
+	return sq_done(h, st, e, "moving a webhook cursor");
+}
+
+static int sq_webhook_claim(void *hv, int64_t tenant_id, instant_t now,
+			    instant_t lease_until, const char *owner,
+			    int limit, struct webhook_delivery_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_WH_CLAIM, e);
+	struct webhook_delivery_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_instant_text(h, st, 2, now);
+	bind_instant_text(h, st, 3, lease_until);
+	bind_text(st, 4, owner);
+	sqlite3_bind_int(st, 5, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct webhook_delivery_rec *d;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		d = &list[n++];
+		d->id = sqlite3_column_int64(st, 0);
+		d->tenant_id = sqlite3_column_int64(st, 1);
+		d->endpoint_id = sqlite3_column_int64(st, 2);
+		d->event_id = sqlite3_column_int64(st, 3);
+		d->kind = col_dup(st, 4);
+		d->payload = col_dup(st, 5);
+		d->status = col_dup(st, 6);
+		d->attempts = sqlite3_column_int(st, 7);
+		d->not_before = col_instant_or_zero(st, 8);
+		d->last_error = col_dup(st, 9);
+		d->response_status = sqlite3_column_int(st, 10);
+		d->created_at = col_instant_or_zero(st, 11);
+		d->delivered_at = col_instant_or_zero(st, 12);
+		d->url = col_dup(st, 13);
+		d->secret = col_dup(st, 14);
+	}
+	if (rc != SQLITE_DONE) {
+		webhook_delivery_list_free(list, n);
+		return sq_error(h, e, "claiming webhook deliveries");
+	}
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_webhook_update(void *hv, const struct webhook_delivery_rec *d,
+			     const char *owner, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_WH_UPDATE, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, d->tenant_id);
+	sqlite3_bind_int64(st, 2, d->id);
+	bind_text(st, 3, d->status);
+	sqlite3_bind_int(st, 4, d->attempts);
+	bind_instant_text(h, st, 5, d->not_before);
+	bind_text(st, 6, d->last_error ? d->last_error : "");
+	sqlite3_bind_int(st, 7, d->response_status);
+	if (d->delivered_at)
+		bind_instant_text(h, st, 8, d->delivered_at);
+	else
+		sqlite3_bind_null(st, 8);
+	bind_text(st, 9, owner);
+	r = sq_done(h, st, e, "updating a webhook delivery");
+	if (r == 0 && sqlite3_changes(h->db) == 0)
+		r = err_set(e, ERR_CONFLICT, "webhook delivery %lld: the lease"
+			    " was taken over", (long long)d->id);
+	return r;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -2682,4 +2935,11 @@ const struct store_backend store_sqlite_backend = {
 	.idem_get = sq_idem_get,
 	.idem_finish = sq_idem_finish,
 	.idem_delete = sq_idem_delete,
+	.webhook_endpoint_add = sq_webhook_endpoint_add,
+	.webhook_endpoint_list = sq_webhook_endpoint_list,
+	.webhook_events = sq_webhook_events,
+	.webhook_delivery_add = sq_webhook_delivery_add,
+	.webhook_cursor_set = sq_webhook_cursor_set,
+	.webhook_claim = sq_webhook_claim,
+	.webhook_update = sq_webhook_update,
 };

@@ -4,11 +4,16 @@
 # invoices (one, bulk all or nothing with the failing index and field,
 # listing), Idempotency-Key (replay with the same body and header, 422 for
 # another body), tenant isolation (another tenant's id is 404) and the
-# OpenAPI document. Needs curl and python3.
+# OpenAPI document, cases with their timeline (another tenant's: 404),
+# payments (recorded and allocated as the CSV import does, a repeated
+# payment id not applied twice, a currency mismatch 400) and the per-key
+# rate limit (429 with Retry-After under DUNWELL_API_RATE=2). Needs curl
+# and python3.
 . "$DUNWELL_ROOT/tests/lib.sh"
 command -v curl >/dev/null || { fail curl_installed "curl is missing (scripts/setup)"; finish; }
 "$DUNWELL" tenant add acme --timezone Europe/Amsterdam --locale nl >/dev/null
 "$DUNWELL" tenant add other >/dev/null
+"$DUNWELL" strategy load "$DUNWELL_ROOT/tests/engine/strategies/basic.yaml" --tenant acme >/dev/null
 RW=$("$DUNWELL" apikey create --tenant acme --scopes read,write 2>/dev/null)
 RO=$("$DUNWELL" apikey create --tenant acme --scopes read 2>/dev/null)
 OTHER=$("$DUNWELL" apikey create --tenant other 2>/dev/null)
@@ -22,30 +27,36 @@ check apikey_list_no_key [ "$(grep -c -e "${RW:8}" "$T/out")" = 0 ]
 check apikey_only_hash_stored [ "$(q "SELECT COUNT(*) FROM api_keys WHERE hash LIKE '%${RW:8:10}%' OR prefix = '${RW:8}'")" = 0 ]
 expect_fail apikey_revoke_other_tenant "no working API key" apikey revoke "${OTHER:8:8}" --tenant acme
 
-LOG="$T/serve.log"
-"$DUNWELL" serve --listen 127.0.0.1:0 --threads 2 --as-of 2026-11-21T12:00:00Z 2>"$LOG" &
-SERVER=$!
-port=
-for _ in $(seq 1 100); do
-	port=$(python3 -c 'import json,sys
+# start_server LOG [ENV=VALUE...]: a server on a free port, its pid in
+# $SERVER and its address in $BASE.
+start_server() {
+	local log=$1 port=
+	shift
+	env "$@" "$DUNWELL" serve --listen 127.0.0.1:0 --threads 2 --as-of 2026-11-21T12:00:00Z 2>"$log" &
+	SERVER=$!
+	for _ in $(seq 1 100); do
+		port=$(python3 -c 'import json,sys
 try:
     print(json.loads(open(sys.argv[1]).readline())["listen"].rsplit(":", 1)[1])
 except Exception:
-    pass' "$LOG" 2>/dev/null)
-	[ -n "$port" ] && break
-	kill -0 "$SERVER" 2>/dev/null || break
-	sleep 0.2
-done
-if [ -z "$port" ]; then
-	fail server_started "$(head -c 600 "$LOG")"
-	kill "$SERVER" 2>/dev/null
-	finish
-fi
-BASE="http://127.0.0.1:$port"
-for _ in $(seq 1 50); do
-	[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] && break
-	sleep 0.2
-done
+    pass' "$log" 2>/dev/null)
+		[ -n "$port" ] && break
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.2
+	done
+	if [ -z "$port" ]; then
+		fail server_started "$(head -c 600 "$log")"
+		kill "$SERVER" 2>/dev/null
+		finish
+	fi
+	BASE="http://127.0.0.1:$port"
+	for _ in $(seq 1 50); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] && break
+		sleep 0.2
+	done
+}
+LOG="$T/serve.log"
+start_server "$LOG"
 
 # hc KEY METHOD PATH [CURL ARGS...]: status in $code, body in $T/body,
 # headers in $T/hdr (KEY "" sends no Authorization).
@@ -173,8 +184,106 @@ check isolation_name_unchanged [ "$(q "SELECT c.name FROM customers c JOIN tenan
 expect openapi_200 200 "" GET /v1/openapi.json
 check openapi_body [ "$(jv 'd["openapi"]+" "+str("/v1/invoices/bulk" in d["paths"])')" = "3.1.0 True" ]
 
+# Cases: a run opens them; one with its timeline, a customer's list.
+expect_ok run_opens_cases run --tenant acme --as-of 2026-11-21T09:00:00Z
+CASE=$(q "SELECT k.id FROM cases k JOIN customers c ON c.id = k.customer_id JOIN tenants t ON t.id = k.tenant_id WHERE t.slug = 'acme' AND c.external_id = 'C-001'")
+check case_opened [ -n "$CASE" ]
+expect case_get_200 200 "$RO" GET "/v1/cases/$CASE"
+check case_get_body [ "$(jv 'd["object"]+"|"+d["id"]+"|"+d["customer"]+"|"+d["status"]+"|"+d["currency"]+"|"+str(d["amount_open"])+"|"+d["anchor_date"]')" = "case|$CASE|C-001|open|EUR|7995|2026-10-31" ]
+check case_get_strategy [ "$(jv 'str(bool(d["strategy"]))+str(d["strategy_version"])+str(d["fees"])')" = True10 ]
+check case_timeline_opened [ "$(jv '[t["kind"] for t in d["timeline"] if t["type"]=="event"][0]')" = case.opened ]
+check case_timeline_matches_store [ "$(jv 'len(d["timeline"])')" = "$(q "SELECT (SELECT COUNT(*) FROM case_events WHERE case_id = $CASE) + (SELECT COUNT(*) FROM actions WHERE case_id = $CASE)")" ]
+expect case_other_tenant_404 404 "$OTHER" GET "/v1/cases/$CASE"
+check case_other_tenant_code [ "$(jv 'd["error"]["code"]')" = resource_missing ]
+expect case_missing_404 404 "$RO" GET /v1/cases/99999999
+expect case_bad_id_404 404 "$RO" GET /v1/cases/abc
+expect cases_list_200 200 "$RO" GET '/v1/cases?customer=C-001'
+check cases_list_body [ "$(jv '",".join(c["id"] for c in d["data"])+"|"+str(d["has_more"])')" = "$CASE|False" ]
+check cases_list_no_timeline [ "$(jv 'str("timeline" in d["data"][0])')" = False ]
+expect cases_list_after 200 "$RO" GET "/v1/cases?customer=C-001&starting_after=$CASE"
+check cases_list_after_empty [ "$(jv 'len(d["data"])')" = 0 ]
+expect cases_list_needs_customer 400 "$RO" GET /v1/cases
+expect cases_list_other_tenant_404 404 "$OTHER" GET '/v1/cases?customer=C-001'
+
+# Payments, allocated as the import does: the named invoice first, then
+# the oldest due.
+open_of() { q "SELECT i.open_minor FROM invoices i JOIN tenants t ON t.id = i.tenant_id WHERE t.slug = 'acme' AND i.external_id = '$1'"; }
+expect invoice_older_201 201 "$RW" POST /v1/invoices "${J[@]}" \
+	-d '{"id":"INV-2","customer":"C-001","issue_date":"2026-09-01","due_date":"2026-09-30","amount":5000,"currency":"EUR"}'
+expect payment_named_201 201 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-1","customer":"C-001","invoice":"INV-1","amount":3000,"currency":"EUR","paid_on":"2026-11-20","method":"bank_transfer"}'
+check payment_named_body [ "$(jv 'd["object"]+"|"+d["id"]+"|"+d["invoice"]+"|"+str(d["amount"])+"|"+str(d["amount_unallocated"])')" = "payment|P-1|INV-1|3000|0" ]
+check payment_named_allocated [ "$(open_of INV-1):$(open_of INV-2)" = 4995:5000 ]
+expect payment_oldest_201 201 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-2","customer":"C-001","amount":6000,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_oldest_allocated [ "$(open_of INV-1):$(open_of INV-2)" = 3995:0 ]
+check payment_oldest_invoice_null [ "$(jv 'str(d["invoice"])')" = None ]
+expect invoices_after_payments 200 "$RO" GET '/v1/invoices?customer=C-001'
+check invoices_after_payments_open [ "$(jv '",".join(i["id"]+"="+str(i["amount_open"]) for i in sorted(d["data"], key=lambda i: i["id"]))')" = "INV-1=3995,INV-2=0" ]
+before=$(db_digest)
+expect payment_repeat_200 200 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-2","customer":"C-001","amount":6000,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_repeat_not_applied [ "$(db_digest)" = "$before" ]
+check payment_repeat_body [ "$(jv 'd["id"]+"|"+str("amount_unallocated" in d)')" = "P-2|False" ]
+expect payment_over_201 201 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-3","customer":"C-001","amount":5000,"currency":"EUR","paid_on":"2026-11-21T08:00:00Z"}'
+check payment_over_credit [ "$(jv 'str(d["amount_unallocated"])+"|"+d["paid_on"]')" = "1005|2026-11-21" ]
+check payment_over_all_paid [ "$(open_of INV-1)" = 0 ]
+before=$(db_digest)
+expect payment_currency_400 400 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-4","customer":"C-001","invoice":"INV-1","amount":100,"currency":"USD","paid_on":"2026-11-20"}'
+check payment_currency_param [ "$(jv 'd["error"]["param"]+"|"+d["error"]["type"]')" = "currency|invalid_request_error" ]
+expect payment_zero_400 400 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-5","customer":"C-001","amount":0,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_zero_param [ "$(jv 'd["error"]["param"]')" = amount ]
+expect payment_unknown_invoice_404 404 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-6","customer":"C-001","invoice":"NOPE","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_unknown_invoice_param [ "$(jv 'd["error"]["param"]')" = invoice ]
+expect payment_other_customers_invoice_400 400 "$RW" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-7","customer":"C-002","invoice":"INV-1","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+expect payment_other_tenant_404 404 "$OTHER" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-8","customer":"C-001","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_rejects_wrote_nothing [ "$(db_digest)" = "$before" ]
+expect payment_read_only_403 403 "$RO" POST /v1/payments "${J[@]}" \
+	-d '{"id":"P-9","customer":"C-001","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+PK=(-H 'Idempotency-Key: pay-1')
+expect payment_idem_first 201 "$RW" POST /v1/payments "${J[@]}" "${PK[@]}" \
+	-d '{"id":"P-10","customer":"C-002","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+cp "$T/body" "$T/first"
+expect payment_idem_replay 201 "$RW" POST /v1/payments "${J[@]}" "${PK[@]}" \
+	-d '{"id":"P-10","customer":"C-002","amount":100,"currency":"EUR","paid_on":"2026-11-20"}'
+check payment_idem_same_body cmp -s "$T/body" "$T/first"
+check payment_idem_header grep -qi '^Idempotent-Replayed: true' "$T/hdr"
+check payments_recorded [ "$(q "SELECT COUNT(*) FROM payments p JOIN tenants t ON t.id = p.tenant_id WHERE t.slug = 'acme'")" = 4 ]
+
+# The OpenAPI document lists the new routes.
+expect openapi_new_routes 200 "" GET /v1/openapi.json
+check openapi_new_routes_listed [ "$(jv 'str(all(p in d["paths"] for p in ["/v1/cases", "/v1/cases/{id}", "/v1/payments"]))')" = True ]
+
 kill -TERM "$SERVER"
 wait "$SERVER"
 check server_stopped_cleanly [ $? = 0 ]
 check no_key_in_log [ "$(grep -c -e "${RW:8}" -e 'anna@' "$LOG")" = 0 ]
+
+# Rate limits: 2 requests a second, a burst of 4, per key and server.
+start_server "$T/serve_rate.log" DUNWELL_API_RATE=2
+codes=
+for _ in $(seq 1 12); do
+	hc "$RO" GET /v1/customers/C-001
+	codes="$codes $code"
+	[ "$code" = 429 ] && cp "$T/hdr" "$T/hdr429" && cp "$T/body" "$T/body429"
+done
+check rate_burst_passes [ "$(echo "$codes" | tr ' ' '\n' | grep -c '^200$')" -ge 4 ]
+check rate_limited_429 [ "$(echo "$codes" | tr ' ' '\n' | grep -c '^429$')" -ge 1 ]
+check rate_first_four_pass [ "$(echo "$codes" | cut -d' ' -f2-5)" = "200 200 200 200" ]
+check rate_retry_after grep -qiE '^Retry-After: [1-9][0-9]*' "$T/hdr429"
+cp "$T/body429" "$T/body"
+check rate_error_object [ "$(jv 'd["error"]["type"]+"|"+d["error"]["code"]')" = "rate_limit_error|rate_limited" ]
+expect rate_other_key_own_bucket 200 "$RW" GET /v1/customers/C-001
+sleep 1.2
+expect rate_refilled 200 "$RO" GET /v1/customers/C-001
+expect rate_openapi_unlimited 200 "" GET /v1/openapi.json
+kill -TERM "$SERVER"
+wait "$SERVER"
+check rate_server_stopped_cleanly [ $? = 0 ]
 finish

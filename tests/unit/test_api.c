@@ -1,6 +1,6 @@
-/* test_api: the JSON API's pure parts (scopes, keys) and the check that
- * docs/openapi.json (as built in) lists every /v1 route of serve.c's table
- * with its method, and nothing else. */
+/* test_api: the JSON API's pure parts (scopes, keys, rate limits) and the
+ * check that docs/openapi.json (as built in) lists every /v1 route of
+ * serve.c's table with its method, and nothing else. */
 #include "check.h"
 
 #include <ctype.h>
@@ -45,6 +45,52 @@ static void test_key(void)
 	/* SHA-256 of "abc" */
 	api_sha256_hex("abc", 3, again);
 	CHECK_STR(again, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* The token bucket: a burst of 2 s worth, then one request per 1/rate s;
+ * keys have their own buckets; Retry-After rounds up to whole seconds. */
+static void test_rate(void)
+{
+	static struct api_rate r; /* big: not on the stack */
+	const char *k1 = "aaa1000000000000000000000000000000000000000000000000000000000000";
+	const char *k2 = "aaa2000000000000000000000000000000000000000000000000000000000000";
+	double rate = 0;
+	int after = 0, passed = 0;
+	struct err e;
+
+	CHECK(api_rate_parse(NULL, &rate, &e) == 0 && rate == API_RATE_DEFAULT);
+	CHECK(api_rate_parse("5", &rate, &e) == 0 && rate == 5);
+	CHECK(api_rate_parse("0", &rate, &e) == -ERR_INVALID);
+	CHECK(api_rate_parse("5x", &rate, &e) == -ERR_INVALID);
+	CHECK(strstr(e.msg, API_RATE_ENV) != NULL);
+
+	api_rate_init(&r, 5);
+	for (int i = 0; i < 20; i++)
+		if (api_rate_take(&r, k1, 100.0, &after) == 0)
+			passed++;
+	CHECK(passed == 10); /* burst: 2 seconds of 5 */
+	CHECK(api_rate_take(&r, k1, 100.0, &after) == -ERR_TOOBIG);
+	CHECK(after == 1);
+	/* another key (same home slot) is not held back */
+	CHECK(api_rate_take(&r, k2, 100.0, &after) == 0);
+	/* 0.2 s later one more token */
+	CHECK(api_rate_take(&r, k1, 100.2, &after) == 0);
+	CHECK(api_rate_take(&r, k1, 100.2, &after) == -ERR_TOOBIG);
+	/* a long pause refills to the burst, no more */
+	passed = 0;
+	for (int i = 0; i < 20; i++)
+		if (api_rate_take(&r, k1, 1000.0, &after) == 0)
+			passed++;
+	CHECK(passed == 10);
+	api_rate_destroy(&r);
+
+	/* a slow rate: the wait is more than a second */
+	api_rate_init(&r, 1);
+	CHECK(api_rate_take(&r, k1, 0.5, &after) == 0);
+	CHECK(api_rate_take(&r, k1, 0.5, &after) == 0);
+	CHECK(api_rate_take(&r, k1, 0.5, &after) == -ERR_TOOBIG);
+	CHECK(after == 1);
+	api_rate_destroy(&r);
 }
 
 static void test_openapi_covers_routes(void)
@@ -103,6 +149,7 @@ int main(void)
 {
 	RUN(test_scopes);
 	RUN(test_key);
+	RUN(test_rate);
 	RUN(test_openapi_covers_routes);
 	return CHECK_DONE();
 }

@@ -363,40 +363,6 @@ int http_client_form_add(struct buf *b, const char *name, const char *value)
 	return rc;
 }
 
-/* Decode s[0..len) ('+' as space when plus_space) into out (cap bytes,
- * NUL added). -ERR_TOOBIG, or -ERR_INVALID for a bad escape or NUL. */
-static int form_decode(const char *s, size_t len, int plus_space, char *out,
-		       size_t cap)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return -ERR_INVALID;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -ERR_INVALID;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (c == '+' && plus_space) {
-			c = ' ';
-		}
-		if (c == '\0')
-			return -ERR_INVALID;
-		if (o + 1 >= cap)
-			return -ERR_TOOBIG;
-		out[o++] = c;
-	}
-	if (cap == 0)
-		return -ERR_TOOBIG;
-	out[o] = '\0';
-	return 0;
-}
-
 int http_client_form_get(const char *s, size_t len, const char *name,
 			 char *ret, size_t cap, struct err *e)
 {
@@ -414,7 +380,7 @@ int http_client_form_get(const char *s, size_t len, const char *name,
 		if (eq - i == nlen && memcmp(s + i, name, nlen) == 0) {
 			char *tmp = xmalloc(cap ? cap : 1);
 			size_t vlen = eq < end ? end - eq - 1 : 0;
-			int rc = form_decode(s + eq + 1, vlen, 1, tmp, cap);
+			int rc = hex_pct_decode(s + eq + 1, vlen, 1, tmp, cap);
 			if (rc == 0)
 				memcpy(ret, tmp, strlen(tmp) + 1);
 			free(tmp);
@@ -479,7 +445,7 @@ int http_client_config_parse(const char *config, const char *scheme,
 		/* zeroed: NUL-ended even when the decoding below fails */
 		c.value[c.n] = xcalloc(plen + 1, 1);
 		c.n++;
-		if (form_decode(eq + 1, plen - (size_t)(eq - p) - 1, 0,
+		if (hex_pct_decode(eq + 1, plen - (size_t)(eq - p) - 1, 0,
 				c.value[c.n - 1], plen + 1) < 0) {
 			char kq[ERR_QUOTE_BUF];
 			rc = err_set(e, ERR_INVALID, "%s: parameter %s: bad "

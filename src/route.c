@@ -19,30 +19,10 @@ int route_decode(const char *s, size_t len, int plus, struct arena *a,
 		 char **ret)
 {
 	char *out = arena_alloc(a, len + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return -ERR_INVALID;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -ERR_INVALID;
-			c = (char)(hi * 16 + lo);
-			i += 2;
-		} else if (c == '+' && plus) {
-			c = ' ';
-		}
-		if (c == '\0')
-			return -ERR_INVALID;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	*ret = out;
-	return 0;
+	int r = hex_pct_decode(s, len, plus, out, len + 1);
+	if (r == 0)
+		*ret = out;
+	return r;
 }
 
 /* Is p[0..n) a {name} segment? */

@@ -162,7 +162,7 @@ int route_match(const struct route *table, size_t n, const char *method,
 			continue;
 		}
 		for (size_t k = 0; k < np; k++) {
-			char *v;
+			char *v = NULL;
 			if (route_decode(start[k], len[k], 0, a, &v) < 0)
 				return -ERR_INVALID;
 			ret->params[k].name =

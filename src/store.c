@@ -846,14 +846,15 @@ int store_webhook_endpoint_list(struct store *s, int64_t tenant_id,
 	return s->be->webhook_endpoint_list(s->h, tenant_id, ret, ret_n, e);
 }
 
-int store_webhook_events(struct store *s, int64_t tenant_id, int64_t after,
-			 int limit, struct webhook_event_rec **ret,
-			 size_t *ret_n, struct err *e)
+int store_webhook_events(struct store *s, int64_t tenant_id,
+			 int64_t after_order, int64_t after, int limit,
+			 struct webhook_event_rec **ret, size_t *ret_n,
+			 struct err *e)
 {
 	if (!s->be->webhook_events)
 		return webhook_missing(s, e);
-	return s->be->webhook_events(s->h, tenant_id, after, limit, ret, ret_n,
-				     e);
+	return s->be->webhook_events(s->h, tenant_id, after_order, after, limit,
+				     ret, ret_n, e);
 }
 
 int store_webhook_delivery_add(struct store *s,
@@ -867,14 +868,14 @@ int store_webhook_delivery_add(struct store *s,
 }
 
 int store_webhook_cursor_set(struct store *s, int64_t tenant_id,
-			     int64_t endpoint_id, int64_t cursor,
+			     int64_t endpoint_id, int64_t order, int64_t cursor,
 			     struct err *e)
 {
 	if (!s->be->webhook_cursor_set)
 		return webhook_missing(s, e);
 	GATE();
-	return s->be->webhook_cursor_set(s->h, tenant_id, endpoint_id, cursor,
-					 e);
+	return s->be->webhook_cursor_set(s->h, tenant_id, endpoint_id, order,
+					 cursor, e);
 }
 
 int store_webhook_claim(struct store *s, int64_t tenant_id, instant_t now,

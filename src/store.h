@@ -244,12 +244,16 @@ struct webhook_endpoint_rec {
 	char *events;          /* space-separated event names, or "*" */
 	int active;            /* 0: nothing new is queued for it */
 	int64_t cursor;        /* last case_events id turned into deliveries */
+	int64_t cursor_order;  /* ... and its commit order (webhook_event_rec) */
 	instant_t created_at;
 };
 
 /* A case event as a webhook needs it (migration 0007). */
 struct webhook_event_rec {
 	int64_t id;            /* the case_events id */
+	int64_t order;         /* its commit order: the writing transaction
+				  on PostgreSQL, the id on SQLite (events are
+				  read by (order, id)) */
 	int64_t case_id;
 	instant_t at;
 	char *kind;            /* our kind: "case.opened", "message.sent" */
@@ -516,11 +520,14 @@ struct store_backend {
 	int (*webhook_endpoint_list)(void *h, int64_t tenant_id,
 				     struct webhook_endpoint_rec **ret,
 				     size_t *ret_n, struct err *e);
-	/* At most `limit` case events of the tenant with id > `after`, by
-	 * id, each with its customer's external id. */
-	int (*webhook_events)(void *h, int64_t tenant_id, int64_t after,
-			      int limit, struct webhook_event_rec **ret,
-			      size_t *ret_n, struct err *e);
+	/* At most `limit` committed case events of the tenant after
+	 * (after_order, after_id), in (order, id) order, each with its
+	 * customer's external id; only events no later commit can precede
+	 * (so a cursor never passes over one that appears later). */
+	int (*webhook_events)(void *h, int64_t tenant_id, int64_t after_order,
+			      int64_t after_id, int limit,
+			      struct webhook_event_rec **ret, size_t *ret_n,
+			      struct err *e);
 	/* Queue a delivery (status, not_before, kind, payload from d); one
 	 * already there for the same endpoint and event is kept as it is. */
 	int (*webhook_delivery_add)(void *h,
@@ -529,8 +536,8 @@ struct store_backend {
 	/* Move an endpoint's cursor forward (never back: two fillers at once
 	 * may finish in either order). */
 	int (*webhook_cursor_set)(void *h, int64_t tenant_id,
-				  int64_t endpoint_id, int64_t cursor,
-				  struct err *e);
+				  int64_t endpoint_id, int64_t order,
+				  int64_t cursor, struct err *e);
 	/* Lease at most `limit` queued deliveries due at `now` whose lease is
 	 * free or ran out, to `owner` until `lease_until`, with their
 	 * endpoint's url and secret; committed by the caller before any is
@@ -641,14 +648,15 @@ int store_webhook_endpoint_add(struct store *s, int64_t tenant_id,
 int store_webhook_endpoint_list(struct store *s, int64_t tenant_id,
 				struct webhook_endpoint_rec **ret,
 				size_t *ret_n, struct err *e);
-int store_webhook_events(struct store *s, int64_t tenant_id, int64_t after,
-			 int limit, struct webhook_event_rec **ret,
+int store_webhook_events(struct store *s, int64_t tenant_id,
+			 int64_t after_order, int64_t after, int limit,
+			 struct webhook_event_rec **ret,
 			 size_t *ret_n, struct err *e);
 int store_webhook_delivery_add(struct store *s,
 			       const struct webhook_delivery_rec *d,
 			       instant_t now, struct err *e);
 int store_webhook_cursor_set(struct store *s, int64_t tenant_id,
-			     int64_t endpoint_id, int64_t cursor,
+			     int64_t endpoint_id, int64_t order, int64_t cursor,
 			     struct err *e);
 int store_webhook_claim(struct store *s, int64_t tenant_id, instant_t now,
 			instant_t lease_until, const char *owner, int limit,

@@ -526,29 +526,39 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_IDEM_DELETE] =
 		"DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
 	[PG_WH_ENDPOINT_ADD] =
+		/* starts after everything committed so far: the oldest
+		 * transaction still running bounds what may still appear */
 		"INSERT INTO webhook_endpoints (tenant_id, url, secret, events,"
-		" cursor_event_id, created_at) VALUES ($1, $2, $3, $4,"
-		" (SELECT COALESCE(MAX(id), 0) FROM case_events"
-		" WHERE tenant_id = $1), $5) RETURNING id",
+		" cursor_event_id, cursor_order, created_at) VALUES ($1, $2, $3,"
+		" $4, 0, pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+		" - 1, $5) RETURNING id",
 	[PG_WH_ENDPOINT_LIST] =
 		"SELECT id, tenant_id, url, secret, events, active,"
-		" cursor_event_id, " PG_INSTANT("created_at")
+		" cursor_event_id, " PG_INSTANT("created_at") ", cursor_order"
 		" FROM webhook_endpoints WHERE tenant_id = $1 ORDER BY id",
 	[PG_WH_EVENTS] =
+		/* in commit order (migration 0008): by writing transaction,
+		 * then id, and only transactions older than every one still
+		 * running, so nothing can appear behind the cursor later */
 		"SELECT e.id, e.case_id, " PG_INSTANT("e.at") ", e.kind,"
-		" e.detail, cu.external_id FROM case_events e"
+		" e.detail, cu.external_id, e.txid::text::bigint"
+		" FROM case_events e"
 		" JOIN cases c ON c.tenant_id = e.tenant_id AND c.id = e.case_id"
 		" JOIN customers cu ON cu.tenant_id = c.tenant_id"
 		" AND cu.id = c.customer_id"
-		" WHERE e.tenant_id = $1 AND e.id > $2 ORDER BY e.id LIMIT $3",
+		" WHERE e.tenant_id = $1 AND e.txid >= $2::text::xid8"
+		" AND (e.txid > $2::text::xid8 OR e.id > $3)"
+		" AND e.txid < pg_snapshot_xmin(pg_current_snapshot())"
+		" ORDER BY e.txid, e.id LIMIT $4",
 	[PG_WH_DELIVERY_ADD] =
 		"INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id,"
 		" kind, payload, status, not_before, created_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
 	[PG_WH_CURSOR] =
-		"UPDATE webhook_endpoints SET cursor_event_id ="
-		" GREATEST(cursor_event_id, $3)"
-		" WHERE tenant_id = $1 AND id = $2",
+		/* forward only, comparing (order, id) pairs */
+		"UPDATE webhook_endpoints SET cursor_order = $3,"
+		" cursor_event_id = $4 WHERE tenant_id = $1 AND id = $2"
+		" AND (cursor_order, cursor_event_id) < ($3, $4)",
 	[PG_WH_CLAIM] =
 		"UPDATE webhook_deliveries d SET lease_until = $3,"
 		" lease_owner = $4"
@@ -3819,6 +3829,7 @@ static int pg_webhook_endpoint_list(void *hv, int64_t tenant_id,
 		list[i].events = col_dup(res, i, 4);
 		list[i].active = (int)col_int(res, i, 5);
 		list[i].cursor = col_int(res, i, 6);
+		list[i].cursor_order = col_int(res, i, 8);
 		list[i].created_at = col_instant(res, i, 7);
 	}
 	PQclear(res);
@@ -3827,7 +3838,8 @@ static int pg_webhook_endpoint_list(void *hv, int64_t tenant_id,
 	return 0;
 }
 
-static int pg_webhook_events(void *hv, int64_t tenant_id, int64_t after,
+static int pg_webhook_events(void *hv, int64_t tenant_id,
+			     int64_t after_order, int64_t after,
 			     int limit, struct webhook_event_rec **ret,
 			     size_t *ret_n, struct err *e)
 {
@@ -3841,6 +3853,7 @@ static int pg_webhook_events(void *hv, int64_t tenant_id, int64_t after,
 		return r;
 	p_init(&p);
 	p_int(&p, tenant_id);
+	p_int(&p, after_order);
 	p_int(&p, after);
 	p_int(&p, limit);
 	r = pg_run(h, PG_WH_EVENTS, &p, "reading case events for webhooks",
@@ -3852,6 +3865,7 @@ static int pg_webhook_events(void *hv, int64_t tenant_id, int64_t after,
 		list = xcalloc((size_t)n, sizeof(*list));
 	for (int i = 0; i < n; i++) {
 		list[i].id = col_int(res, i, 0);
+		list[i].order = col_int(res, i, 6);
 		list[i].case_id = col_int(res, i, 1);
 		list[i].at = col_instant(res, i, 2);
 		list[i].kind = col_dup(res, i, 3);
@@ -3883,13 +3897,15 @@ static int pg_webhook_delivery_add(void *hv,
 }
 
 static int pg_webhook_cursor_set(void *hv, int64_t tenant_id,
-				 int64_t endpoint_id, int64_t cursor,
+				 int64_t endpoint_id, int64_t order,
+				 int64_t cursor,
 				 struct err *e)
 {
 	struct pg_params p;
 	p_init(&p);
 	p_int(&p, tenant_id);
 	p_int(&p, endpoint_id);
+	p_int(&p, order);
 	p_int(&p, cursor);
 	return pg_do(hv, PG_WH_CURSOR, &p, "moving a webhook cursor", e);
 }

@@ -402,12 +402,13 @@ static const char *const sq_sql[SQ__COUNT] = {
 		"DELETE FROM idempotency_keys WHERE tenant_id = ?1 AND key = ?2",
 	[SQ_WH_ENDPOINT_ADD] =
 		"INSERT INTO webhook_endpoints (tenant_id, url, secret, events,"
-		" cursor_event_id, created_at) VALUES (?1, ?2, ?3, ?4,"
-		" (SELECT COALESCE(MAX(id), 0) FROM case_events"
-		" WHERE tenant_id = ?1), ?5) RETURNING id",
+		" cursor_event_id, cursor_order, created_at) VALUES (?1, ?2, ?3,"
+		" ?4, (SELECT COALESCE(MAX(id), 0) FROM case_events"
+		" WHERE tenant_id = ?1), (SELECT COALESCE(MAX(id), 0) FROM"
+		" case_events WHERE tenant_id = ?1), ?5) RETURNING id",
 	[SQ_WH_ENDPOINT_LIST] =
 		"SELECT id, tenant_id, url, secret, events, active,"
-		" cursor_event_id, created_at FROM webhook_endpoints"
+		" cursor_event_id, created_at, cursor_order FROM webhook_endpoints"
 		" WHERE tenant_id = ?1 ORDER BY id",
 	[SQ_WH_EVENTS] =
 		"SELECT e.id, e.case_id, e.at, e.kind, e.detail, cu.external_id"
@@ -419,9 +420,10 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" kind, payload, status, not_before, created_at)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
 	[SQ_WH_CURSOR] =
+		/* one writer: the order is the id (?3 is ignored) */
 		"UPDATE webhook_endpoints SET cursor_event_id ="
-		" MAX(cursor_event_id, ?3)"
-		" WHERE tenant_id = ?1 AND id = ?2",
+		" MAX(cursor_event_id, ?4), cursor_order = MAX(cursor_order, ?4)"
+		" WHERE tenant_id = ?1 AND id = ?2 AND ?3 = ?3",
 	[SQ_WH_CLAIM] =
 		"UPDATE webhook_deliveries SET lease_until = ?3, lease_owner = ?4"
 		" WHERE id IN (SELECT id FROM webhook_deliveries"
@@ -2717,6 +2719,7 @@ static int sq_webhook_endpoint_list(void *hv, int64_t tenant_id,
 		w->events = col_dup(st, 4);
 		w->active = sqlite3_column_int(st, 5);
 		w->cursor = sqlite3_column_int64(st, 6);
+		w->cursor_order = sqlite3_column_int64(st, 8);
 		w->created_at = col_instant_or_zero(st, 7);
 	}
 	if (rc != SQLITE_DONE) {
@@ -2728,9 +2731,10 @@ static int sq_webhook_endpoint_list(void *hv, int64_t tenant_id,
 	return 0;
 }
 
-static int sq_webhook_events(void *hv, int64_t tenant_id, int64_t after,
-			     int limit, struct webhook_event_rec **ret,
-			     size_t *ret_n, struct err *e)
+static int sq_webhook_events(void *hv, int64_t tenant_id,
+			     int64_t after_order, int64_t after, int limit,
+			     struct webhook_event_rec **ret, size_t *ret_n,
+			     struct err *e)
 {
 	struct sq *h = hv;
 	sqlite3_stmt *st;
@@ -2745,11 +2749,13 @@ static int sq_webhook_events(void *hv, int64_t tenant_id, int64_t after,
 	sqlite3_bind_int64(st, 1, tenant_id);
 	sqlite3_bind_int64(st, 2, after);
 	sqlite3_bind_int(st, 3, limit);
+	(void)after_order; /* one writer: commit order is id order */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct webhook_event_rec *v;
 		list = xgrow(list, &cap, n + 1, sizeof(*list));
 		v = &list[n++];
 		v->id = sqlite3_column_int64(st, 0);
+		v->order = v->id;
 		v->case_id = sqlite3_column_int64(st, 1);
 		v->at = col_instant_or_zero(st, 2);
 		v->kind = col_dup(st, 3);
@@ -2785,8 +2791,8 @@ static int sq_webhook_delivery_add(void *hv,
 }
 
 static int sq_webhook_cursor_set(void *hv, int64_t tenant_id,
-				 int64_t endpoint_id, int64_t cursor,
-				 struct err *e)
+				 int64_t endpoint_id, int64_t order,
+				 int64_t cursor, struct err *e)
 {
 	struct sq *h = hv;
 	sqlite3_stmt *st = sq_stmt(h, SQ_WH_CURSOR, e);
@@ -2794,7 +2800,8 @@ static int sq_webhook_cursor_set(void *hv, int64_t tenant_id,
 		return -ERR_STORE;
 	sqlite3_bind_int64(st, 1, tenant_id);
 	sqlite3_bind_int64(st, 2, endpoint_id);
-	sqlite3_bind_int64(st, 3, cursor);
+	sqlite3_bind_int64(st, 3, order);
+	sqlite3_bind_int64(st, 4, cursor);
 	return sq_done(h, st, e, "moving a webhook cursor");
 }
 

@@ -193,8 +193,8 @@ static int fill_chunk(struct store *s, const struct tenant_rec *t,
 	*ret_more = 0;
 	r = store_begin(s, e);
 	if (r == 0)
-		r = store_webhook_events(s, t->id, w->cursor, FILL_CHUNK, &evs,
-					 &n, e);
+		r = store_webhook_events(s, t->id, w->cursor_order, w->cursor,
+					 FILL_CHUNK, &evs, &n, e);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const char *name = webhook_event_name(evs[i].kind);
 		struct webhook_delivery_rec d;
@@ -217,13 +217,15 @@ static int fill_chunk(struct store *s, const struct tenant_rec *t,
 		(*queued)++;
 	}
 	if (r == 0 && n > 0)
-		r = store_webhook_cursor_set(s, t->id, w->id, evs[n - 1].id, e);
+		r = store_webhook_cursor_set(s, t->id, w->id, evs[n - 1].order,
+					     evs[n - 1].id, e);
 	if (r == 0)
 		r = store_commit(s, e);
 	else
 		store_rollback(s);
 	if (r == 0 && n > 0) {
 		w->cursor = evs[n - 1].id;
+		w->cursor_order = evs[n - 1].order;
 		*ret_more = n == FILL_CHUNK;
 	}
 	webhook_event_list_free(evs, n);

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +28,14 @@
 #include "money.h"
 #include "outbox.h"
 #include "profile.h"
+#include "secrets.h"
 #include "strategy.h"
 #include "token.h"
 #include "tz.h"
 #include "webhook.h"
 
 #define FILL_CHUNK 1000
+#define DISPATCH_SETTING_MAX 8192 /* a delivery setting, ${NAME}s filled in */
 #define VERSIONS_CACHED 8
 
 /* What the work phase decided for one message. */
@@ -142,7 +145,10 @@ static void *adapter_for(struct dctx *d, enum channel ch)
 {
 	const char *config;
 	char dir[4200];
+	char expanded[DISPATCH_SETTING_MAX]; /* config, ${NAME}s filled in */
+	char key[32];                         /* "deliver_<channel>" */
 	struct err e;
+	int r;
 
 	if (d->adapters[ch] || d->adapter_failed[ch])
 		return d->adapters[ch];
@@ -164,9 +170,29 @@ static void *adapter_for(struct dctx *d, enum channel ch)
 			 "deliver_%s names no adapter", channel_name(ch));
 		return NULL;
 	}
-	if (d->backends[ch]->open(config, &d->adapters[ch], &e) < 0) {
+	snprintf(key, sizeof(key), "deliver_%s", channel_name(ch));
+	/* Secrets come from the environment or the secrets file only: a
+	 * setting stored with one inline (before that was refused at
+	 * `tenant set`) is not used. */
+	if (config == dir) {
+		snprintf(expanded, sizeof(expanded), "%s", dir);
+	} else if (profile_inline_secret(key, config, &e) < 0) {
 		snprintf(d->adapter_error[ch], sizeof(d->adapter_error[ch]),
-			 "deliver_%s: %.900s", channel_name(ch), e.msg);
+			 "%.900s", e.msg);
+		return NULL;
+	} else if (secrets_expand(config, expanded, sizeof(expanded), &e) <
+		   0) {
+		snprintf(d->adapter_error[ch], sizeof(d->adapter_error[ch]),
+			 "%s: %.900s", key, e.msg);
+		return NULL;
+	}
+	r = d->backends[ch]->open(expanded, &d->adapters[ch], &e);
+	sodium_memzero(expanded, sizeof(expanded));
+	if (r < 0) {
+		/* an adapter may quote part of the setting it was given */
+		secrets_scrub(config, e.msg, sizeof(e.msg));
+		snprintf(d->adapter_error[ch], sizeof(d->adapter_error[ch]),
+			 "%s: %.900s", key, e.msg);
 		d->adapters[ch] = NULL;
 		return NULL;
 	}

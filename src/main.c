@@ -31,6 +31,7 @@
 #include "render_letter.h"
 #include "render_voice.h"
 #include "run.h"
+#include "secrets.h"
 #include "serve.h"
 #include "store.h"
 #include "strategy.h"
@@ -63,6 +64,8 @@ struct cli {
 	const char *threads;  /* --threads N (serve) */
 	const char *scopes;   /* --scopes read,write,admin (apikey create) */
 	const char *events;   /* --events "case.opened ..." (webhook add) */
+	const char *secrets;  /* --secrets FILE, else $DUNWELL_SECRETS
+				 (dispatch, serve) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
 	int npos;
 	instant_t now;        /* --as-of resolved */
@@ -792,8 +795,8 @@ static const struct command commands[] = {
 	{ "help", cmd_help, 0, "", "[COMMAND]", "list the commands, or explain one" },
 	{ "run", cmd_run, NEEDS_STORE, "batch", "",
 	  "decide and record what is due today for every open case" },
-	{ "dispatch", cmd_dispatch, NEEDS_STORE, "batch lease outbox",
-	  "[--outbox DIR]",
+	{ "dispatch", cmd_dispatch, NEEDS_STORE, "batch lease outbox secrets",
+	  "[--outbox DIR] [--secrets FILE]",
 	  "hand queued messages to the channels (--outbox: write, not send)" },
 	{ "timeline", cmd_timeline, NEEDS_TENANT, "horizon", "CUSTOMER",
 	  "what happened to a customer, and what happens next" },
@@ -823,8 +826,10 @@ static const struct command commands[] = {
 	{ "webhook", cmd_webhook, NEEDS_TENANT, "events",
 	  "add URL [--events \"case.opened ...\"] | list | deliver",
 	  "signed webhooks to the tenant: add an endpoint, list, send due" },
-	{ "serve", cmd_serve, NEEDS_STORE, "listen threads dispatch-every",
-	  "[--listen ADDR:PORT] [--threads N] [--dispatch-every SECONDS]",
+	{ "serve", cmd_serve, NEEDS_STORE,
+	  "listen threads dispatch-every secrets",
+	  "[--listen ADDR:PORT] [--threads N] [--dispatch-every SECONDS]"
+	  " [--secrets FILE]",
 	  "answer HTTP: health, metrics, providers' delivery reports" },
 };
 
@@ -896,6 +901,7 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "dispatch-every", offsetof(struct cli, dispatch_every) },
 		{ "scopes", offsetof(struct cli, scopes) },
 		{ "events", offsetof(struct cli, events) },
+		{ "secrets", offsetof(struct cli, secrets) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strcmp(opts[i].name, name) == 0)
@@ -929,6 +935,7 @@ static void shutdown_libraries(void)
 {
 	render_letter_shutdown();
 	voice_shutdown();
+	secrets_reset();
 }
 
 int main(int argc, char **argv)
@@ -1003,6 +1010,17 @@ int main(int argc, char **argv)
 		cli.now = (instant_t)time(NULL);
 	}
 
+	/* Provider secrets (docs/delivery.md, "Secrets"): loaded before
+	 * anything starts; a file others may read stops the start. */
+	if (cmd->fn == cmd_dispatch || cmd->fn == cmd_serve) {
+		if (!cli.secrets)
+			cli.secrets = getenv("DUNWELL_SECRETS");
+		if (cli.secrets && *cli.secrets &&
+		    secrets_load(cli.secrets, &e) < 0) {
+			fprintf(stderr, "dunwell: %s\n", e.msg);
+			return 1;
+		}
+	}
 	if (cmd->flags & (NEEDS_STORE | NEEDS_TENANT) ||
 	    ((cmd->fn == cmd_strategy || cmd->fn == cmd_template) &&
 	     cli.npos > 0 && strcmp(cli.pos[0], "check") != 0)) {

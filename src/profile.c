@@ -101,7 +101,7 @@ static const struct key_def {
 	  "days a personal link keeps working (default 60)", 1, 400, 60 },
 	{ "deliver_email", K_DELIVER, offsetof(struct profile, deliver) +
 	  CHANNEL_EMAIL * sizeof(char *),
-	  "how e-mail goes out: smtp://user:pass@host:587, file:DIR", 0, 0, 0 },
+	  "how e-mail goes out: smtp://user:${PW}@host:587, file:DIR", 0, 0, 0 },
 	{ "deliver_sms", K_DELIVER, offsetof(struct profile, deliver) +
 	  CHANNEL_SMS * sizeof(char *),
 	  "how SMS goes out: twilio:URL?..., bird:URL?..., file:DIR", 0, 0, 0 },
@@ -116,7 +116,7 @@ static const struct key_def {
 	  "how WhatsApp goes out: whatsapp:URL?..., file:DIR", 0, 0, 0 },
 	{ "deliver_push", K_DELIVER, offsetof(struct profile, deliver) +
 	  CHANNEL_PUSH * sizeof(char *),
-	  "where app pushes go: webhook:URL?secret=..., file:DIR", 0, 0, 0 },
+	  "where app pushes go: webhook:URL?secret=${NAME}, file:DIR", 0, 0, 0 },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -330,11 +330,21 @@ int profile_check(const char *key, const char *value, struct err *e)
 {
 	char q[ERR_QUOTE_BUF];
 	const struct key_def *k = find_key(key);
+	int r;
+
 	if (!k)
 		return err_set(e, ERR_NOTFOUND,
 			       "no setting '%s' (see 'dunwell tenant keys')",
 			       err_quote(key, q));
-	return value && *value ? check_value(k, value, e) : 0;
+	if (!value || !*value)
+		return 0;
+	r = check_value(k, value, e);
+	/* Only here, not in check_value: a stored value with an inline
+	 * secret still loads, and dispatch and serve say why they refuse
+	 * it instead of seeing no setting at all. */
+	if (r == 0 && k->kind == K_DELIVER)
+		r = profile_inline_secret(key, value, e);
+	return r;
 }
 
 int profile_set(struct store *s, int64_t tenant_id, const char *key,
@@ -430,7 +440,9 @@ void profile_clear(struct profile *p)
 /* A delivery setting with its secrets hidden: the password of
  * "scheme://user:password@host", and the value of every parameter whose
  * name holds "secret", "token", "key" or "pass" (token=, app_secret=,
- * verify_token=, key=, password=) become "***". */
+ * verify_token=, key=, password=) become "***", unless it is a ${NAME}
+ * placeholder (a setting stored before secrets had to be placeholders may
+ * still hold one inline). */
 static int secret_name(const char *name, size_t n)
 {
 	static const char *const words[] = { "secret", "token", "key", "pass" };
@@ -438,6 +450,75 @@ static int secret_name(const char *name, size_t n)
 		for (size_t i = 0; i + strlen(words[w]) <= n; i++)
 			if (strncmp(name + i, words[w], strlen(words[w])) == 0)
 				return 1;
+	return 0;
+}
+
+/* Is v[0..n) exactly one ${NAME} placeholder (NAME of A-Z, 0-9, _)? */
+static int is_placeholder(const char *v, size_t n)
+{
+	if (n < 4 || v[0] != '$' || v[1] != '{' || v[n - 1] != '}')
+		return 0;
+	for (size_t i = 2; i + 1 < n; i++)
+		if (!((v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Where the password of "scheme://user:PASSWORD@host" is: *ret_at its
+ * start, *ret_n its length; 0 when the setting has none. */
+static int password_of(const char *v, const char **ret_at, size_t *ret_n)
+{
+	const char *scheme = strstr(v, "://");
+	const char *query = strchr(v, '?');
+	const char *colon, *at;
+	size_t auth;
+
+	if (!scheme || (query && query < scheme))
+		return 0;
+	auth = strcspn(scheme + 3, "/?#");
+	at = memchr(scheme + 3, '@', auth);
+	colon = memchr(scheme + 3, ':', auth);
+	if (!at || !colon || colon > at)
+		return 0;
+	*ret_at = colon + 1;
+	*ret_n = (size_t)(at - colon - 1);
+	return 1;
+}
+
+int profile_inline_secret(const char *key, const char *value, struct err *e)
+{
+	const struct key_def *k = find_key(key);
+	const char *pw, *query;
+	size_t n;
+
+	if (!k || k->kind != K_DELIVER || !value ||
+	    strncmp(value, "file:", 5) == 0 ||
+	    strncmp(value, "letters:", 8) == 0 ||
+	    strncmp(value, "voice:", 6) == 0)
+		return 0;
+	if (password_of(value, &pw, &n) && n > 0 && !is_placeholder(pw, n))
+		return err_set(e, ERR_INVALID,
+			       "%s: the password after 'user:' is written into"
+			       " the setting; put the secret into the"
+			       " environment or the secrets file (--secrets)"
+			       " and write ${NAME} in its place", key);
+	query = strchr(value, '?');
+	for (const char *p = query; p && *p;) {
+		size_t len = strcspn(p + 1, "&");
+		size_t nlen = strcspn(p + 1, "=&");
+		if (nlen < len && secret_name(p + 1, nlen) &&
+		    len - nlen - 1 > 0 &&
+		    !is_placeholder(p + 2 + nlen, len - nlen - 1))
+			return err_set(e, ERR_INVALID,
+				       "%s: parameter %.*s holds a secret"
+				       " written into the setting; put the"
+				       " secret into the environment or the"
+				       " secrets file (--secrets) and write"
+				       " %.*s=${NAME}", key, (int)nlen, p + 1,
+				       (int)nlen, p + 1);
+		p += 1 + len;
+	}
 	return 0;
 }
 
@@ -451,7 +532,8 @@ static void mask_secrets(const char *v, char *buf, size_t cap)
 
 	for (const char *q = v; *q && o + 4 < cap; q++) {
 		if (colon && at && q == colon + 1 && colon < at &&
-		    (!query || at < query)) {
+		    (!query || at < query) &&
+		    !is_placeholder(colon + 1, (size_t)(at - colon - 1))) {
 			memcpy(buf + o, "***", 3);
 			o += 3;
 			q = at - 1;
@@ -459,7 +541,10 @@ static void mask_secrets(const char *v, char *buf, size_t cap)
 		}
 		if (query && q >= query && (*q == '?' || *q == '&')) {
 			size_t n = strcspn(q + 1, "=&");
-			hide = q[1 + n] == '=' && secret_name(q + 1, n);
+			/* a ${NAME} placeholder is no secret: shown */
+			hide = q[1 + n] == '=' && secret_name(q + 1, n) &&
+			       !is_placeholder(q + 2 + n, strcspn(q + 2 + n,
+								  "&"));
 			buf[o++] = *q;
 			if (hide && o + n + 5 < cap) {
 				memcpy(buf + o, q + 1, n + 1);

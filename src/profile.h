@@ -66,6 +66,14 @@ int profile_set(struct store *s, int64_t tenant_id, const char *key,
 /* Check a value for a key without storing it. */
 int profile_check(const char *key, const char *value, struct err *e);
 
+/* A delivery setting (deliver_*) that holds a secret inline: a password in
+ * "scheme://user:PASSWORD@host", or a parameter whose name holds secret,
+ * token, key or pass, whose value is not exactly a ${NAME} placeholder.
+ * -ERR_INVALID naming the key and the parameter (never the value), saying
+ * to put the secret into the environment or the secrets file. file:,
+ * letters: and voice: settings, and other keys, always pass. */
+int profile_inline_secret(const char *key, const char *value, struct err *e);
+
 /* A setting's value as text (defaults included), for showing it. */
 int profile_value(const struct profile *p, const char *key, char *buf,
 		  size_t cap);

@@ -20,9 +20,11 @@
 #include "delivery_event.h"
 #include "dispatch.h"
 #include "http.h"
+#include "hex.h"
 #include "http_client.h"
 #include "mem.h"
 #include "profile.h"
+#include "secrets.h"
 #include "token.h"
 
 #define SERVE_SLUG_MAX 64          /* longest tenant slug looked up */
@@ -242,16 +244,30 @@ struct wa_secrets {
 	char app_secret[SERVE_SECRET_MAX];   /* app_secret= */
 };
 
-static void copy_secret(char *dst, const char *src)
+/* One secret parameter of the setting: its ${NAME} filled in from the
+ * secrets file or the environment, into dst ("" when the parameter is
+ * absent). Errors name the parameter and NAME, never a value. */
+static int wa_secret(struct http_client_config *c, const char *param,
+		     char *dst, struct err *e)
 {
-	size_t n = src ? strlen(src) : 0;
+	const char *v = http_client_config_get(c, param);
+	char enc[3 * SERVE_SECRET_MAX + 1];
+	int r;
 
-	/* An overlong value is treated as absent (nothing matches it). */
-	if (n >= SERVE_SECRET_MAX)
-		n = 0;
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
+	dst[0] = '\0';
+	if (!v || !*v)
+		return 0;
+	r = secrets_expand(v, enc, sizeof(enc), e);
+	if (r == 0 && hex_pct_decode(enc, strlen(enc), 0, dst,
+				     SERVE_SECRET_MAX) < 0) {
+		dst[0] = '\0';
+		r = err_set(e, ERR_TOOBIG, "longer than %d bytes or holding a"
+			    " NUL byte", SERVE_SECRET_MAX - 1);
+	}
+	sodium_memzero(enc, sizeof(enc));
+	if (r < 0)
+		err_prefix(e, "deliver_whatsapp: %s: ", param);
+	return r;
 }
 
 static int wa_secrets_load(struct store *s, const struct tenant_rec *t,
@@ -267,16 +283,24 @@ static int wa_secrets_load(struct store *s, const struct tenant_rec *t,
 	if (r < 0)
 		return r;
 	setting = p.deliver[CHANNEL_WHATSAPP];
-	if (setting && strncmp(setting, "whatsapp:", 9) == 0 &&
+	/* The secrets are ${NAME}s, filled in from the secrets file or the
+	 * environment (only these two: serve does not need the sending
+	 * token). A setting with one inline, or a NAME set nowhere, is an
+	 * error, not "no secret", which would turn the signature check
+	 * off. */
+	if (setting && strncmp(setting, "whatsapp:", 9) == 0)
+		r = profile_inline_secret("deliver_whatsapp", setting, e);
+	if (r == 0 && setting && strncmp(setting, "whatsapp:", 9) == 0 &&
 	    http_client_config_parse(setting, "whatsapp", &c, NULL) == 0) {
-		copy_secret(ret->verify_token,
-			    http_client_config_get(&c, "verify_token"));
-		copy_secret(ret->app_secret,
-			    http_client_config_get(&c, "app_secret"));
+		r = wa_secret(&c, "verify_token", ret->verify_token, e);
+		if (r == 0)
+			r = wa_secret(&c, "app_secret", ret->app_secret, e);
 		http_client_config_free(&c);
 	}
 	profile_clear(&p);
-	return 0;
+	if (r < 0)
+		sodium_memzero(ret, sizeof(*ret));
+	return r;
 }
 
 /* Equal secrets, in time that does not depend on where they differ. */

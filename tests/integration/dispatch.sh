@@ -92,14 +92,36 @@ check twins_ok [ "$w1$w2" = 00 ]
 check twins_once [ "$(q "SELECT COUNT(*) FROM (SELECT case_id, detail FROM case_events WHERE kind='message.sent' GROUP BY case_id, detail HAVING COUNT(*) > 1) x" "$DB3")" = 0 ]
 # E-mail through a real SMTP server on loopback (aiosmtpd), STARTTLS
 # and AUTH: what arrives is the composed message, one per sent e-mail.
+# The password is not in the setting: ${DW_SMTP_PW} is filled in from the
+# environment or the secrets file (--secrets, only its owner may read it).
 DB4=$(clone_db "$DUNWELL_DB" smtp)
+DB6=$(clone_db "$DUNWELL_DB" smtpfile)
+DB7=$(clone_db "$DUNWELL_DB" smtpnone)
 mkdir -p "$T/mx"
 coproc SMTPD { exec /usr/bin/python3 "$DUNWELL_ROOT/tests/tools/smtp_server.py" --dir "$T/mx" --starttls --auth "dunwell:s3cret%pw" 2>"$T/smtpd.err"; }
 read -r -t 20 word port <&"${SMTPD[0]}"
 if [ "${word:-}" = PORT ]; then
-	"$DUNWELL" tenant set deliver_email "smtp://dunwell:s3cret%25pw@127.0.0.1:$port?starttls=required&insecure=1&from=billing@acme.example" --db "$DB4" --tenant acme >/dev/null
+	expect_fail inline_password_refused "put the secret into the environment or the secrets file" \
+		tenant set deliver_email "smtp://dunwell:s3cret%25pw@127.0.0.1:$port?starttls=required&insecure=1&from=billing@acme.example" --db "$DB4" --tenant acme
+	check inline_password_not_echoed [ "$(grep -c 's3cret' "$T/err")" = 0 ]
+	expect_fail inline_token_refused "parameter token holds a secret" \
+		tenant set deliver_sms "twilio:https://api.twilio.com?account=AC1&token=tok-s3cret&from=+31612345678" --db "$DB4" --tenant acme
+	check inline_token_not_echoed [ "$(grep -c 'tok-s3cret' "$T/err")" = 0 ]
+	setting='smtp://dunwell:${DW_SMTP_PW}@127.0.0.1:'"$port"'?starttls=required&insecure=1&from=billing@acme.example'
+	expect_ok placeholder_accepted tenant set deliver_email "$setting" --db "$DB4" --tenant acme
+	"$DUNWELL" tenant set deliver_email "$setting" --db "$DB6" --tenant acme >/dev/null
 	"$DUNWELL" run --db "$DB4" --tenant acme --as-of 2026-12-29T09:00:00Z >/dev/null
-	expect_ok dispatch_smtp dispatch --db "$DB4" --tenant acme --as-of 2026-12-29T10:00:00Z
+	"$DUNWELL" run --db "$DB6" --tenant acme --as-of 2026-12-29T09:00:00Z >/dev/null
+	# A secrets file that others may read: refused before anything starts.
+	printf '# test\nDW_SMTP_PW=s3cret%%pw\n' >"$T/secrets.env"
+	chmod 0644 "$T/secrets.env"
+	expect_fail secrets_0644_refused "$T/secrets.env" dispatch --secrets "$T/secrets.env" --db "$DB6" --tenant acme --as-of 2026-12-29T10:00:00Z
+	check secrets_0644_mode_named grep -qF 0644 "$T/err"
+	check secrets_0644_value_not_shown [ "$(grep -c 's3cret' "$T/err")" = 0 ]
+	DUNWELL_SECRETS="$T/secrets.env" expect_fail secrets_env_0644_refused "$T/secrets.env" serve --db "$DB6" --listen 127.0.0.1:0
+	check secrets_0644_nothing_sent [ "$(q "SELECT COUNT(*) FROM messages WHERE status='sent' AND provider='smtp'" "$DB6")" = 0 ]
+	# From the environment.
+	DW_SMTP_PW='s3cret%pw' expect_ok dispatch_smtp dispatch --db "$DB4" --tenant acme --as-of 2026-12-29T10:00:00Z
 	smtp_sent=$(q "SELECT COUNT(*) FROM messages WHERE channel='email' AND status='sent' AND provider='smtp'" "$DB4")
 	check smtp_some_sent [ "$smtp_sent" -ge 1 ]
 	check smtp_each_arrived [ "$(ls "$T/mx" | grep -c '\.msg$')" = "$smtp_sent" ]
@@ -107,6 +129,19 @@ if [ "${word:-}" = PORT ]; then
 	check smtp_authenticated [ "$(grep -l '^AUTH dunwell' "$T"/mx/*.msg | wc -l)" = "$smtp_sent" ]
 	check smtp_queue_id_kept [ "$(q "SELECT COUNT(*) FROM messages WHERE provider='smtp' AND provider_id <> ''" "$DB4")" = "$smtp_sent" ]
 	check smtp_password_not_shown [ "$("$DUNWELL" tenant show --db "$DB4" --tenant acme | grep -c 's3cret')" = 0 ]
+	check smtp_placeholder_shown [ "$("$DUNWELL" tenant show --db "$DB4" --tenant acme | grep -cF '${DW_SMTP_PW}')" = 1 ]
+	# From a secrets file only its owner may read.
+	chmod 0600 "$T/secrets.env"
+	expect_ok dispatch_smtp_secrets_file dispatch --secrets "$T/secrets.env" --db "$DB6" --tenant acme --as-of 2026-12-29T10:00:00Z
+	smtp_sent6=$(q "SELECT COUNT(*) FROM messages WHERE channel='email' AND status='sent' AND provider='smtp'" "$DB6")
+	check smtp_secrets_file_sent [ "$smtp_sent6" -ge 1 ]
+	check smtp_secrets_file_authenticated [ "$(grep -l '^AUTH dunwell' "$T"/mx/*.msg | wc -l)" = "$((smtp_sent + smtp_sent6))" ]
+	# Neither: the adapter does not open; the reason names the NAME only.
+	"$DUNWELL" tenant set deliver_email "$setting" --db "$DB7" --tenant acme >/dev/null
+	"$DUNWELL" run --db "$DB7" --tenant acme --as-of 2026-12-29T09:00:00Z >/dev/null
+	expect_ok dispatch_secret_unset dispatch --db "$DB7" --tenant acme --as-of 2026-12-29T10:00:00Z
+	check smtp_unset_secret_named [ "$(q "SELECT COUNT(*) FROM messages WHERE channel='email' AND last_error LIKE '%\${DW_SMTP_PW} is set neither%'" "$DB7")" -ge 1 ]
+	check smtp_unset_none_sent [ "$(q "SELECT COUNT(*) FROM messages WHERE provider='smtp' AND status='sent'" "$DB7")" = 0 ]
 else
 	fail smtp_server_started "$(cat "$T/smtpd.err")"
 fi

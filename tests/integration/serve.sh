@@ -27,13 +27,22 @@ fi
 q "UPDATE messages SET provider='twilio', provider_id='SM1234567890abcdef1234567890abcdef' WHERE id=$m1" >/dev/null
 q "UPDATE messages SET provider='bird', provider_id='efa6405d518d4c0c88cce11f7db775fb' WHERE id=$m2" >/dev/null
 q "UPDATE messages SET provider='twilio', provider_id='SM0000000000000000000000000000bad0' WHERE id=$m3" >/dev/null
+# The secrets are ${NAME}s: verify_token from the environment, app_secret
+# from a secrets file only its owner may read; written inline, refused.
+expect_fail wa_inline_secret_refused "parameter app_secret holds a secret" tenant set deliver_whatsapp \
+	"whatsapp:https://graph.facebook.com?phone_number_id=106540352242922&token=\${WA_TOKEN}&verify_token=\${WA_VERIFY}&app_secret=app-s3cret" \
+	--tenant acme
+check wa_inline_secret_not_echoed [ "$(grep -c 'app-s3cret' "$T/err")" = 0 ]
 "$DUNWELL" tenant set deliver_whatsapp \
-	"whatsapp:https://graph.facebook.com?phone_number_id=106540352242922&token=EAAGtest&verify_token=vt-Secret-42&app_secret=app-s3cret" \
+	'whatsapp:https://graph.facebook.com?phone_number_id=106540352242922&token=${WA_TOKEN}&verify_token=${WA_VERIFY}&app_secret=${WA_APP_SECRET}' \
 	--tenant acme >/dev/null
+printf 'WA_APP_SECRET=app-s3cret\n' >"$T/secrets.env"
+chmod 600 "$T/secrets.env"
+export WA_VERIFY=vt-Secret-42
 
 # Start on a port the kernel picks; the first log line names it.
 LOG="$T/serve.log"
-"$DUNWELL" serve --listen 127.0.0.1:0 --threads 2 --as-of 2026-11-21T12:00:00Z 2>"$LOG" &
+"$DUNWELL" serve --listen 127.0.0.1:0 --threads 2 --as-of 2026-11-21T12:00:00Z --secrets "$T/secrets.env" 2>"$LOG" &
 SERVER=$!
 port=
 for _ in $(seq 1 100); do

@@ -164,5 +164,42 @@ wait "$spid"
 check served_exit_clean [ "$?" = 0 ]
 check served_dispatch_pass grep -q '"dispatch":"pass","tenant":"acme"' "$T/serve.log"
 check served_nothing_left [ "$(q "SELECT COUNT(*) FROM messages WHERE status='queued' AND not_before <= '2027-01-05T10:00:00Z'" "$DB5")" = 0 ]
+# A provider outage end to end: SMS through the Twilio adapter to the fake
+# Twilio (its real request format), the first request answered 503: that
+# message is retried later with the same idempotency key and sent once.
+DB6=$(new_db outage)
+"$DUNWELL" tenant add acme --timezone Europe/Amsterdam --db "$DB6" >/dev/null
+"$DUNWELL" strategy load "$DUNWELL_ROOT/tests/engine/strategies/basic.yaml" --db "$DB6" --tenant acme >/dev/null
+"$DUNWELL" import customers "$I/customers.csv" --db "$DB6" --tenant acme >/dev/null
+"$DUNWELL" import invoices "$I/invoices.csv" --db "$DB6" --tenant acme >/dev/null
+"$DUNWELL" run --db "$DB6" --tenant acme --as-of 2026-11-20T09:00:00Z >/dev/null
+coproc FAKE { exec /usr/bin/python3 "$DUNWELL_ROOT/tests/tools/fake_providers.py" --record "$T/twilio.jsonl" --fail-first 1 2>"$T/fake.err"; }
+read -r -t 20 word fport <&"${FAKE[0]}"
+if [ "${word:-}" = PORT ]; then
+	"$DUNWELL" tenant set deliver_sms "twilio:http://127.0.0.1:$fport?account=AC0123456789abcdef0123456789abcdef&token=\${TW_TOKEN}&from=+3197010000000" --db "$DB6" --tenant acme >/dev/null
+	"$DUNWELL" tenant set deliver_email "file:$T/outage-mail" --db "$DB6" --tenant acme >/dev/null
+	TW_TOKEN=twilio-test-token "$DUNWELL" dispatch --db "$DB6" --tenant acme --as-of 2026-11-21T08:05:00Z >/dev/null
+	sms=$(q "SELECT COUNT(*) FROM messages WHERE channel='sms'" "$DB6")
+	check outage_one_retry [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='message.retry'" "$DB6")" = 1 ]
+	check outage_others_sent [ "$(q "SELECT COUNT(*) FROM messages WHERE channel='sms' AND status='sent' AND provider='twilio'" "$DB6")" = $((sms - 1)) ]
+	TW_TOKEN=twilio-test-token "$DUNWELL" dispatch --db "$DB6" --tenant acme --as-of 2026-11-21T10:05:00Z >/dev/null
+	check outage_then_sent [ "$(q "SELECT COUNT(*) FROM messages WHERE channel='sms' AND status='sent' AND provider_id LIKE 'SM%'" "$DB6")" = "$sms" ]
+	check outage_sent_once [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='message.sent'" "$DB6")" = "$(q "SELECT COUNT(*) FROM messages WHERE status='sent'" "$DB6")" ]
+	check outage_one_503 [ "$(grep -c '"provider": "outage"' "$T/twilio.jsonl")" = 1 ]
+	check outage_201_each [ "$(grep -c '"status": 201' "$T/twilio.jsonl")" = "$sms" ]
+	python3 - "$T/twilio.jsonl" > "$T/keys.txt" <<'PY'
+import json, sys, collections
+keys = collections.Counter()
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    keys[r["headers"].get("i-twilio-idempotency-token")] += 1
+print(sorted(keys.values()))
+PY
+	check outage_same_key_retried grep -q "^\[1, 2\]$" "$T/keys.txt"
+else
+	fail fake_providers_started "$(cat "$T/fake.err")"
+fi
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
 [ -n "${KEEP:-}" ] && cp "$DUNWELL_DB" /tmp/keep.db
 finish

@@ -55,6 +55,7 @@ Every request is appended to the --record file as one JSON line:
 the moment this one arrived (itself included).
 
 Usage: fake_providers.py --record FILE [--twilio-account AC... ...]
+       [--fail-first N]   (the first N requests get 503: an outage)
 It prints "PORT <n>" on stdout once listening on 127.0.0.1, and exits
 when its stdin reaches end of file (so it never outlives the test).
 """
@@ -75,6 +76,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ARGS = None
 LOCK = threading.Lock()
 INFLIGHT = [0]
+FAILED = [0]  # requests seen, for --fail-first
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -155,6 +157,19 @@ class Handler(BaseHTTPRequestHandler):
             "body": raw.decode("utf-8", "replace"),
             "inflight": inflight,
         }
+        with LOCK:
+            FAILED[0] += 1
+            fail_now = FAILED[0] <= ARGS.fail_first
+        if fail_now:
+            # --fail-first: an outage in front of every provider
+            entry["provider"] = "outage"
+            status, resp = self.reply(503, text="<html>503</html>",
+                                      ctype="text/html")
+            entry["status"] = status
+            entry["response"] = resp
+            record(entry)
+            self.send_pending()
+            return
         m_tw = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages\.json",
                             url.path)
         m_wa = re.fullmatch(r"/(v[0-9.]+)/([^/]+)/messages", url.path)
@@ -509,6 +524,8 @@ def main():
     p.add_argument("--wa-phone-id", default="106540352242922")
     p.add_argument("--wa-token", default="wa-test-token")
     p.add_argument("--webhook-secret", default="webhook-test-secret-123")
+    p.add_argument("--fail-first", type=int, default=0,
+                   help="answer the first N requests 503, whatever they are")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)

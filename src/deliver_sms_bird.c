@@ -75,21 +75,12 @@ static int bird_open(const char *config, void **ret_handle, struct err *e)
 	if (rc < 0)
 		return rc;
 	b = xcalloc(1, sizeof(*b));
-	base = c.base[0] ? c.base : BIRD_BASE;
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
 	key = http_client_config_get(&c, "key");
 	from = http_client_config_get(&c, "from");
 	report = http_client_config_get(&c, "report");
-	rc = http_client_check_url(base, "bird: base URL", e);
+	rc = http_client_config_base(&c, "bird", BIRD_BASE, &base, &blen, e);
 	if (rc < 0)
 		goto out_fail;
-	if (strcspn(base, "?#") != strlen(base)) {
-		rc = err_set(e, ERR_INVALID, "bird: base URL: no query or "
-			     "fragment expected");
-		goto out_fail;
-	}
 	if (!key || !*key) {
 		rc = err_set(e, ERR_INVALID, "bird: key= missing (the access "
 			     "key)");

@@ -71,23 +71,14 @@ static int twilio_open(const char *config, void **ret_handle, struct err *e)
 	if (rc < 0)
 		return rc;
 	t = xcalloc(1, sizeof(*t));
-	base = c.base[0] ? c.base : TWILIO_BASE;
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
 	account = http_client_config_get(&c, "account");
 	token = http_client_config_get(&c, "token");
 	from = http_client_config_get(&c, "from");
 	service = http_client_config_get(&c, "service");
 	callback = http_client_config_get(&c, "callback");
-	rc = http_client_check_url(base, "twilio: base URL", e);
+	rc = http_client_config_base(&c, "twilio", TWILIO_BASE, &base, &blen, e);
 	if (rc < 0)
 		goto out_fail;
-	if (strcspn(base, "?#") != strlen(base)) {
-		rc = err_set(e, ERR_INVALID, "twilio: base URL: no query or "
-			     "fragment expected");
-		goto out_fail;
-	}
 	if (!account) {
 		rc = err_set(e, ERR_INVALID, "twilio: account= missing (the "
 			     "Account SID)");

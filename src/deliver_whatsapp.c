@@ -72,10 +72,6 @@ static int whatsapp_open(const char *config, void **ret_handle, struct err *e)
 	if (rc < 0)
 		return rc;
 	w = xcalloc(1, sizeof(*w));
-	base = c.base[0] ? c.base : WHATSAPP_BASE;
-	blen = strlen(base);
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
 	id = http_client_config_get(&c, "phone_number_id");
 	token = http_client_config_get(&c, "token");
 	version = http_client_config_get(&c, "version");
@@ -83,14 +79,9 @@ static int whatsapp_open(const char *config, void **ret_handle, struct err *e)
 	lang = http_client_config_get(&c, "lang");
 	if (!version)
 		version = WHATSAPP_VERSION;
-	rc = http_client_check_url(base, "whatsapp: base URL", e);
+	rc = http_client_config_base(&c, "whatsapp", WHATSAPP_BASE, &base, &blen, e);
 	if (rc < 0)
 		goto out_fail;
-	if (strcspn(base, "?#") != strlen(base)) {
-		rc = err_set(e, ERR_INVALID, "whatsapp: base URL: no query or "
-			     "fragment expected");
-		goto out_fail;
-	}
 	if (!id || !all_of(id, "0123456789") || strlen(id) > 32) {
 		rc = err_set(e, ERR_INVALID, "whatsapp: phone_number_id=%s",
 			     id ? ": expected the digits of the business "

@@ -538,6 +538,32 @@ static int next_channel(const char *fallbacks, enum channel *ret,
 	return 1;
 }
 
+/* The step's next channel after a hard failure of message m: a message of
+ * its own, queued now under that channel's key (kept as it is when one
+ * exists). *ret_queued is 1 when m had a channel left. */
+static int queue_fallback(struct store *s, const struct message_rec *m,
+			  instant_t now, int *ret_queued, struct err *e)
+{
+	struct message_rec f = *m;
+	enum channel next;
+	const char *rest;
+	char key[256];
+
+	*ret_queued = 0;
+	if (!next_channel(m->fallbacks, &next, &rest))
+		return 0;
+	f.channel = (char *)channel_name(next);
+	f.fallbacks = (char *)rest;
+	f.status = "queued";
+	f.not_before = now;
+	snprintf(key, sizeof(key), "dw-%lld-%lld-%s-%s",
+		 (long long)m->tenant_id, (long long)m->case_id, m->step,
+		 f.channel);
+	f.idempotency_key = key;
+	*ret_queued = 1;
+	return store_outbox_insert(s, &f, now, e);
+}
+
 static void set_str(char **field, const char *v)
 {
 	free(*field);
@@ -613,8 +639,7 @@ static int record_one(struct dctx *d, struct job *j, struct err *e)
 		}
 		break;
 	case V_FAIL: {
-		enum channel next;
-		const char *rest;
+		int queued = 0;
 		m->attempts += j->res.status == DELIVER_HARD_FAIL;
 		set_str(&m->status, j->res.status == DELIVER_HARD_FAIL
 					    ? "bounced"
@@ -624,20 +649,8 @@ static int record_one(struct dctx *d, struct job *j, struct err *e)
 		kind = j->res.status == DELIVER_HARD_FAIL ? "message.bounced"
 							   : "message.failed";
 		d->st.failed++;
-		if (next_channel(m->fallbacks, &next, &rest)) {
-			struct message_rec f = *m;
-			char key[256];
-			f.channel = (char *)channel_name(next);
-			f.fallbacks = (char *)rest;
-			f.status = "queued";
-			f.not_before = d->now;
-			snprintf(key, sizeof(key), "dw-%lld-%lld-%s-%s",
-				 (long long)m->tenant_id, (long long)m->case_id,
-				 m->step, f.channel);
-			f.idempotency_key = key;
-			r = store_outbox_insert(d->s, &f, d->now, e);
-			d->st.fallbacks++;
-		}
+		r = queue_fallback(d->s, m, d->now, &queued, e);
+		d->st.fallbacks += queued;
 		break;
 	}
 	}
@@ -838,21 +851,8 @@ int dispatch_report(struct store *s, const struct tenant_rec *t,
 	/* A message that bounced after it was handed over goes on to the
 	 * step's next channel, as a hard failure at hand-over does. */
 	if (r == 0 && status && strcmp(status, "bounced") == 0) {
-		enum channel next;
-		const char *rest;
-		if (next_channel(m.fallbacks, &next, &rest)) {
-			struct message_rec f = m;
-			char key[256];
-			f.channel = (char *)channel_name(next);
-			f.fallbacks = (char *)rest;
-			f.status = "queued";
-			f.not_before = now;
-			snprintf(key, sizeof(key), "dw-%lld-%lld-%s-%s",
-				 (long long)m.tenant_id, (long long)m.case_id,
-				 m.step, f.channel);
-			f.idempotency_key = key;
-			r = store_outbox_insert(s, &f, now, e);
-		}
+		int queued;
+		r = queue_fallback(s, &m, now, &queued, e);
 	}
 	snprintf(kind, sizeof(kind), "message.%s", delivery_event_name(ev));
 	if (r == 0 && ev != DELIVERY_SENT)

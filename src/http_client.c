@@ -538,6 +538,30 @@ int http_client_config_int(struct http_client_config *c, const char *scheme,
 	return 0;
 }
 
+int http_client_config_base(const struct http_client_config *c,
+			    const char *scheme, const char *dflt,
+			    const char **ret_base, size_t *ret_len,
+			    struct err *e)
+{
+	const char *base = c->base[0] ? c->base : dflt;
+	char what[48];
+	size_t len = strlen(base);
+	int r;
+
+	snprintf(what, sizeof(what), "%s: base URL", scheme);
+	r = http_client_check_url(base, what, e);
+	if (r < 0)
+		return r;
+	if (strcspn(base, "?#") != len)
+		return err_set(e, ERR_INVALID, "%s: base URL: no query or "
+			       "fragment expected", scheme);
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	*ret_base = base;
+	*ret_len = len;
+	return 0;
+}
+
 int http_client_check_url(const char *url, const char *what, struct err *e)
 {
 	const char *host;

@@ -125,6 +125,13 @@ void http_client_config_free(struct http_client_config *c);
  * the error ("twilio: base URL"). */
 int http_client_check_url(const char *url, const char *what, struct err *e);
 
+/* The setting's base URL (`dflt` when it names none), checked as above
+ * and without query or fragment; *ret_len leaves out trailing '/'s. */
+int http_client_config_base(const struct http_client_config *c,
+			    const char *scheme, const char *dflt,
+			    const char **ret_base, size_t *ret_len,
+			    struct err *e);
+
 /* The integer setting `key` in [lo, hi], or def when absent. */
 int http_client_config_int(struct http_client_config *c, const char *scheme,
 			   const char *key, int lo, int hi, int def,

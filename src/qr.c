@@ -152,6 +152,32 @@ int rf_make(const char *base, char *buf, size_t cap, struct err *e)
 	return put_out("RF reference", ref, n + 4, buf, cap, e);
 }
 
+/* The ISO 7064 MOD 97-10 check of an RF reference or IBAN in electronic
+ * form (x[0..n), check digits at x[2..3]); `what` and the text as given
+ * (s) name it in messages. */
+static int check_digits(const char *what, const char *s, const char *x,
+			size_t n, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	unsigned cd;
+
+	if (!is_digit(x[2]) || !is_digit(x[3]))
+		return err_set(e, ERR_INVALID,
+			       "%s \"%s\": check digits \"%.2s\" are not digits",
+			       what, err_quote(s, q), x + 2);
+	cd = (unsigned)(x[2] - '0') * 10u + (unsigned)(x[3] - '0');
+	if (cd < 2 || cd > 98)
+		return err_set(e, ERR_INVALID,
+			       "%s \"%s\": check digits %02u out of range "
+			       "02..98", what, err_quote(s, q), cd);
+	if (mod97_rotated(x, n) != 1)
+		return err_set(e, ERR_INVALID,
+			       "%s \"%s\": check digits %02u do not match "
+			       "(expected %02u)",
+			       what, err_quote(s, q), cd, mod97_want(x, n));
+	return 0;
+}
+
 /* Validate s and leave its electronic form in ref. */
 static int rf_check(const char *s, char ref[RF_BUF], size_t *ret_len,
 		    struct err *e)
@@ -171,24 +197,10 @@ static int rf_check(const char *s, char ref[RF_BUF], size_t *ret_len,
 		return err_set(e, ERR_INVALID,
 			       "RF reference \"%s\": does not start with RF",
 			       err_quote(s, q));
-	if (!is_digit(ref[2]) || !is_digit(ref[3]))
-		return err_set(e, ERR_INVALID,
-			       "RF reference \"%s\": check digits \"%.2s\" are "
-			       "not digits",
-			       err_quote(s, q), ref + 2);
-	unsigned cd = (unsigned)(ref[2] - '0') * 10u + (unsigned)(ref[3] - '0');
-	if (cd < 2 || cd > 98)
-		return err_set(e, ERR_INVALID,
-			       "RF reference \"%s\": check digits %02u out of "
-			       "range 02..98",
-			       err_quote(s, q), cd);
-	if (mod97_rotated(ref, n) != 1)
-		return err_set(e, ERR_INVALID,
-			       "RF reference \"%s\": check digits %02u do not "
-			       "match (expected %02u)",
-			       err_quote(s, q), cd, mod97_want(ref, n));
-	*ret_len = n;
-	return 0;
+	r = check_digits("RF reference", s, ref, n, e);
+	if (r == 0)
+		*ret_len = n;
+	return r;
 }
 
 int rf_valid(const char *s, struct err *e)
@@ -287,25 +299,10 @@ static int iban_check(const char *s, char iban[IBAN_BUF], size_t *ret_len,
 			       "IBAN \"%s\": %zu characters, an IBAN of %.2s "
 			       "has %u",
 			       err_quote(s, q), n, iban, (unsigned)c->len);
-	if (!is_digit(iban[2]) || !is_digit(iban[3]))
-		return err_set(e, ERR_INVALID,
-			       "IBAN \"%s\": check digits \"%.2s\" are not "
-			       "digits",
-			       err_quote(s, q), iban + 2);
-	unsigned cd = (unsigned)(iban[2] - '0') * 10u +
-		      (unsigned)(iban[3] - '0');
-	if (cd < 2 || cd > 98)
-		return err_set(e, ERR_INVALID,
-			       "IBAN \"%s\": check digits %02u out of range "
-			       "02..98",
-			       err_quote(s, q), cd);
-	if (mod97_rotated(iban, n) != 1)
-		return err_set(e, ERR_INVALID,
-			       "IBAN \"%s\": check digits %02u do not match "
-			       "(expected %02u)",
-			       err_quote(s, q), cd, mod97_want(iban, n));
-	*ret_len = n;
-	return 0;
+	r = check_digits("IBAN", s, iban, n, e);
+	if (r == 0)
+		*ret_len = n;
+	return r;
 }
 
 int iban_valid(const char *s, struct err *e)

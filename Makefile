@@ -36,7 +36,7 @@ LIBS := $(PKG_LIBS) -lm -lpthread
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(O)/%.o) $(O)/embedded.o
 LIBOBJS := $(filter-out $(O)/main.o,$(OBJS))
-EMBED_FILES := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql data/holidays/*.txt examples/strategies/*.yaml templates/*.tmpl templates/*/*.tmpl docs/openapi.json))
+EMBED_FILES := $(sort $(wildcard migrations/sqlite/*.sql migrations/pg/*.sql data/holidays/*.txt examples/strategies/*.yaml templates/*.tmpl templates/*/*.tmpl templates/portal/*.txt assets/*.css docs/openapi.json))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
 TOOL_SRCS := $(wildcard bench/*.c)

@@ -147,12 +147,7 @@ static const struct tmpl_schema message_schema = { message_fields, V__COUNT };
 
 /* Public, free, independent debt-advice services a reminder may point to
  * (shown by the `help` block when the customer's country is listed). */
-static const struct debt_advice {
-	const char *country;
-	const char *name;
-	const char *phone;
-	const char *url;
-} debt_advice[] = {
+static const struct debt_advice debt_advice[] = {
 	{ "NL", "Geldfit", "0800 8115", "https://www.geldfit.nl" },
 	{ "BE", "CAW (Centrum Algemeen Welzijnswerk)", "0800 13 500",
 	  "https://www.caw.be" },
@@ -164,6 +159,16 @@ static const struct debt_advice {
 	  "https://www.moneyhelper.org.uk" },
 	{ "IE", "MABS", "0818 07 2000", "https://www.mabs.ie" },
 };
+
+const struct debt_advice *compose_debt_advice(const char *country)
+{
+	for (size_t i = 0; country && i < sizeof(debt_advice) /
+						 sizeof(debt_advice[0]);
+	     i++)
+		if (strcmp(debt_advice[i].country, country) == 0)
+			return &debt_advice[i];
+	return NULL;
+}
 
 /* ---- The template cache ------------------------------------------------ */
 
@@ -1310,8 +1315,11 @@ int compose_check_all(struct compose *c, int *ret_n, struct err *e)
 		struct entry en;
 		size_t ll;
 
+		/* templates/LOCALE/ID.tmpl; the portal's catalogs
+		 * (templates/portal/, portal_text.c) are not messages. */
 		if (strncmp(f->name, "templates/", 10) != 0 || !base ||
-		    base[1] == '_' || base == f->name + 9)
+		    base[1] == '_' || base == f->name + 9 ||
+		    strncmp(f->name, "templates/portal/", 17) == 0)
 			continue;
 		ll = (size_t)(base - (f->name + 10));
 		if (ll == 0 || ll >= sizeof(locale))

@@ -120,4 +120,15 @@ int compose_check_all(struct compose *c, int *ret_n, struct err *e);
 int compose_check_source(struct compose *c, const char *name,
 			 const char *text, size_t len, struct err *e);
 
+/* A public, free, independent debt-advice service of one country. */
+struct debt_advice {
+	const char *country; /* ISO 3166 alpha-2 */
+	const char *name;
+	const char *phone;   /* "" when it has no free number */
+	const char *url;
+};
+
+/* The service for `country` (e.g. "NL"), or NULL when none is listed. */
+const struct debt_advice *compose_debt_advice(const char *country);
+
 #endif

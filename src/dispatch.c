@@ -238,6 +238,7 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	struct compose_terms terms;
 	struct quiet_rules q;
 	instant_t when, times[64];
+	int confirmation;
 	size_t n_cases = 0, n_inv = 0, n_sent = 0, n_times = 0, step = 0;
 	char *ext = NULL;
 	date_t today;
@@ -265,8 +266,13 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	}
 	today = tz_local_date(zone, d->now);
 
-	/* Stop rules: queued mail is cancelled like everything else. */
-	if (!kase || kase->st.status != CASE_OPEN) {
+	/* Stop rules: queued mail is cancelled like everything else. A
+	 * confirmation of what the customer did (a thank-you for a payment,
+	 * a confirmed later date or plan: steps "confirm.*") answers the
+	 * customer, so it goes even though the case is closed or on hold. */
+	confirmation = strncmp(m->step, DISPATCH_CONFIRM_PREFIX,
+			       strlen(DISPATCH_CONFIRM_PREFIX)) == 0;
+	if (!kase || (kase->st.status != CASE_OPEN && !confirmation)) {
 		verdict(j, V_CANCEL, "the case is closed");
 		goto out;
 	}
@@ -280,7 +286,7 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 		verdict(j, V_CANCEL, "moratorium");
 		goto out;
 	}
-	if (kase->st.hold_reason != HOLD_NONE &&
+	if (kase->st.hold_reason != HOLD_NONE && !confirmation &&
 	    (kase->st.hold_until == DATE_NONE ||
 	     kase->st.hold_until >= today)) {
 		verdict(j, V_CANCEL, hold_reason_name(kase->st.hold_reason));
@@ -307,7 +313,7 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 		size_t owed = 0;
 		for (size_t i = 0; i < n_inv; i++)
 			owed += inv[i].due_date <= horizon;
-		if (owed == 0) {
+		if (owed == 0 && !confirmation) {
 			verdict(j, V_CANCEL, "paid");
 			goto out;
 		}
@@ -347,9 +353,10 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 		instant_t w = outbox_next_allowed(&q, zone,
 						  holidays(d, j->cu.country),
 						  when);
-		w = outbox_policy_next(set->policy.min_days_between,
-				       set->policy.max_per_7_days, zone, times,
-				       n_times, w);
+		if (!confirmation)
+			w = outbox_policy_next(set->policy.min_days_between,
+					       set->policy.max_per_7_days, zone,
+					       times, n_times, w);
 		if (w == when)
 			break;
 		when = w;
@@ -366,7 +373,7 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	memset(&terms, 0, sizeof(terms));
 	terms.pay_by = DATE_NONE;
 	terms.next_fee_date = DATE_NONE;
-	if (st) {
+	if (st && !confirmation) {
 		int64_t principal = 0;
 		for (size_t i = 0; i < n_inv; i++)
 			principal += inv[i].open_minor;
@@ -399,7 +406,10 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	in.pay_by = terms.pay_by;
 	in.fee_new_minor = terms.fee_new_minor;
 	in.next_fee_date = terms.next_fee_date;
-	in.promise_date = DATE_NONE;
+	in.promise_date = kase->st.hold_reason == HOLD_POSTPONED ||
+				  kase->st.hold_reason == HOLD_PROMISE ?
+			  kase->st.hold_until :
+			  DATE_NONE;
 	in.link_token = j->token;
 	{
 		/* a Message-ID in the tenant's own mail domain */

@@ -20,6 +20,12 @@
 #ifndef DUNWELL_DISPATCH_H
 #define DUNWELL_DISPATCH_H
 
+/* Steps whose id starts with this confirm what the customer did (a
+ * thank-you for a payment, a later date, a plan, a request for help):
+ * they are sent even when the case has closed or is on hold, and the
+ * contact policy does not hold them back (quiet hours still do). */
+#define DISPATCH_CONFIRM_PREFIX "confirm."
+
 #include "date.h"
 #include "delivery_event.h"
 #include "err.h"

@@ -711,6 +711,15 @@ static void copy_headers(struct evhttp_request *ev, struct http_request *rq)
 	}
 	rq->headers = p;
 	rq->n_headers = n;
+	{
+		/* The peer's address, for per-address limits. */
+		struct evhttp_connection *c = evhttp_request_get_connection(ev);
+		char *addr = NULL;
+		ev_uint16_t port = 0;
+		if (c)
+			evhttp_connection_get_peer(c, &addr, &port);
+		rq->remote = addr ? arena_strdup(rq->arena, addr) : "";
+	}
 }
 
 static void copy_body(struct evhttp_request *ev, struct http_request *rq)

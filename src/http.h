@@ -58,7 +58,7 @@
 #define HTTP_HEADERS_MAX (8 * 1024)       /* request line + headers, bytes */
 #define HTTP_BODY_MAX (1024 * 1024)       /* request body, bytes */
 #define HTTP_RESPONSE_MAX (4 * 1024 * 1024) /* response body, bytes */
-#define HTTP_RESPONSE_HEADERS 4           /* extra response headers */
+#define HTTP_RESPONSE_HEADERS 12          /* extra response headers */
 #define HTTP_THREADS_MAX 64               /* event loops at most */
 #define HTTP_THREADS_DEFAULT_MAX 8        /* ... when counted from CPUs */
 
@@ -109,6 +109,7 @@ struct http_request {
 	size_t n_headers;                  /* ... how many */
 	const char *body;     /* body_len bytes, NUL-terminated copy */
 	size_t body_len;      /* bytes of body */
+	const char *remote;   /* the peer's IP address ("" when unknown) */
 	instant_t now;        /* from the configured clock */
 	void *app;            /* this thread's application context */
 	struct arena *arena;  /* the request's arena: freed after the answer */

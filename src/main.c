@@ -25,6 +25,7 @@
 #include "compose.h"
 #include "http_client.h"
 #include "import.h"
+#include "money.h"
 #include "mem.h"
 #include "preview.h"
 #include "profile.h"
@@ -33,6 +34,7 @@
 #include "run.h"
 #include "secrets.h"
 #include "serve.h"
+#include "statement.h"
 #include "store.h"
 #include "strategy.h"
 #include "token.h"
@@ -411,6 +413,36 @@ static int cmd_strategy(struct cli *cli, struct store *s,
 		       " show [VERSION]");
 }
 
+/* `dunwell import statement FILE`: a camt.053/054 bank statement, one
+ * count per line. */
+static int import_statement(struct cli *cli, struct store *s,
+			    const struct tenant_rec *t, struct err *e)
+{
+	struct statement_stats st;
+	char amount[MONEY_FMT_MAX];
+	const struct currency *cur;
+	int r = statement_import(s, t, cli->pos[1], cli->now, &st, e);
+
+	if (r < 0)
+		return r;
+	cur = st.currency[0] ? currency_find(st.currency) : NULL;
+	if (cur)
+		money_format(st.amount, cur, amount);
+	else
+		snprintf(amount, sizeof(amount), "%lld", (long long)st.amount);
+	printf("entries %ld\n", st.entries);
+	printf("payments %ld\n", st.payments);
+	printf("amount %s%s%s\n", amount, cur ? " " : "",
+	       cur ? cur->code : (st.mixed ? " (minor units, mixed currencies)"
+					   : ""));
+	printf("review %ld\n", st.review);
+	printf("unmatched %ld\n", st.unmatched);
+	printf("duplicates %ld\n", st.duplicates);
+	printf("reversals %ld\n", st.reversals);
+	printf("ignored %ld\n", st.ignored);
+	return 0;
+}
+
 static int cmd_import(struct cli *cli, struct store *s,
 		      const struct tenant_rec *t, struct err *e)
 {
@@ -418,10 +450,12 @@ static int cmd_import(struct cli *cli, struct store *s,
 	struct import_result res;
 	int r;
 
+	if (cli->npos == 2 && !strcmp(cli->pos[0], "statement"))
+		return import_statement(cli, s, t, e);
 	if (cli->npos != 2 || import_kind_parse(cli->pos[0], &kind) < 0)
 		return err_set(e, ERR_INVALID,
 			       "usage: dunwell import customers|invoices|payments"
-			       " FILE.csv");
+			       " FILE.csv | statement FILE.xml");
 	r = import_file(s, t, kind, cli->pos[1], stderr, &res, e);
 	if (r < 0)
 		return r;
@@ -803,8 +837,9 @@ static const struct command commands[] = {
 	{ "simulate", cmd_simulate, NEEDS_TENANT, "strategy from to", "",
 	  "replay days with a strategy file, writing nothing" },
 	{ "import", cmd_import, NEEDS_TENANT, "",
-	  "customers|invoices|payments FILE.csv",
-	  "import a CSV file in one transaction (all or nothing)" },
+	  "customers|invoices|payments FILE.csv | statement FILE.xml",
+	  "import a CSV file or a camt.053/054 bank statement in one"
+	  " transaction (all or nothing)" },
 	{ "strategy", cmd_strategy, 0, "", "check FILE | load FILE | show [V]",
 	  "validate, load (new active version) or show a strategy file" },
 	{ "tenant", cmd_tenant, NEEDS_STORE, "name timezone locale",

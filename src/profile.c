@@ -99,6 +99,22 @@ static const struct key_def {
 	  720, 72 },
 	{ "link_days", K_INT, offsetof(struct profile, link_days),
 	  "days a personal link keeps working (default 60)", 1, 400, 60 },
+	{ "checkout", K_TEXT, offsetof(struct profile, checkout),
+	  "online payment on the personal page: test (built-in test provider),"
+	  " mollie:..., stripe:... (empty: bank transfer only)", 0, 0, 0 },
+	{ "postpone_days", K_INT, offsetof(struct profile, postpone_days),
+	  "how far ahead a customer may choose a later date, once per case"
+	  " (days, 0 = not offered, default 30)", 0, 90, 30 },
+	{ "plan_max_months", K_INT, offsetof(struct profile, plan_max_months),
+	  "most instalments of a plan set up on the page (2-36, default 12;"
+	  " 0 = no plans)", 0, 36, 12 },
+	{ "plan_min_instalment", K_INT,
+	  offsetof(struct profile, plan_min_instalment),
+	  "smallest instalment, in whole units of the currency (default 10)",
+	  1, 100000, 10 },
+	{ "plan_grace_days", K_INT, offsetof(struct profile, plan_grace_days),
+	  "days an instalment may be late before the plan breaks (default 7)",
+	  0, 60, 7 },
 	{ "deliver_email", K_DELIVER, offsetof(struct profile, deliver) +
 	  CHANNEL_EMAIL * sizeof(char *),
 	  "how e-mail goes out: smtp://user:${PW}@host:587, file:DIR", 0, 0, 0 },

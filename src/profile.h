@@ -53,6 +53,12 @@ struct profile {
 	int max_attempts;      /* tries before a message is given up */
 	int max_age_hours;     /* age after which a message is given up */
 	int link_days;         /* a personal link works this long */
+	char *checkout;        /* online payment: "test", "mollie:...",
+				  "stripe:..."; "" = bank transfer only */
+	int postpone_days;     /* a later date at most this far ahead; 0 = none */
+	int plan_max_months;   /* most instalments; 0 = no plans */
+	int plan_min_instalment; /* smallest instalment, whole units */
+	int plan_grace_days;   /* an instalment may be this late */
 };
 
 /* The tenant's profile, defaults filled in for missing keys. */

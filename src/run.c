@@ -245,6 +245,24 @@ static int write_actions(struct run_ctx *ctx, const struct engine_decision *d,
 		r = store_action_insert(ctx->store, &rec, e);
 		if (r < 0)
 			return r;
+		/* The end actions the tenant must act on are events too, so
+		 * its webhooks hear of them (service.restrict,
+		 * case.handed_to_agent). */
+		if ((a->kind == ACTION_END || a->kind == ACTION_AGENT) &&
+		    (a->end == END_RESTRICT_SERVICE ||
+		     a->end == END_HAND_TO_AGENT || a->kind == ACTION_AGENT)) {
+			char detail[160];
+			snprintf(detail, sizeof(detail), "{\"step\":\"%.64s\"}",
+				 a->step_id);
+			r = add_event(ctx, case_id,
+				      a->end == END_RESTRICT_SERVICE &&
+						      a->kind == ACTION_END ?
+					      "service.restrict" :
+					      "case.handed_to_agent",
+				      detail, e);
+			if (r < 0)
+				return r;
+		}
 		switch (a->kind) {
 		case ACTION_CONTACT: ctx->stats.contacts++; break;
 		case ACTION_FEE: ctx->stats.fees++; break;
@@ -328,13 +346,16 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 			return r;
 	}
 	if (old && old->st.hold_reason != HOLD_NONE &&
-	    d->state.hold_reason == HOLD_NONE) {
+	    d->state.hold_reason == HOLD_NONE && !d->closed) {
 		/* A hold ran out without the debt being settled: for a
-		 * promise or a later date that is a broken promise. */
+		 * promise or a later date that is a broken promise, for a
+		 * plan a broken plan. */
 		const char *kind = old->st.hold_reason == HOLD_PROMISE ||
 						   old->st.hold_reason ==
 							   HOLD_POSTPONED ?
 					   "promise.broken" :
+				   old->st.hold_reason == HOLD_PLAN ?
+					   "plan.broken" :
 					   "hold.ended";
 		snprintf(detail, sizeof(detail), "{\"reason\":\"%s\"}",
 			 hold_reason_name(old->st.hold_reason));
@@ -353,6 +374,19 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 			      detail, e);
 		if (r < 0)
 			return r;
+		if (d->state.status == CASE_RESOLVED) {
+			/* Paid: a service restricted for this case may be
+			 * given back at once. */
+			int64_t restricted = 0;
+			r = store_event_count(ctx->store, ctx->tenant->id,
+					      c.id, "service.restrict",
+					      &restricted, e);
+			if (r == 0 && restricted > 0)
+				r = add_event(ctx, c.id, "service.restore",
+					      "{}", e);
+			if (r < 0)
+				return r;
+		}
 	}
 	if (d->wait == WAIT_PAUSED)
 		ctx->stats.paused++;
@@ -763,6 +797,26 @@ out:
 	}
 	if (r == 0)
 		*ret = ctx.stats;
+	ctx_clear(&ctx);
+	return r;
+}
+
+int run_customer(struct store *s, const struct tenant_rec *t,
+		 int64_t customer_id, instant_t now, struct err *e)
+{
+	struct run_ctx ctx;
+	const struct strategy_set *set;
+	struct batch_plan plan = { 0 };
+	int version, r;
+
+	ctx_init(&ctx, s, t, now);
+	r = get_set(&ctx, 0, &set, &version, e);
+	if (r == 0)
+		r = plan_batch(&ctx, customer_id, customer_id + 1,
+			       instant_date(now) - RUN_HISTORY_DAYS, &plan, e);
+	if (r == 0)
+		r = apply_batch(&ctx, &plan, e);
+	batch_plan_clear(&plan);
 	ctx_clear(&ctx);
 	return r;
 }

@@ -47,6 +47,14 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 	       const struct run_options *opt, struct run_stats *ret,
 	       struct err *e);
 
+/* Run the engine for one customer at `now`, inside the caller's
+ * transaction: what a payment, a plan or a lifted hold changes shows at
+ * once (a paid case resolves, a partial payment re-anchors) instead of at
+ * the next daily run. The store's unique keys keep it from doubling
+ * anything the daily run does the same day. */
+int run_customer(struct store *s, const struct tenant_rec *t,
+		 int64_t customer_id, instant_t now, struct err *e);
+
 /* Print a customer's cases, their history, and the forecast of what comes
  * next (assuming no payment arrives), up to `horizon_days` ahead. */
 int run_timeline(struct store *s, const struct tenant_rec *t,

@@ -22,7 +22,9 @@
 #include "http.h"
 #include "hex.h"
 #include "http_client.h"
+#include "i18n.h"
 #include "mem.h"
+#include "portal.h"
 #include "profile.h"
 #include "secrets.h"
 #include "token.h"
@@ -36,11 +38,17 @@
 /* What each server thread owns. */
 struct serve_ctx {
 	struct store *store;       /* this thread's own connection */
+	struct i18n *i18n;         /* this thread's formatters (portal) */
 };
 
 static struct store *store_of(const struct http_request *req)
 {
 	return ((struct serve_ctx *)req->app)->store;
+}
+
+struct i18n *serve_i18n(const struct http_request *req)
+{
+	return ((struct serve_ctx *)req->app)->i18n;
 }
 
 struct store *serve_store(const struct http_request *req)
@@ -463,6 +471,39 @@ static const struct route serve_routes[] = {
 	{ "GET", "/v1/cases", api_cases_list, 0 },
 	{ "GET", "/v1/cases/{id}", api_case_get, 0 },
 	{ "POST", "/v1/payments", api_payment_post, 0 },
+	/* The customer's personal page (portal.c): the token is the only
+	 * credential, so it never reaches the access log. */
+	{ "GET", "/assets/portal.css", portal_css, 0 },
+	{ "GET", "/brand/{file}", portal_brand_css, 0 },
+	{ "GET", "/p/{token}", portal_case, ROUTE_SECRET_PATH },
+	{ "GET", "/p/{token}/pay", portal_pay, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/pay", portal_pay_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/paid", portal_paid, ROUTE_SECRET_PATH },
+	{ "GET", "/p/{token}/later", portal_later, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/later", portal_later_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/plan", portal_plan, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/plan", portal_plan_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/help", portal_help, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/help", portal_help_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/callback", portal_callback, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/callback", portal_callback_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/dispute", portal_dispute, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/dispute", portal_dispute_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/preferences", portal_prefs, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/preferences", portal_prefs_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/done", portal_done, ROUTE_SECRET_PATH },
+	{ "GET", "/p/{token}/listen", portal_listen, ROUTE_SECRET_PATH },
+	{ "POST", "/v1/psp/{tenant}/{provider}", portal_psp_webhook, 0 },
+	{ "GET", "/checkout/test/{tenant}/{id}", portal_test_checkout, 0 },
+	{ "POST", "/checkout/test/{tenant}/{id}", portal_test_checkout_post,
+	  ROUTE_BODY_FORM },
 };
 
 const struct route *serve_route_table(size_t *ret_n)
@@ -485,6 +526,7 @@ static int serve_thread_init(void *arg, int index, void **ret_app,
 		free(x);
 		return r;
 	}
+	x->i18n = i18n_new();
 	*ret_app = x;
 	return 0;
 }
@@ -496,6 +538,7 @@ static void serve_thread_free(void *app)
 	if (!x)
 		return;
 	store_close(x->store);
+	i18n_free(x->i18n);
 	free(x);
 }
 
@@ -514,5 +557,11 @@ int serve_run(struct store *s, const struct serve_options *o, struct err *e)
 	c.clock = o->clock;
 	c.clock_arg = o->clock_arg;
 	c.log = o->log;
-	return http_run(&c, e);
+	if (portal_init(e) < 0)
+		return -ERR_INVALID;
+	{
+		int r = http_run(&c, e);
+		portal_shutdown();
+		return r;
+	}
 }

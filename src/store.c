@@ -556,7 +556,9 @@ const char *const *store_tables(void)
 		"payments", "strategy_versions", "cases", "case_events",
 		"actions", "run_ranges", "tenant_settings", "templates",
 		"messages", "links", "api_keys", "idempotency_keys",
-		"webhook_endpoints", "webhook_deliveries", NULL,
+		"webhook_endpoints", "webhook_deliveries", "plans",
+		"plan_instalments", "requests", "psp_checkouts",
+		"statement_entries", "review_items", "payer_accounts", NULL,
 	};
 	return tables;
 }
@@ -935,4 +937,223 @@ void webhook_delivery_list_free(struct webhook_delivery_rec *list, size_t n)
 		free(list[i].secret);
 	}
 	free(list);
+}
+
+/* ---- the customer's page (migration 0009) ---- */
+
+int store_link_find(struct store *s, const char *token_hash,
+		    struct link_rec *ret, struct err *e)
+{
+	return s->be->link_find(s->h, token_hash, ret, e);
+}
+
+int store_link_set_csrf(struct store *s, const char *token_hash,
+			const char *key, int *ret_set, struct err *e)
+{
+	GATE();
+	return s->be->link_set_csrf(s->h, token_hash, key, ret_set, e);
+}
+
+int store_link_revoke_case(struct store *s, int64_t tenant_id, int64_t case_id,
+			   instant_t now, struct err *e)
+{
+	GATE();
+	return s->be->link_revoke_case(s->h, tenant_id, case_id, now, e);
+}
+
+int store_case_get(struct store *s, int64_t tenant_id, int64_t case_id,
+		   struct case_rec *ret, struct err *e)
+{
+	return s->be->case_get(s->h, tenant_id, case_id, ret, e);
+}
+
+int store_case_hold(struct store *s, int64_t tenant_id, int64_t case_id,
+		    enum hold_reason reason, date_t until, int *ret_found,
+		    struct err *e)
+{
+	GATE();
+	return s->be->case_hold(s->h, tenant_id, case_id, reason, until,
+				ret_found, e);
+}
+
+int store_case_messages(struct store *s, int64_t tenant_id, int64_t case_id,
+			struct message_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->case_messages(s->h, tenant_id, case_id, ret, ret_n, e);
+}
+
+int store_payment_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		       const char *currency, date_t since,
+		       struct payment_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->payment_list(s->h, tenant_id, customer_id, currency,
+				   since, ret, ret_n, e);
+}
+
+int store_event_count(struct store *s, int64_t tenant_id, int64_t case_id,
+		      const char *kind, int64_t *ret, struct err *e)
+{
+	return s->be->event_count(s->h, tenant_id, case_id, kind, ret, e);
+}
+
+int store_invoice_set_disputed(struct store *s, int64_t tenant_id,
+			       int64_t invoice_id, int disputed, struct err *e)
+{
+	GATE();
+	return s->be->invoice_set_disputed(s->h, tenant_id, invoice_id,
+					   disputed, e);
+}
+
+int store_plan_insert(struct store *s, const struct plan_rec *p,
+		      int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->plan_insert(s->h, p, ret_id, e);
+}
+
+int store_plan_active(struct store *s, int64_t tenant_id, int64_t case_id,
+		      struct plan_rec *ret, struct err *e)
+{
+	return s->be->plan_active(s->h, tenant_id, case_id, ret, e);
+}
+
+int store_plan_update(struct store *s, const struct plan_rec *p,
+		      struct err *e)
+{
+	GATE();
+	return s->be->plan_update(s->h, p, e);
+}
+
+int store_request_insert(struct store *s, const struct request_rec *r,
+			 int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->request_insert(s->h, r, ret_id, e);
+}
+
+int store_request_list(struct store *s, int64_t tenant_id, int64_t case_id,
+		       struct request_rec **ret, size_t *ret_n, struct err *e)
+{
+	return s->be->request_list(s->h, tenant_id, case_id, ret, ret_n, e);
+}
+
+int store_checkout_insert(struct store *s, const struct checkout_rec *c,
+			  int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->checkout_insert(s->h, c, ret_id, e);
+}
+
+int store_checkout_find(struct store *s, int64_t tenant_id,
+			const char *provider, const char *provider_id,
+			struct checkout_rec *ret, struct err *e)
+{
+	return s->be->checkout_find(s->h, tenant_id, provider, provider_id,
+				    ret, e);
+}
+
+int store_checkout_set_status(struct store *s, int64_t tenant_id, int64_t id,
+			      const char *status, instant_t now, struct err *e)
+{
+	GATE();
+	return s->be->checkout_set_status(s->h, tenant_id, id, status, now, e);
+}
+
+void payment_list_free(struct payment_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].external_id);
+		free(list[i].method);
+	}
+	free(list);
+}
+
+void plan_rec_clear(struct plan_rec *p)
+{
+	free(p->instalments);
+	p->instalments = NULL;
+	p->n_instalments = 0;
+}
+
+void request_rec_clear(struct request_rec *r)
+{
+	free(r->reason);
+	free(r->message);
+	free(r->contact_via);
+	r->reason = r->message = r->contact_via = NULL;
+}
+
+void request_list_free(struct request_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		request_rec_clear(&list[i]);
+	free(list);
+}
+
+void checkout_rec_clear(struct checkout_rec *c)
+{
+	free(c->provider_id);
+	c->provider_id = NULL;
+}
+
+/* ---- bank statements (migration 0010) ---- */
+
+int store_statement_index(struct store *s, int64_t tenant_id,
+			  const struct stmt_index_cb *cb, struct err *e)
+{
+	return s->be->statement_index(s->h, tenant_id, cb, e);
+}
+
+int store_statement_entry_known(struct store *s, int64_t tenant_id,
+				const char *bank_ref, const char *status,
+				int *ret_known, struct err *e)
+{
+	return s->be->statement_entry_known(s->h, tenant_id, bank_ref, status,
+					    ret_known, e);
+}
+
+int store_statement_entry_insert(struct store *s,
+				 const struct statement_entry_rec *en,
+				 int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->statement_entry_insert(s->h, en, ret_id, e);
+}
+
+int store_review_insert(struct store *s, int64_t tenant_id, int64_t entry_id,
+			const char *reason, const char *candidates,
+			instant_t now, int64_t *ret_id, struct err *e)
+{
+	GATE();
+	return s->be->review_insert(s->h, tenant_id, entry_id, reason,
+				    candidates, now, ret_id, e);
+}
+
+int store_payer_upsert(struct store *s, int64_t tenant_id, int64_t customer_id,
+		       const char *iban, const char *name, date_t seen,
+		       struct err *e)
+{
+	GATE();
+	return s->be->payer_upsert(s->h, tenant_id, customer_id, iban, name,
+				   seen, e);
+}
+
+int store_statement_paid_find(struct store *s, int64_t tenant_id,
+			      const char *e2e, const char *statement_id,
+			      int64_t amount, const char *currency, int limit,
+			      struct stmt_paid_rec **ret, size_t *ret_n,
+			      struct err *e)
+{
+	return s->be->statement_paid_find(s->h, tenant_id, e2e, statement_id,
+					  amount, currency, limit, ret, ret_n,
+					  e);
+}
+
+int store_invoices_paid(struct store *s, int64_t tenant_id,
+			int64_t customer_id, const char *currency,
+			struct invoice_rec **ret, size_t *ret_n,
+			struct err *e)
+{
+	return s->be->invoices_paid(s->h, tenant_id, customer_id, currency,
+				    ret, ret_n, e);
 }

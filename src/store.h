@@ -280,6 +280,161 @@ struct webhook_delivery_rec {
 	char *secret;          /* claim only: the endpoint's secret */
 };
 
+/* A personal link (migrations 0005, 0009): the customer's only credential
+ * for their page. */
+struct link_rec {
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t customer_id;
+	instant_t created_at;
+	instant_t expires_at;  /* the link stops working then */
+	instant_t revoked_at;  /* 0 while it works */
+	char csrf_key[65];     /* hex key of the page's form tokens; "" until
+				  the first visit makes one */
+};
+
+/* One instalment of a plan (migration 0009). */
+struct plan_instalment_rec {
+	int n;                 /* 1, 2, ... */
+	date_t due_on;
+	int64_t amount_minor;
+};
+
+/* An instalment plan (migration 0009). */
+struct plan_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t customer_id;
+	char currency[4];
+	int64_t total_minor;   /* the debt the plan spreads */
+	int months;            /* instalments */
+	int day_of_month;      /* the customer's day (31 = the month's last) */
+	int64_t paid_minor;    /* paid towards the plan so far */
+	char status[16];       /* active | completed | broken | cancelled */
+	char source[16];       /* portal | agent | api */
+	instant_t created_at;
+	instant_t ended_at;    /* 0 while active */
+	struct plan_instalment_rec *instalments; /* owned; by n */
+	size_t n_instalments;
+};
+
+/* A customer's request for a person (migration 0009): help, a call back,
+ * a dispute. */
+struct request_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t customer_id;
+	char kind[16];         /* help | callback | dispute */
+	char *reason;          /* a category, "" when none */
+	char *message;         /* the customer's own words, "" when none */
+	char *contact_via;     /* how they want to be reached, "" = any */
+	instant_t callback_at; /* callback: when; 0 otherwise */
+	int64_t invoice_id;    /* dispute: the invoice; 0 otherwise */
+	char status[8];        /* open | done */
+	instant_t created_at;
+};
+
+/* A payment started at a provider's hosted checkout (migration 0009). */
+struct checkout_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t case_id;
+	char provider[16];     /* test | mollie | stripe */
+	char *provider_id;     /* the provider's payment or session id */
+	int64_t amount_minor;
+	char currency[4];
+	char status[16];       /* open | paid | failed | canceled | expired */
+	instant_t created_at;
+	instant_t updated_at;
+};
+
+/* ---- bank statements (migration 0010) ---- */
+
+/* An open invoice as the statement matcher needs it (borrowed for the
+ * callback only). */
+struct stmt_invoice_row {
+	int64_t id;
+	int64_t customer_id;
+	int64_t case_id;           /* the open case of its customer and
+				      currency; 0 when none */
+	const char *number;        /* the tenant's invoice number */
+	const char *payment_reference; /* "" when none */
+	int64_t open_minor;        /* still owed */
+	char currency[4];
+	date_t due_date;
+};
+
+/* An open case as the matcher needs it. */
+struct stmt_case_row {
+	int64_t id;
+	int64_t customer_id;
+	char currency[4];
+	int64_t open_minor;        /* its open invoices plus its fees: what
+				      the customer was asked to pay */
+};
+
+/* An account seen paying for a customer (borrowed for the callback). */
+struct stmt_payer_row {
+	int64_t customer_id;
+	const char *iban;
+	const char *name;          /* "" when none */
+};
+
+/* What store_statement_index hands over, row by row; each returns 0 to go
+ * on or a negative code (with e set) to stop the load with it. */
+struct stmt_index_cb {
+	int (*invoice)(void *ctx, const struct stmt_invoice_row *r,
+		       struct err *e);
+	int (*kase)(void *ctx, const struct stmt_case_row *r, struct err *e);
+	int (*payer)(void *ctx, const struct stmt_payer_row *r,
+		     struct err *e);
+	void *ctx;                 /* passed to each */
+};
+
+/* One statement entry as recorded (strings borrowed; NULL reads as ""). */
+struct statement_entry_rec {
+	int64_t tenant_id;
+	const char *bank_ref;      /* the import key, with status */
+	const char *status;        /* "BOOK", "PDNG", ... */
+	const char *statement_id;  /* Stmt/Id or Ntfctn/Id */
+	date_t booked_on;          /* DATE_NONE when none */
+	int64_t amount_minor;      /* >= 0 */
+	char currency[4];
+	int credit;                /* 1 money in, 0 money out */
+	int reversal;              /* RvslInd */
+	int returned;              /* a returned payment (RtrInf) */
+	const char *return_reason; /* "MD06", ... */
+	const char *debtor_name;
+	const char *debtor_iban;
+	const char *reference;     /* structured creditor reference */
+	const char *unstructured;  /* at most 2240 bytes */
+	const char *end_to_end_id;
+	const char *outcome;       /* payment|review|unmatched|reversal|ignored */
+	const char *payment_external_id; /* NULL when no payment was written */
+	int64_t case_id;           /* 0 for NULL, as the ids below */
+	int64_t invoice_id;
+	int64_t customer_id;
+	int64_t reverses_id;       /* a reversal: the entry undone */
+	int64_t credit_minor;      /* a payment's unallocated part */
+	const char *rule;          /* the match rule, "" when none */
+	const char *reason;        /* for people, "" when none */
+	instant_t created_at;
+};
+
+/* A payment entry that a reversal or a return may undo. */
+struct stmt_paid_rec {
+	int64_t id;                /* the entry */
+	int64_t customer_id;
+	int64_t case_id;           /* 0 when none */
+	int64_t invoice_id;        /* the invoice it named, 0 when none */
+	int64_t amount_minor;
+	int64_t credit_minor;      /* what it left unallocated */
+	char currency[4];
+	date_t booked_on;
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -551,6 +706,110 @@ struct store_backend {
 	 * only while `owner` holds it (-ERR_CONFLICT otherwise). */
 	int (*webhook_update)(void *h, const struct webhook_delivery_rec *d,
 			      const char *owner, struct err *e);
+
+	/* The customer's page (migration 0009). The link whose token hash is
+	 * `token_hash`, whatever its state; -ERR_NOTFOUND when none. */
+	int (*link_find)(void *h, const char *token_hash, struct link_rec *ret,
+			 struct err *e);
+	/* Give a link its CSRF key unless it has one (then *ret_set = 0 and
+	 * the caller reads the one there). */
+	int (*link_set_csrf)(void *h, const char *token_hash, const char *key,
+			     int *ret_set, struct err *e);
+	/* Revoke every working link of a case. */
+	int (*link_revoke_case)(void *h, int64_t tenant_id, int64_t case_id,
+				instant_t now, struct err *e);
+	/* One case by id; -ERR_NOTFOUND when the tenant has none. */
+	int (*case_get)(void *h, int64_t tenant_id, int64_t case_id,
+			struct case_rec *ret, struct err *e);
+	/* Set an open case's hold (HOLD_NONE and DATE_NONE lift it) without
+	 * touching the rest of its state; *ret_found = 0 when the case is
+	 * not open. */
+	int (*case_hold)(void *h, int64_t tenant_id, int64_t case_id,
+			 enum hold_reason reason, date_t until,
+			 int *ret_found, struct err *e);
+	/* The messages of a case, oldest first. */
+	int (*case_messages)(void *h, int64_t tenant_id, int64_t case_id,
+			     struct message_rec **ret, size_t *ret_n,
+			     struct err *e);
+	/* The customer's payments in `currency` made on or after `since`,
+	 * oldest first. */
+	int (*payment_list)(void *h, int64_t tenant_id, int64_t customer_id,
+			    const char *currency, date_t since,
+			    struct payment_rec **ret, size_t *ret_n,
+			    struct err *e);
+	/* How many events of `kind` the case has. */
+	int (*event_count)(void *h, int64_t tenant_id, int64_t case_id,
+			   const char *kind, int64_t *ret, struct err *e);
+	/* Mark an invoice disputed (1) or not (0). */
+	int (*invoice_set_disputed)(void *h, int64_t tenant_id,
+				    int64_t invoice_id, int disputed,
+				    struct err *e);
+	/* Record a plan and its instalments (status "active"; -ERR_CONFLICT
+	 * when the case has an active plan already). */
+	int (*plan_insert)(void *h, const struct plan_rec *p, int64_t *ret_id,
+			   struct err *e);
+	/* The case's active plan with its instalments; -ERR_NOTFOUND. */
+	int (*plan_active)(void *h, int64_t tenant_id, int64_t case_id,
+			   struct plan_rec *ret, struct err *e);
+	/* Write a plan's paid_minor, status and ended_at. */
+	int (*plan_update)(void *h, const struct plan_rec *p, struct err *e);
+	/* Record a request (status "open"). */
+	int (*request_insert)(void *h, const struct request_rec *r,
+			      int64_t *ret_id, struct err *e);
+	/* The case's requests, newest first. */
+	int (*request_list)(void *h, int64_t tenant_id, int64_t case_id,
+			    struct request_rec **ret, size_t *ret_n,
+			    struct err *e);
+	/* Record a checkout started at a provider. */
+	int (*checkout_insert)(void *h, const struct checkout_rec *c,
+			       int64_t *ret_id, struct err *e);
+	/* The checkout a provider knows by `provider_id`; -ERR_NOTFOUND. */
+	int (*checkout_find)(void *h, int64_t tenant_id, const char *provider,
+			     const char *provider_id, struct checkout_rec *ret,
+			     struct err *e);
+	/* Set a checkout's status. */
+	int (*checkout_set_status)(void *h, int64_t tenant_id, int64_t id,
+				   const char *status, instant_t now,
+				   struct err *e);
+
+	/* Bank statements (migration 0010). Everything the matcher's index
+	 * needs, in three passes of one query each: the tenant's open
+	 * invoices (with their open case), open cases (with their total),
+	 * and payer accounts. */
+	int (*statement_index)(void *h, int64_t tenant_id,
+			       const struct stmt_index_cb *cb, struct err *e);
+	/* Is an entry with this bank reference and status recorded? */
+	int (*statement_entry_known)(void *h, int64_t tenant_id,
+				     const char *bank_ref, const char *status,
+				     int *ret_known, struct err *e);
+	/* Record an entry unless its (bank_ref, status) is there already:
+	 * *ret_id = 0 then. */
+	int (*statement_entry_insert)(void *h,
+				      const struct statement_entry_rec *en,
+				      int64_t *ret_id, struct err *e);
+	/* Put an entry in the review queue (status "open"). */
+	int (*review_insert)(void *h, int64_t tenant_id, int64_t entry_id,
+			     const char *reason, const char *candidates,
+			     instant_t now, int64_t *ret_id, struct err *e);
+	/* Remember that `iban` (held by `name`) paid for the customer on
+	 * `seen`; a later date moves last_seen and the name. */
+	int (*payer_upsert)(void *h, int64_t tenant_id, int64_t customer_id,
+			    const char *iban, const char *name, date_t seen,
+			    struct err *e);
+	/* The payment entries not yet undone that a reversal or return may
+	 * undo: those with end-to-end id `e2e` when it is not "", else those
+	 * of statement `statement_id` crediting exactly `amount` `currency`;
+	 * newest first, at most `limit`. */
+	int (*statement_paid_find)(void *h, int64_t tenant_id, const char *e2e,
+				   const char *statement_id, int64_t amount,
+				   const char *currency, int limit,
+				   struct stmt_paid_rec **ret, size_t *ret_n,
+				   struct err *e);
+	/* The customer's invoices in `currency` paid in part or in full (not
+	 * written off), newest due first: what undoing a payment re-opens. */
+	int (*invoices_paid)(void *h, int64_t tenant_id, int64_t customer_id,
+			     const char *currency, struct invoice_rec **ret,
+			     size_t *ret_n, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -677,6 +936,79 @@ int store_template_get(struct store *s, int64_t tenant_id, const char *locale,
 int store_template_put(struct store *s, int64_t tenant_id, const char *locale,
 		       const char *template_id, const char *variant,
 		       const char *source, struct err *e);
+/* The customer's page (migration 0009): see struct store_backend. */
+int store_link_find(struct store *s, const char *token_hash,
+		    struct link_rec *ret, struct err *e);
+int store_link_set_csrf(struct store *s, const char *token_hash,
+			const char *key, int *ret_set, struct err *e);
+int store_link_revoke_case(struct store *s, int64_t tenant_id, int64_t case_id,
+			   instant_t now, struct err *e);
+int store_case_get(struct store *s, int64_t tenant_id, int64_t case_id,
+		   struct case_rec *ret, struct err *e);
+int store_case_hold(struct store *s, int64_t tenant_id, int64_t case_id,
+		    enum hold_reason reason, date_t until, int *ret_found,
+		    struct err *e);
+int store_case_messages(struct store *s, int64_t tenant_id, int64_t case_id,
+			struct message_rec **ret, size_t *ret_n,
+			struct err *e);
+int store_payment_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		       const char *currency, date_t since,
+		       struct payment_rec **ret, size_t *ret_n,
+		       struct err *e);
+int store_event_count(struct store *s, int64_t tenant_id, int64_t case_id,
+		      const char *kind, int64_t *ret, struct err *e);
+int store_invoice_set_disputed(struct store *s, int64_t tenant_id,
+			       int64_t invoice_id, int disputed,
+			       struct err *e);
+int store_plan_insert(struct store *s, const struct plan_rec *p,
+		      int64_t *ret_id, struct err *e);
+int store_plan_active(struct store *s, int64_t tenant_id, int64_t case_id,
+		      struct plan_rec *ret, struct err *e);
+int store_plan_update(struct store *s, const struct plan_rec *p,
+		      struct err *e);
+int store_request_insert(struct store *s, const struct request_rec *r,
+			 int64_t *ret_id, struct err *e);
+int store_request_list(struct store *s, int64_t tenant_id, int64_t case_id,
+		       struct request_rec **ret, size_t *ret_n,
+		       struct err *e);
+int store_checkout_insert(struct store *s, const struct checkout_rec *c,
+			  int64_t *ret_id, struct err *e);
+int store_checkout_find(struct store *s, int64_t tenant_id,
+			const char *provider, const char *provider_id,
+			struct checkout_rec *ret, struct err *e);
+int store_checkout_set_status(struct store *s, int64_t tenant_id, int64_t id,
+			      const char *status, instant_t now,
+			      struct err *e);
+void payment_list_free(struct payment_rec *list, size_t n);
+void plan_rec_clear(struct plan_rec *p);
+void request_rec_clear(struct request_rec *r);
+void request_list_free(struct request_rec *list, size_t n);
+void checkout_rec_clear(struct checkout_rec *c);
+/* Bank statements (migration 0010): see struct store_backend. */
+int store_statement_index(struct store *s, int64_t tenant_id,
+			  const struct stmt_index_cb *cb, struct err *e);
+int store_statement_entry_known(struct store *s, int64_t tenant_id,
+				const char *bank_ref, const char *status,
+				int *ret_known, struct err *e);
+int store_statement_entry_insert(struct store *s,
+				 const struct statement_entry_rec *en,
+				 int64_t *ret_id, struct err *e);
+int store_review_insert(struct store *s, int64_t tenant_id, int64_t entry_id,
+			const char *reason, const char *candidates,
+			instant_t now, int64_t *ret_id, struct err *e);
+int store_payer_upsert(struct store *s, int64_t tenant_id, int64_t customer_id,
+		       const char *iban, const char *name, date_t seen,
+		       struct err *e);
+int store_statement_paid_find(struct store *s, int64_t tenant_id,
+			      const char *e2e, const char *statement_id,
+			      int64_t amount, const char *currency, int limit,
+			      struct stmt_paid_rec **ret, size_t *ret_n,
+			      struct err *e);
+int store_invoices_paid(struct store *s, int64_t tenant_id,
+			int64_t customer_id, const char *currency,
+			struct invoice_rec **ret, size_t *ret_n,
+			struct err *e);
+
 void tenant_rec_clear(struct tenant_rec *t);
 void tenant_list_free(struct tenant_rec *t, size_t n);
 

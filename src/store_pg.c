@@ -134,6 +134,35 @@ enum pg_stmt {
 	PG_WH_CURSOR,
 	PG_WH_CLAIM,
 	PG_WH_UPDATE,
+	PG_LINK_FIND,
+	PG_LINK_SET_CSRF,
+	PG_LINK_REVOKE_CASE,
+	PG_CASE_GET,
+	PG_CASE_HOLD,
+	PG_CASE_MESSAGES,
+	PG_PAYMENT_LIST,
+	PG_EVENT_COUNT,
+	PG_INVOICE_SET_DISPUTED,
+	PG_PLAN_INSERT,
+	PG_PLAN_INSTALMENT_INSERT,
+	PG_PLAN_ACTIVE,
+	PG_PLAN_INSTALMENTS,
+	PG_PLAN_UPDATE,
+	PG_REQUEST_INSERT,
+	PG_REQUEST_LIST,
+	PG_CHECKOUT_INSERT,
+	PG_CHECKOUT_FIND,
+	PG_CHECKOUT_SET_STATUS,
+	PG_STMT_INVOICES,
+	PG_STMT_CASES,
+	PG_STMT_PAYERS,
+	PG_STMT_ENTRY_KNOWN,
+	PG_STMT_ENTRY_INSERT,
+	PG_REVIEW_INSERT,
+	PG_PAYER_UPSERT,
+	PG_STMT_PAID_E2E,
+	PG_STMT_PAID_STMT,
+	PG_INVOICES_PAID,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -578,6 +607,149 @@ static const char *const pg_sql[PG__COUNT] = {
 		" not_before = $5, last_error = $6, response_status = $7,"
 		" delivered_at = $8, lease_until = NULL, lease_owner = NULL"
 		" WHERE tenant_id = $1 AND id = $2 AND lease_owner = $9",
+	/* ---- the customer's page (migration 0009) ---- */
+	[PG_LINK_FIND] =
+		"SELECT tenant_id, case_id, customer_id, " PG_INSTANT("created_at")
+		", " PG_INSTANT("expires_at") ", " PG_INSTANT("revoked_at") ","
+		" csrf_key FROM links WHERE token_hash = $1",
+	[PG_LINK_SET_CSRF] =
+		"UPDATE links SET csrf_key = $2 WHERE token_hash = $1"
+		" AND csrf_key = ''",
+	[PG_LINK_REVOKE_CASE] =
+		"UPDATE links SET revoked_at = $3 WHERE tenant_id = $1"
+		" AND case_id = $2 AND revoked_at IS NULL",
+	[PG_CASE_GET] =
+		"SELECT " PG_CASE_COLS " FROM cases WHERE tenant_id = $1"
+		" AND id = $2",
+	[PG_CASE_HOLD] =
+		"UPDATE cases SET hold_reason = $3, hold_until = $4"
+		" WHERE tenant_id = $1 AND id = $2 AND status = 'open'",
+	[PG_CASE_MESSAGES] =
+		"SELECT " PG_MSG_COLS " FROM messages WHERE tenant_id = $1"
+		" AND case_id = $2 ORDER BY id",
+	[PG_PAYMENT_LIST] =
+		"SELECT id, external_id, invoice_id, amount_minor, paid_on, method"
+		" FROM payments WHERE tenant_id = $1 AND customer_id = $2"
+		" AND currency = $3 AND paid_on >= $4 ORDER BY paid_on, id",
+	[PG_EVENT_COUNT] =
+		"SELECT count(*) FROM case_events WHERE tenant_id = $1"
+		" AND case_id = $2 AND kind = $3",
+	[PG_INVOICE_SET_DISPUTED] =
+		"UPDATE invoices SET disputed = $3, updated_at = now()"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_PLAN_INSERT] =
+		/* a second active plan of the case is no row rather than an
+		 * error: a failed statement would abort the caller's whole
+		 * transaction, where SQLite fails only the statement */
+		"INSERT INTO plans (tenant_id, case_id, customer_id, currency,"
+		" total_minor, months, day_of_month, paid_minor, status, source,"
+		" created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9,"
+		" $10) ON CONFLICT (tenant_id, case_id) WHERE status = 'active'"
+		" DO NOTHING RETURNING id",
+	[PG_PLAN_INSTALMENT_INSERT] =
+		"INSERT INTO plan_instalments (tenant_id, plan_id, n, due_on,"
+		" amount_minor) VALUES ($1, $2, $3, $4, $5)",
+	[PG_PLAN_ACTIVE] =
+		"SELECT id, customer_id, currency, total_minor, months,"
+		" day_of_month, paid_minor, status, source, "
+		PG_INSTANT("created_at") ", " PG_INSTANT("ended_at")
+		" FROM plans WHERE tenant_id = $1 AND case_id = $2"
+		" AND status = 'active'",
+	[PG_PLAN_INSTALMENTS] =
+		"SELECT n, due_on, amount_minor FROM plan_instalments"
+		" WHERE tenant_id = $1 AND plan_id = $2 ORDER BY n",
+	[PG_PLAN_UPDATE] =
+		"UPDATE plans SET paid_minor = $3, status = $4, ended_at = $5"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_REQUEST_INSERT] =
+		"INSERT INTO requests (tenant_id, case_id, customer_id, kind,"
+		" reason, message, contact_via, callback_at, invoice_id, status,"
+		" created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open',"
+		" $10) RETURNING id",
+	[PG_REQUEST_LIST] =
+		"SELECT id, customer_id, kind, reason, message, contact_via, "
+		PG_INSTANT("callback_at") ", invoice_id, status, "
+		PG_INSTANT("created_at") " FROM requests"
+		" WHERE tenant_id = $1 AND case_id = $2 ORDER BY id DESC",
+	[PG_CHECKOUT_INSERT] =
+		"INSERT INTO psp_checkouts (tenant_id, case_id, provider,"
+		" provider_id, amount_minor, currency, status, created_at,"
+		" updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+		" RETURNING id",
+	[PG_CHECKOUT_FIND] =
+		"SELECT id, case_id, provider, provider_id, amount_minor,"
+		" currency, status, " PG_INSTANT("created_at") ", "
+		PG_INSTANT("updated_at") " FROM psp_checkouts"
+		" WHERE tenant_id = $1 AND provider = $2 AND provider_id = $3",
+	[PG_CHECKOUT_SET_STATUS] =
+		"UPDATE psp_checkouts SET status = $3, updated_at = $4"
+		" WHERE tenant_id = $1 AND id = $2",
+	/* ---- bank statements (migration 0010) ---- */
+	[PG_STMT_INVOICES] =
+		"SELECT i.id, i.customer_id, COALESCE(k.id, 0), i.number,"
+		" i.payment_reference, i.open_minor, i.currency, i.due_date"
+		" FROM invoices i LEFT JOIN cases k ON k.tenant_id = i.tenant_id"
+		" AND k.customer_id = i.customer_id AND k.currency = i.currency"
+		" AND k.status = 'open'"
+		" WHERE i.tenant_id = $1 AND i.open_minor > 0"
+		" AND NOT i.written_off",
+	[PG_STMT_CASES] =
+		"SELECT k.id, k.customer_id, k.currency, k.fees_minor +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), 0)"
+		" FROM cases k WHERE k.tenant_id = $1 AND k.status = 'open'",
+	[PG_STMT_PAYERS] =
+		"SELECT customer_id, iban, name FROM payer_accounts"
+		" WHERE tenant_id = $1",
+	[PG_STMT_ENTRY_KNOWN] =
+		"SELECT 1 FROM statement_entries WHERE tenant_id = $1"
+		" AND bank_ref = $2 AND status = $3",
+	[PG_STMT_ENTRY_INSERT] =
+		"INSERT INTO statement_entries (tenant_id, bank_ref, status,"
+		" statement_id, booked_on, amount_minor, currency, credit,"
+		" reversal, returned, return_reason, debtor_name, debtor_iban,"
+		" reference, unstructured, end_to_end_id, outcome,"
+		" payment_external_id, case_id, invoice_id, customer_id,"
+		" reverses_id, credit_minor, rule, reason, created_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+		" $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+		" ON CONFLICT (tenant_id, bank_ref, status) DO NOTHING"
+		" RETURNING id",
+	[PG_REVIEW_INSERT] =
+		"INSERT INTO review_items (tenant_id, entry_id, reason,"
+		" candidates, status, created_at) VALUES ($1, $2, $3, $4, 'open',"
+		" $5) RETURNING id",
+	[PG_PAYER_UPSERT] =
+		"INSERT INTO payer_accounts (tenant_id, customer_id, iban, name,"
+		" last_seen) VALUES ($1, $2, $3, $4, $5)"
+		" ON CONFLICT (tenant_id, iban, customer_id) DO UPDATE SET"
+		" name = excluded.name, last_seen = excluded.last_seen"
+		" WHERE excluded.last_seen >= payer_accounts.last_seen",
+	[PG_STMT_PAID_E2E] =
+		"SELECT e.id, e.customer_id, e.case_id, e.invoice_id,"
+		" e.amount_minor, e.credit_minor, e.currency, e.booked_on"
+		" FROM statement_entries e WHERE e.tenant_id = $1"
+		" AND e.end_to_end_id = $2 AND e.outcome = 'payment'"
+		" AND NOT EXISTS (SELECT 1 FROM statement_entries r"
+		" WHERE r.tenant_id = e.tenant_id AND r.reverses_id = e.id)"
+		" ORDER BY e.id DESC LIMIT $3",
+	[PG_STMT_PAID_STMT] =
+		"SELECT e.id, e.customer_id, e.case_id, e.invoice_id,"
+		" e.amount_minor, e.credit_minor, e.currency, e.booked_on"
+		" FROM statement_entries e WHERE e.tenant_id = $1"
+		" AND e.statement_id = $2 AND e.amount_minor = $3"
+		" AND e.currency = $4 AND e.credit AND e.outcome = 'payment'"
+		" AND NOT EXISTS (SELECT 1 FROM statement_entries r"
+		" WHERE r.tenant_id = e.tenant_id AND r.reverses_id = e.id)"
+		" ORDER BY e.id DESC LIMIT $5",
+	[PG_INVOICES_PAID] =
+		/* locked like PG_INVOICES_OPEN: they are re-opened next */
+		"SELECT " PG_INVOICE_COLS " FROM invoices"
+		" WHERE tenant_id = $1 AND customer_id = $2 AND currency = $3"
+		" AND open_minor < amount_minor AND NOT written_off"
+		" ORDER BY due_date DESC, id DESC FOR UPDATE",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -3506,6 +3678,13 @@ static const struct {
 	{ "idempotency_keys", "tenant_id, key", 0 },
 	{ "webhook_endpoints", "tenant_id, id", 1 },
 	{ "webhook_deliveries", "tenant_id, id", 1 },
+	{ "plans", "tenant_id, id", 1 },
+	{ "plan_instalments", "tenant_id, plan_id, n", 0 },
+	{ "requests", "tenant_id, id", 1 },
+	{ "psp_checkouts", "tenant_id, id", 1 },
+	{ "statement_entries", "tenant_id, id", 1 },
+	{ "review_items", "tenant_id, id", 1 },
+	{ "payer_accounts", "tenant_id, iban, customer_id", 0 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -3988,6 +4167,800 @@ static int pg_webhook_update(void *hv, const struct webhook_delivery_rec *d,
 	return r;
 }
 
+/* ---- the customer's page (migration 0009) ---- */
+
+/* A text column into a fixed buffer (status names, keys), cut to fit. */
+static void col_fixed(const PGresult *res, int row, int col, char *out,
+		      size_t size)
+{
+	const char *s = PQgetvalue(res, row, col);
+	size_t n = strnlen(s, size - 1);
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
+/* Did the statement change (or return) any row? */
+static int res_changed(PGresult *res)
+{
+	const char *n = PQcmdTuples(res);
+	return *n && strcmp(n, "0") != 0;
+}
+
+static int pg_link_find(void *hv, const char *token_hash, struct link_rec *ret,
+			struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, token_hash);
+	r = pg_run(hv, PG_LINK_FIND, &p, "reading a link", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = err_set(e, ERR_NOTFOUND, "no such link");
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		ret->tenant_id = col_int(res, 0, 0);
+		ret->case_id = col_int(res, 0, 1);
+		ret->customer_id = col_int(res, 0, 2);
+		ret->created_at = col_instant(res, 0, 3);
+		ret->expires_at = col_instant(res, 0, 4);
+		ret->revoked_at = col_instant(res, 0, 5);
+		col_fixed(res, 0, 6, ret->csrf_key, sizeof(ret->csrf_key));
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_link_set_csrf(void *hv, const char *token_hash, const char *key,
+			    int *ret_set, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, token_hash);
+	p_text(&p, key);
+	r = pg_run(hv, PG_LINK_SET_CSRF, &p, "keying a link", &res, e);
+	if (r < 0)
+		return r;
+	*ret_set = res_changed(res);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_link_revoke_case(void *hv, int64_t tenant_id, int64_t case_id,
+			       instant_t now, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_instant(&p, now);
+	return pg_do(hv, PG_LINK_REVOKE_CASE, &p, "revoking links", e);
+}
+
+static int pg_case_get(void *hv, int64_t tenant_id, int64_t case_id,
+		       struct case_rec *ret, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(h, PG_CASE_GET, &p, "reading a case", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no case %lld", (long long)case_id);
+	else
+		read_case(res, 0, ret, tenant_id, NULL);
+	PQclear(res);
+	return r;
+}
+
+/* The changes waiting in the connection are written first: one of them
+ * written later would undo the hold. */
+static int pg_case_hold(void *hv, int64_t tenant_id, int64_t case_id,
+			enum hold_reason reason, date_t until, int *ret_found,
+			struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_text(&p, hold_reason_name(reason));
+	p_date(&p, until);
+	r = pg_run(h, PG_CASE_HOLD, &p, "holding a case", &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = res_changed(res);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_case_messages(void *hv, int64_t tenant_id, int64_t case_id,
+			    struct message_rec **ret, size_t *ret_n,
+			    struct err *e)
+{
+	struct message_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(hv, PG_CASE_MESSAGES, &p, "listing a case's messages", &res,
+		   e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_message(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_payment_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *currency, date_t since,
+			   struct payment_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct payment_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_text(&p, currency);
+	p_date(&p, since);
+	r = pg_run(hv, PG_PAYMENT_LIST, &p, "listing payments", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct payment_rec *pay = &list[i];
+		size_t len = strnlen(currency, sizeof(pay->currency) - 1);
+		pay->id = col_int(res, i, 0);
+		pay->tenant_id = tenant_id;
+		pay->customer_id = customer_id;
+		pay->external_id = col_dup(res, i, 1);
+		pay->invoice_id = col_int(res, i, 2);
+		pay->amount_minor = col_int(res, i, 3);
+		memcpy(pay->currency, currency, len);
+		pay->currency[len] = '\0';
+		pay->paid_on = col_date(res, i, 4);
+		pay->method = col_dup(res, i, 5);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_event_count(void *hv, int64_t tenant_id, int64_t case_id,
+			  const char *kind, int64_t *ret, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e); /* events wait in the connection */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_text(&p, kind);
+	r = pg_run(h, PG_EVENT_COUNT, &p, "counting events", &res, e);
+	if (r < 0)
+		return r;
+	*ret = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_invoice_set_disputed(void *hv, int64_t tenant_id,
+				   int64_t invoice_id, int disputed,
+				   struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, invoice_id);
+	p_bool(&p, disputed);
+	return pg_do(hv, PG_INVOICE_SET_DISPUTED, &p, "marking a dispute", e);
+}
+
+/* The plan's row, then its instalments (see pg_plan_insert). */
+static int plan_write(struct pg *h, const struct plan_rec *pl,
+		      int64_t *ret_id, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int64_t id = 0;
+	int r;
+
+	p_init(&p);
+	p_int(&p, pl->tenant_id);
+	p_int(&p, pl->case_id);
+	p_int(&p, pl->customer_id);
+	p_text(&p, pl->currency);
+	p_int(&p, pl->total_minor);
+	p_int(&p, pl->months);
+	p_int(&p, pl->day_of_month);
+	p_int(&p, pl->paid_minor);
+	p_text(&p, pl->source);
+	p_instant(&p, pl->created_at);
+	r = pg_run(h, PG_PLAN_INSERT, &p, "recording a plan", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_CONFLICT, "case %lld has a plan already",
+			    (long long)pl->case_id);
+	else
+		id = col_int(res, 0, 0);
+	PQclear(res);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < pl->n_instalments; i++) {
+		const struct plan_instalment_rec *in = &pl->instalments[i];
+		p_init(&p);
+		p_int(&p, pl->tenant_id);
+		p_int(&p, id);
+		p_int(&p, in->n);
+		p_date(&p, in->due_on);
+		p_int(&p, in->amount_minor);
+		r = pg_do(h, PG_PLAN_INSTALMENT_INSERT, &p,
+			  "recording an instalment", e);
+		if (r < 0)
+			return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
+/* Several statements: outside a transaction, in one of their own. The
+ * case may still be waiting to be copied (the plan's foreign key needs
+ * it written). */
+static int pg_plan_insert(void *hv, const struct plan_rec *pl, int64_t *ret_id,
+			  struct err *e)
+{
+	struct pg *h = hv;
+	int64_t id = 0;
+	int own, r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	r = own_tx_begin(h, &own, e);
+	if (r < 0)
+		return r;
+	r = plan_write(h, pl, &id, e);
+	r = own_tx_end(h, own, r, e);
+	if (r == 0)
+		*ret_id = id;
+	return r;
+}
+
+static int pg_plan_active(void *hv, int64_t tenant_id, int64_t case_id,
+			  struct plan_rec *ret, struct err *e)
+{
+	struct plan_rec pl;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(hv, PG_PLAN_ACTIVE, &p, "reading a plan", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return err_set(e, ERR_NOTFOUND, "case %lld has no active plan",
+			       (long long)case_id);
+	}
+	memset(&pl, 0, sizeof(pl));
+	pl.id = col_int(res, 0, 0);
+	pl.tenant_id = tenant_id;
+	pl.case_id = case_id;
+	pl.customer_id = col_int(res, 0, 1);
+	col_currency(res, 0, 2, pl.currency);
+	pl.total_minor = col_int(res, 0, 3);
+	pl.months = (int)col_int(res, 0, 4);
+	pl.day_of_month = (int)col_int(res, 0, 5);
+	pl.paid_minor = col_int(res, 0, 6);
+	col_fixed(res, 0, 7, pl.status, sizeof(pl.status));
+	col_fixed(res, 0, 8, pl.source, sizeof(pl.source));
+	pl.created_at = col_instant(res, 0, 9);
+	pl.ended_at = col_instant(res, 0, 10);
+	PQclear(res);
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, pl.id);
+	r = pg_run(hv, PG_PLAN_INSTALMENTS, &p, "reading a plan's instalments",
+		   &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		pl.instalments = xcalloc((size_t)n, sizeof(*pl.instalments));
+	for (int i = 0; i < n; i++) {
+		struct plan_instalment_rec *in = &pl.instalments[i];
+		in->n = (int)col_int(res, i, 0);
+		in->due_on = col_date(res, i, 1);
+		in->amount_minor = col_int(res, i, 2);
+	}
+	pl.n_instalments = (size_t)n;
+	PQclear(res);
+	*ret = pl;
+	return 0;
+}
+
+static int pg_plan_update(void *hv, const struct plan_rec *pl, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, pl->tenant_id);
+	p_int(&p, pl->id);
+	p_int(&p, pl->paid_minor);
+	p_text(&p, pl->status);
+	if (pl->ended_at)
+		p_instant(&p, pl->ended_at);
+	else
+		p_text(&p, NULL);
+	return pg_do(hv, PG_PLAN_UPDATE, &p, "updating a plan", e);
+}
+
+static int pg_request_insert(void *hv, const struct request_rec *rq,
+			     int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, rq->tenant_id);
+	p_int(&p, rq->case_id);
+	p_int(&p, rq->customer_id);
+	p_text(&p, rq->kind);
+	p_text(&p, rq->reason ? rq->reason : "");
+	p_text(&p, rq->message ? rq->message : "");
+	p_text(&p, rq->contact_via ? rq->contact_via : "");
+	if (rq->callback_at)
+		p_instant(&p, rq->callback_at);
+	else
+		p_text(&p, NULL);
+	if (rq->invoice_id)
+		p_int(&p, rq->invoice_id);
+	else
+		p_text(&p, NULL);
+	p_instant(&p, rq->created_at);
+	r = pg_run(h, PG_REQUEST_INSERT, &p, "recording a request", &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_request_list(void *hv, int64_t tenant_id, int64_t case_id,
+			   struct request_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct request_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(hv, PG_REQUEST_LIST, &p, "listing requests", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct request_rec *rq = &list[i];
+		rq->id = col_int(res, i, 0);
+		rq->tenant_id = tenant_id;
+		rq->case_id = case_id;
+		rq->customer_id = col_int(res, i, 1);
+		col_fixed(res, i, 2, rq->kind, sizeof(rq->kind));
+		rq->reason = col_dup(res, i, 3);
+		rq->message = col_dup(res, i, 4);
+		rq->contact_via = col_dup(res, i, 5);
+		rq->callback_at = col_instant(res, i, 6);
+		rq->invoice_id = col_int(res, i, 7);
+		col_fixed(res, i, 8, rq->status, sizeof(rq->status));
+		rq->created_at = col_instant(res, i, 9);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_checkout_insert(void *hv, const struct checkout_rec *c,
+			      int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_int(&p, c->case_id);
+	p_text(&p, c->provider);
+	p_text(&p, c->provider_id);
+	p_int(&p, c->amount_minor);
+	p_text(&p, c->currency);
+	p_text(&p, c->status);
+	p_instant(&p, c->created_at);
+	r = pg_run(h, PG_CHECKOUT_INSERT, &p, "recording a checkout", &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_checkout_find(void *hv, int64_t tenant_id, const char *provider,
+			    const char *provider_id, struct checkout_rec *ret,
+			    struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, provider);
+	p_text(&p, provider_id);
+	r = pg_run(hv, PG_CHECKOUT_FIND, &p, "reading a checkout", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = err_set(e, ERR_NOTFOUND, "no such checkout");
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		ret->id = col_int(res, 0, 0);
+		ret->tenant_id = tenant_id;
+		ret->case_id = col_int(res, 0, 1);
+		col_fixed(res, 0, 2, ret->provider, sizeof(ret->provider));
+		ret->provider_id = col_dup(res, 0, 3);
+		ret->amount_minor = col_int(res, 0, 4);
+		col_currency(res, 0, 5, ret->currency);
+		col_fixed(res, 0, 6, ret->status, sizeof(ret->status));
+		ret->created_at = col_instant(res, 0, 7);
+		ret->updated_at = col_instant(res, 0, 8);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_checkout_set_status(void *hv, int64_t tenant_id, int64_t id,
+				  const char *status, instant_t now,
+				  struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	p_text(&p, status);
+	p_instant(&p, now);
+	return pg_do(hv, PG_CHECKOUT_SET_STATUS, &p, "updating a checkout", e);
+}
+
+/* ---- bank statements (migration 0010) ---- */
+
+static int pg_statement_index(void *hv, int64_t tenant_id,
+			      const struct stmt_index_cb *cb, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int n, r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_STMT_INVOICES, &p, "reading open invoices", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	for (int i = 0; r == 0 && i < n; i++) {
+		struct stmt_invoice_row row = {
+			.id = col_int(res, i, 0),
+			.customer_id = col_int(res, i, 1),
+			.case_id = col_int(res, i, 2),
+			.number = col_text(res, i, 3),
+			.payment_reference = col_text(res, i, 4),
+			.open_minor = col_int(res, i, 5),
+			.due_date = col_date(res, i, 7),
+		};
+		col_currency(res, i, 6, row.currency);
+		r = cb->invoice(cb->ctx, &row, e);
+	}
+	PQclear(res);
+	if (r < 0)
+		return r;
+	r = pg_run(h, PG_STMT_CASES, &p, "reading open cases", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	for (int i = 0; r == 0 && i < n; i++) {
+		struct stmt_case_row row = {
+			.id = col_int(res, i, 0),
+			.customer_id = col_int(res, i, 1),
+			.open_minor = col_int(res, i, 3),
+		};
+		col_currency(res, i, 2, row.currency);
+		r = cb->kase(cb->ctx, &row, e);
+	}
+	PQclear(res);
+	if (r < 0)
+		return r;
+	r = pg_run(h, PG_STMT_PAYERS, &p, "reading payer accounts", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	for (int i = 0; r == 0 && i < n; i++) {
+		struct stmt_payer_row row = {
+			.customer_id = col_int(res, i, 0),
+			.iban = col_text(res, i, 1),
+			.name = col_text(res, i, 2),
+		};
+		r = cb->payer(cb->ctx, &row, e);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_statement_entry_known(void *hv, int64_t tenant_id,
+				    const char *bank_ref, const char *status,
+				    int *ret_known, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, bank_ref);
+	p_text(&p, status);
+	r = pg_run(hv, PG_STMT_ENTRY_KNOWN, &p, "looking up a statement entry",
+		   &res, e);
+	if (r < 0)
+		return r;
+	*ret_known = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* The entry has more values than struct pg_params holds (PG_MAX_PARAMS):
+ * they are passed as an array of text here, the statement prepared under
+ * the same name as pg_run would. */
+#define PG_ENTRY_PARAMS 26
+
+static int pg_statement_entry_insert(void *hv,
+				     const struct statement_entry_rec *en,
+				     int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	const char *v[PG_ENTRY_PARAMS];
+	char num[8][PG_SCRATCH], booked[DATE_FMT_MAX], at[INSTANT_FMT_MAX];
+	char name[16];
+	PGresult *res;
+	int r = flush_all(h, e); /* a case the entry names may be waiting */
+	const int64_t ids[4] = { en->case_id, en->invoice_id, en->customer_id,
+				 en->reverses_id };
+
+	if (r < 0)
+		return r;
+	if (h->copy_active) {
+		r = copy_end(h, e);
+		if (r < 0)
+			return r;
+	}
+#define PG_S(v_) ((v_) ? (v_) : "")
+	snprintf(num[0], PG_SCRATCH, "%" PRId64, en->tenant_id);
+	snprintf(num[1], PG_SCRATCH, "%" PRId64, en->amount_minor);
+	snprintf(num[2], PG_SCRATCH, "%" PRId64, en->credit_minor);
+	for (int k = 0; k < 4; k++)
+		snprintf(num[3 + k], PG_SCRATCH, "%" PRId64, ids[k]);
+	if (en->booked_on != DATE_NONE)
+		date_format(en->booked_on, booked);
+	instant_format(en->created_at, at);
+	v[0] = num[0];
+	v[1] = PG_S(en->bank_ref);
+	v[2] = PG_S(en->status);
+	v[3] = PG_S(en->statement_id);
+	v[4] = en->booked_on != DATE_NONE ? booked : NULL;
+	v[5] = num[1];
+	v[6] = en->currency;
+	v[7] = en->credit ? "t" : "f";
+	v[8] = en->reversal ? "t" : "f";
+	v[9] = en->returned ? "t" : "f";
+	v[10] = PG_S(en->return_reason);
+	v[11] = PG_S(en->debtor_name);
+	v[12] = PG_S(en->debtor_iban);
+	v[13] = PG_S(en->reference);
+	v[14] = PG_S(en->unstructured);
+	v[15] = PG_S(en->end_to_end_id);
+	v[16] = PG_S(en->outcome);
+	v[17] = en->payment_external_id;
+	for (int k = 0; k < 4; k++)
+		v[18 + k] = ids[k] ? num[3 + k] : NULL;
+	v[22] = num[2];
+	v[23] = PG_S(en->rule);
+	v[24] = PG_S(en->reason);
+	v[25] = at;
+#undef PG_S
+	snprintf(name, sizeof(name), "s%d", (int)PG_STMT_ENTRY_INSERT);
+	if (!h->prepared[PG_STMT_ENTRY_INSERT]) {
+		res = PQprepare(h->conn, name, pg_sql[PG_STMT_ENTRY_INSERT], 0,
+				NULL);
+		if (!res_ok(res)) {
+			r = pg_fail(h, res, "recording a statement entry", e);
+			PQclear(res);
+			return r;
+		}
+		PQclear(res);
+		h->prepared[PG_STMT_ENTRY_INSERT] = 1;
+	}
+	res = PQexecPrepared(h->conn, name, PG_ENTRY_PARAMS, v, NULL, NULL, 0);
+	if (!res_ok(res)) {
+		r = pg_fail(h, res, "recording a statement entry", e);
+		PQclear(res);
+		return r;
+	}
+	*ret_id = PQntuples(res) > 0 ? col_int(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_review_insert(void *hv, int64_t tenant_id, int64_t entry_id,
+			    const char *reason, const char *candidates,
+			    instant_t now, int64_t *ret_id, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, entry_id);
+	p_text(&p, reason ? reason : "");
+	p_text(&p, candidates ? candidates : "[]");
+	p_instant(&p, now);
+	r = pg_run(hv, PG_REVIEW_INSERT, &p, "queueing a review", &res, e);
+	if (r < 0)
+		return r;
+	*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_payer_upsert(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *iban, const char *name, date_t seen,
+			   struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_text(&p, iban);
+	p_text(&p, name ? name : "");
+	p_date(&p, seen);
+	return pg_do(hv, PG_PAYER_UPSERT, &p, "recording a payer account", e);
+}
+
+static int pg_statement_paid_find(void *hv, int64_t tenant_id,
+				  const char *e2e, const char *statement_id,
+				  int64_t amount, const char *currency,
+				  int limit, struct stmt_paid_rec **ret,
+				  size_t *ret_n, struct err *e)
+{
+	struct stmt_paid_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int by_e2e = e2e && *e2e, n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	if (by_e2e) {
+		p_text(&p, e2e);
+	} else {
+		p_text(&p, statement_id);
+		p_int(&p, amount);
+		p_text(&p, currency);
+	}
+	p_int(&p, limit);
+	r = pg_run(hv, by_e2e ? PG_STMT_PAID_E2E : PG_STMT_PAID_STMT, &p,
+		   "finding the payment a reversal undoes", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].id = col_int(res, i, 0);
+		list[i].customer_id = col_int(res, i, 1);
+		list[i].case_id = col_int(res, i, 2);
+		list[i].invoice_id = col_int(res, i, 3);
+		list[i].amount_minor = col_int(res, i, 4);
+		list[i].credit_minor = col_int(res, i, 5);
+		col_currency(res, i, 6, list[i].currency);
+		list[i].booked_on = col_date(res, i, 7);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_invoices_paid(void *hv, int64_t tenant_id, int64_t customer_id,
+			    const char *currency, struct invoice_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct invoice_rec *list = NULL;
+	struct pg_params p;
+	PGresult *res;
+	int n, r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	p_text(&p, currency);
+	r = pg_run(hv, PG_INVOICES_PAID, &p, "reading paid invoices", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_invoice(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -4060,4 +5033,28 @@ const struct store_backend store_pg_backend = {
 	.webhook_cursor_set = pg_webhook_cursor_set,
 	.webhook_claim = pg_webhook_claim,
 	.webhook_update = pg_webhook_update,
+	.link_find = pg_link_find,
+	.link_set_csrf = pg_link_set_csrf,
+	.link_revoke_case = pg_link_revoke_case,
+	.case_get = pg_case_get,
+	.case_hold = pg_case_hold,
+	.case_messages = pg_case_messages,
+	.payment_list = pg_payment_list,
+	.event_count = pg_event_count,
+	.invoice_set_disputed = pg_invoice_set_disputed,
+	.plan_insert = pg_plan_insert,
+	.plan_active = pg_plan_active,
+	.plan_update = pg_plan_update,
+	.request_insert = pg_request_insert,
+	.request_list = pg_request_list,
+	.checkout_insert = pg_checkout_insert,
+	.checkout_find = pg_checkout_find,
+	.checkout_set_status = pg_checkout_set_status,
+	.statement_index = pg_statement_index,
+	.statement_entry_known = pg_statement_entry_known,
+	.statement_entry_insert = pg_statement_entry_insert,
+	.review_insert = pg_review_insert,
+	.payer_upsert = pg_payer_upsert,
+	.statement_paid_find = pg_statement_paid_find,
+	.invoices_paid = pg_invoices_paid,
 };

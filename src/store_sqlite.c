@@ -90,6 +90,35 @@ enum sq_stmt {
 	SQ_WH_CURSOR,
 	SQ_WH_CLAIM,
 	SQ_WH_UPDATE,
+	SQ_LINK_FIND,
+	SQ_LINK_SET_CSRF,
+	SQ_LINK_REVOKE_CASE,
+	SQ_CASE_GET,
+	SQ_CASE_HOLD,
+	SQ_CASE_MESSAGES,
+	SQ_PAYMENT_LIST,
+	SQ_EVENT_COUNT,
+	SQ_INVOICE_SET_DISPUTED,
+	SQ_PLAN_INSERT,
+	SQ_PLAN_INSTALMENT_INSERT,
+	SQ_PLAN_ACTIVE,
+	SQ_PLAN_INSTALMENTS,
+	SQ_PLAN_UPDATE,
+	SQ_REQUEST_INSERT,
+	SQ_REQUEST_LIST,
+	SQ_CHECKOUT_INSERT,
+	SQ_CHECKOUT_FIND,
+	SQ_CHECKOUT_SET_STATUS,
+	SQ_STMT_INVOICES,
+	SQ_STMT_CASES,
+	SQ_STMT_PAYERS,
+	SQ_STMT_ENTRY_KNOWN,
+	SQ_STMT_ENTRY_INSERT,
+	SQ_REVIEW_INSERT,
+	SQ_PAYER_UPSERT,
+	SQ_STMT_PAID_E2E,
+	SQ_STMT_PAID_STMT,
+	SQ_INVOICES_PAID,
 	SQ__COUNT
 };
 
@@ -443,6 +472,142 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" not_before = ?5, last_error = ?6, response_status = ?7,"
 		" delivered_at = ?8, lease_until = NULL, lease_owner = NULL"
 		" WHERE tenant_id = ?1 AND id = ?2 AND lease_owner = ?9",
+	/* ---- the customer's page (migration 0009) ---- */
+	[SQ_LINK_FIND] =
+		"SELECT tenant_id, case_id, customer_id, created_at, expires_at,"
+		" revoked_at, csrf_key FROM links WHERE token_hash = ?1",
+	[SQ_LINK_SET_CSRF] =
+		"UPDATE links SET csrf_key = ?2 WHERE token_hash = ?1"
+		" AND csrf_key = ''",
+	[SQ_LINK_REVOKE_CASE] =
+		"UPDATE links SET revoked_at = ?3 WHERE tenant_id = ?1"
+		" AND case_id = ?2 AND revoked_at IS NULL",
+	[SQ_CASE_GET] =
+		"SELECT customer_id, id, currency, status, strategy_version,"
+		" strategy, anchor_date, next_step, opened_on, last_step_on,"
+		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_CASE_HOLD] =
+		"UPDATE cases SET hold_reason = ?3, hold_until = ?4"
+		" WHERE tenant_id = ?1 AND id = ?2 AND status = 'open'",
+	[SQ_CASE_MESSAGES] =
+		"SELECT " MSG_COLS " FROM messages WHERE tenant_id = ?1"
+		" AND case_id = ?2 ORDER BY id",
+	[SQ_PAYMENT_LIST] =
+		"SELECT id, external_id, invoice_id, amount_minor, paid_on, method"
+		" FROM payments WHERE tenant_id = ?1 AND customer_id = ?2"
+		" AND currency = ?3 AND paid_on >= ?4 ORDER BY paid_on, id",
+	[SQ_EVENT_COUNT] =
+		"SELECT count(*) FROM case_events WHERE tenant_id = ?1"
+		" AND case_id = ?2 AND kind = ?3",
+	[SQ_INVOICE_SET_DISPUTED] =
+		"UPDATE invoices SET disputed = ?3 WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_PLAN_INSERT] =
+		"INSERT INTO plans (tenant_id, case_id, customer_id, currency,"
+		" total_minor, months, day_of_month, paid_minor, status, source,"
+		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'active', ?9,"
+		" ?10)",
+	[SQ_PLAN_INSTALMENT_INSERT] =
+		"INSERT INTO plan_instalments (tenant_id, plan_id, n, due_on,"
+		" amount_minor) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_PLAN_ACTIVE] =
+		"SELECT id, customer_id, currency, total_minor, months,"
+		" day_of_month, paid_minor, status, source, created_at, ended_at"
+		" FROM plans WHERE tenant_id = ?1 AND case_id = ?2"
+		" AND status = 'active'",
+	[SQ_PLAN_INSTALMENTS] =
+		"SELECT n, due_on, amount_minor FROM plan_instalments"
+		" WHERE tenant_id = ?1 AND plan_id = ?2 ORDER BY n",
+	[SQ_PLAN_UPDATE] =
+		"UPDATE plans SET paid_minor = ?3, status = ?4, ended_at = ?5"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_REQUEST_INSERT] =
+		"INSERT INTO requests (tenant_id, case_id, customer_id, kind,"
+		" reason, message, contact_via, callback_at, invoice_id, status,"
+		" created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open',"
+		" ?10)",
+	[SQ_REQUEST_LIST] =
+		"SELECT id, customer_id, kind, reason, message, contact_via,"
+		" callback_at, invoice_id, status, created_at FROM requests"
+		" WHERE tenant_id = ?1 AND case_id = ?2 ORDER BY id DESC",
+	[SQ_CHECKOUT_INSERT] =
+		"INSERT INTO psp_checkouts (tenant_id, case_id, provider,"
+		" provider_id, amount_minor, currency, status, created_at,"
+		" updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+	[SQ_CHECKOUT_FIND] =
+		"SELECT id, case_id, provider, provider_id, amount_minor,"
+		" currency, status, created_at, updated_at FROM psp_checkouts"
+		" WHERE tenant_id = ?1 AND provider = ?2 AND provider_id = ?3",
+	[SQ_CHECKOUT_SET_STATUS] =
+		"UPDATE psp_checkouts SET status = ?3, updated_at = ?4"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	/* ---- bank statements (migration 0010) ---- */
+	[SQ_STMT_INVOICES] =
+		/* cases_open makes the join one row at most */
+		"SELECT i.id, i.customer_id, COALESCE(k.id, 0), i.number,"
+		" i.payment_reference, i.open_minor, i.currency, i.due_date"
+		" FROM invoices i LEFT JOIN cases k ON k.tenant_id = i.tenant_id"
+		" AND k.customer_id = i.customer_id AND k.currency = i.currency"
+		" AND k.status = 'open'"
+		" WHERE i.tenant_id = ?1 AND i.open_minor > 0"
+		" AND i.written_off = 0",
+	[SQ_STMT_CASES] =
+		"SELECT k.id, k.customer_id, k.currency, k.fees_minor +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND i.written_off = 0), 0)"
+		" FROM cases k WHERE k.tenant_id = ?1 AND k.status = 'open'",
+	[SQ_STMT_PAYERS] =
+		"SELECT customer_id, iban, name FROM payer_accounts"
+		" WHERE tenant_id = ?1",
+	[SQ_STMT_ENTRY_KNOWN] =
+		"SELECT 1 FROM statement_entries WHERE tenant_id = ?1"
+		" AND bank_ref = ?2 AND status = ?3",
+	[SQ_STMT_ENTRY_INSERT] =
+		"INSERT INTO statement_entries (tenant_id, bank_ref, status,"
+		" statement_id, booked_on, amount_minor, currency, credit,"
+		" reversal, returned, return_reason, debtor_name, debtor_iban,"
+		" reference, unstructured, end_to_end_id, outcome,"
+		" payment_external_id, case_id, invoice_id, customer_id,"
+		" reverses_id, credit_minor, rule, reason, created_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+		" ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+		" ON CONFLICT (tenant_id, bank_ref, status) DO NOTHING",
+	[SQ_REVIEW_INSERT] =
+		"INSERT INTO review_items (tenant_id, entry_id, reason,"
+		" candidates, status, created_at) VALUES (?1, ?2, ?3, ?4, 'open',"
+		" ?5)",
+	[SQ_PAYER_UPSERT] =
+		"INSERT INTO payer_accounts (tenant_id, customer_id, iban, name,"
+		" last_seen) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, iban, customer_id) DO UPDATE SET"
+		" name = excluded.name, last_seen = excluded.last_seen"
+		" WHERE excluded.last_seen >= payer_accounts.last_seen",
+	[SQ_STMT_PAID_E2E] =
+		"SELECT e.id, e.customer_id, e.case_id, e.invoice_id,"
+		" e.amount_minor, e.credit_minor, e.currency, e.booked_on"
+		" FROM statement_entries e WHERE e.tenant_id = ?1"
+		" AND e.end_to_end_id = ?2 AND e.outcome = 'payment'"
+		" AND NOT EXISTS (SELECT 1 FROM statement_entries r"
+		" WHERE r.tenant_id = e.tenant_id AND r.reverses_id = e.id)"
+		" ORDER BY e.id DESC LIMIT ?3",
+	[SQ_STMT_PAID_STMT] =
+		"SELECT e.id, e.customer_id, e.case_id, e.invoice_id,"
+		" e.amount_minor, e.credit_minor, e.currency, e.booked_on"
+		" FROM statement_entries e WHERE e.tenant_id = ?1"
+		" AND e.statement_id = ?2 AND e.amount_minor = ?3"
+		" AND e.currency = ?4 AND e.credit = 1 AND e.outcome = 'payment'"
+		" AND NOT EXISTS (SELECT 1 FROM statement_entries r"
+		" WHERE r.tenant_id = e.tenant_id AND r.reverses_id = e.id)"
+		" ORDER BY e.id DESC LIMIT ?5",
+	[SQ_INVOICES_PAID] =
+		"SELECT id, tenant_id, customer_id, external_id, number,"
+		" issue_date, due_date, amount_minor, open_minor, currency,"
+		" payment_reference, disputed FROM invoices"
+		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
+		" AND open_minor < amount_minor AND written_off = 0"
+		" ORDER BY due_date DESC, id DESC",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -2878,6 +3043,736 @@ static int sq_webhook_update(void *hv, const struct webhook_delivery_rec *d,
 	return r;
 }
 
+/* ---- the customer's page (migration 0009) ---- */
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static int sq_link_find(void *hv, const char *token_hash, struct link_rec *ret,
+			struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_LINK_FIND, e);
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	bind_text(st, 1, token_hash);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no such link");
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a link");
+	memset(ret, 0, sizeof(*ret));
+	ret->tenant_id = sqlite3_column_int64(st, 0);
+	ret->case_id = sqlite3_column_int64(st, 1);
+	ret->customer_id = sqlite3_column_int64(st, 2);
+	ret->created_at = col_instant_or_zero(st, 3);
+	ret->expires_at = col_instant_or_zero(st, 4);
+	ret->revoked_at = col_instant_or_zero(st, 5);
+	copy_text(ret->csrf_key, sizeof(ret->csrf_key), col_text(st, 6));
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_link_set_csrf(void *hv, const char *token_hash, const char *key,
+			    int *ret_set, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_LINK_SET_CSRF, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	bind_text(st, 1, token_hash);
+	bind_text(st, 2, key);
+	r = sq_done(h, st, e, "keying a link");
+	if (r == 0)
+		*ret_set = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_link_revoke_case(void *hv, int64_t tenant_id, int64_t case_id,
+			       instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_LINK_REVOKE_CASE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_instant_text(h, st, 3, now);
+	return sq_done(h, st, e, "revoking links");
+}
+
+static int sq_case_get(void *hv, int64_t tenant_id, int64_t case_id,
+		       struct case_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_GET, e);
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no case %lld",
+			       (long long)case_id);
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a case");
+	read_case(st, ret, tenant_id, NULL);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_case_hold(void *hv, int64_t tenant_id, int64_t case_id,
+			enum hold_reason reason, date_t until, int *ret_found,
+			struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_CASE_HOLD, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_text(st, 3, hold_reason_name(reason));
+	bind_date(h, st, 4, until);
+	r = sq_done(h, st, e, "holding a case");
+	if (r == 0)
+		*ret_found = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_case_messages(void *hv, int64_t tenant_id, int64_t case_id,
+			    struct message_rec **ret, size_t *ret_n,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_MESSAGES, e);
+	struct message_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		memset(&list[n], 0, sizeof(list[n]));
+		read_message(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		message_list_free(list, n);
+		return sq_error(h, e, "listing a case's messages");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_payment_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *currency, date_t since,
+			   struct payment_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PAYMENT_LIST, e);
+	struct payment_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_text(st, 3, currency);
+	bind_date(h, st, 4, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct payment_rec *p;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		p = &list[n++];
+		memset(p, 0, sizeof(*p));
+		p->id = sqlite3_column_int64(st, 0);
+		p->tenant_id = tenant_id;
+		p->customer_id = customer_id;
+		p->external_id = col_dup(st, 1);
+		p->invoice_id = sqlite3_column_int64(st, 2);
+		p->amount_minor = sqlite3_column_int64(st, 3);
+		copy_text(p->currency, sizeof(p->currency), currency);
+		p->paid_on = col_date(st, 4);
+		p->method = col_dup(st, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		payment_list_free(list, n);
+		return sq_error(h, e, "listing payments");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_event_count(void *hv, int64_t tenant_id, int64_t case_id,
+			  const char *kind, int64_t *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_EVENT_COUNT, e);
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_text(st, 3, kind);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return sq_error(h, e, "counting events");
+	*ret = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_invoice_set_disputed(void *hv, int64_t tenant_id,
+				   int64_t invoice_id, int disputed,
+				   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICE_SET_DISPUTED, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, invoice_id);
+	sqlite3_bind_int(st, 3, disputed ? 1 : 0);
+	return sq_done(h, st, e, "marking a dispute");
+}
+
+static int sq_plan_insert(void *hv, const struct plan_rec *p, int64_t *ret_id,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PLAN_INSERT, e);
+	int64_t id;
+	int r;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, p->tenant_id);
+	sqlite3_bind_int64(st, 2, p->case_id);
+	sqlite3_bind_int64(st, 3, p->customer_id);
+	bind_text(st, 4, p->currency);
+	sqlite3_bind_int64(st, 5, p->total_minor);
+	sqlite3_bind_int(st, 6, p->months);
+	sqlite3_bind_int(st, 7, p->day_of_month);
+	sqlite3_bind_int64(st, 8, p->paid_minor);
+	bind_text(st, 9, p->source);
+	bind_instant_text(h, st, 10, p->created_at);
+	r = sqlite3_step(st);
+	if (r == SQLITE_CONSTRAINT) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_CONFLICT, "case %lld has a plan already",
+			       (long long)p->case_id);
+	}
+	if (r != SQLITE_DONE)
+		return sq_error(h, e, "recording a plan");
+	id = sqlite3_last_insert_rowid(h->db);
+	for (size_t i = 0; i < p->n_instalments; i++) {
+		st = sq_stmt(h, SQ_PLAN_INSTALMENT_INSERT, e);
+		if (!st)
+			return -ERR_STORE;
+		sqlite3_bind_int64(st, 1, p->tenant_id);
+		sqlite3_bind_int64(st, 2, id);
+		sqlite3_bind_int(st, 3, p->instalments[i].n);
+		bind_date(h, st, 4, p->instalments[i].due_on);
+		sqlite3_bind_int64(st, 5, p->instalments[i].amount_minor);
+		r = sq_done(h, st, e, "recording an instalment");
+		if (r < 0)
+			return r;
+	}
+	*ret_id = id;
+	return 0;
+}
+
+static int sq_plan_active(void *hv, int64_t tenant_id, int64_t case_id,
+			  struct plan_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PLAN_ACTIVE, e);
+	struct plan_rec p;
+	size_t cap = 0;
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "case %lld has no active plan",
+			       (long long)case_id);
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a plan");
+	memset(&p, 0, sizeof(p));
+	p.id = sqlite3_column_int64(st, 0);
+	p.tenant_id = tenant_id;
+	p.case_id = case_id;
+	p.customer_id = sqlite3_column_int64(st, 1);
+	copy_text(p.currency, sizeof(p.currency), col_text(st, 2));
+	p.total_minor = sqlite3_column_int64(st, 3);
+	p.months = sqlite3_column_int(st, 4);
+	p.day_of_month = sqlite3_column_int(st, 5);
+	p.paid_minor = sqlite3_column_int64(st, 6);
+	copy_text(p.status, sizeof(p.status), col_text(st, 7));
+	copy_text(p.source, sizeof(p.source), col_text(st, 8));
+	p.created_at = col_instant_or_zero(st, 9);
+	p.ended_at = col_instant_or_zero(st, 10);
+	sqlite3_reset(st);
+	st = sq_stmt(h, SQ_PLAN_INSTALMENTS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, p.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct plan_instalment_rec *in;
+		p.instalments = xgrow(p.instalments, &cap, p.n_instalments + 1,
+				      sizeof(*p.instalments));
+		in = &p.instalments[p.n_instalments++];
+		in->n = sqlite3_column_int(st, 0);
+		in->due_on = col_date(st, 1);
+		in->amount_minor = sqlite3_column_int64(st, 2);
+	}
+	if (rc != SQLITE_DONE) {
+		plan_rec_clear(&p);
+		return sq_error(h, e, "reading a plan's instalments");
+	}
+	sqlite3_reset(st);
+	*ret = p;
+	return 0;
+}
+
+static int sq_plan_update(void *hv, const struct plan_rec *p, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PLAN_UPDATE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, p->tenant_id);
+	sqlite3_bind_int64(st, 2, p->id);
+	sqlite3_bind_int64(st, 3, p->paid_minor);
+	bind_text(st, 4, p->status);
+	if (p->ended_at)
+		bind_instant_text(h, st, 5, p->ended_at);
+	else
+		sqlite3_bind_null(st, 5);
+	return sq_done(h, st, e, "updating a plan");
+}
+
+static int sq_request_insert(void *hv, const struct request_rec *r,
+			     int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_REQUEST_INSERT, e);
+	int rr;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, r->tenant_id);
+	sqlite3_bind_int64(st, 2, r->case_id);
+	sqlite3_bind_int64(st, 3, r->customer_id);
+	bind_text(st, 4, r->kind);
+	bind_text(st, 5, r->reason ? r->reason : "");
+	bind_text(st, 6, r->message ? r->message : "");
+	bind_text(st, 7, r->contact_via ? r->contact_via : "");
+	if (r->callback_at)
+		bind_instant_text(h, st, 8, r->callback_at);
+	else
+		sqlite3_bind_null(st, 8);
+	if (r->invoice_id)
+		sqlite3_bind_int64(st, 9, r->invoice_id);
+	else
+		sqlite3_bind_null(st, 9);
+	bind_instant_text(h, st, 10, r->created_at);
+	rr = sq_done(h, st, e, "recording a request");
+	if (rr == 0)
+		*ret_id = sqlite3_last_insert_rowid(h->db);
+	return rr;
+}
+
+static int sq_request_list(void *hv, int64_t tenant_id, int64_t case_id,
+			   struct request_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_REQUEST_LIST, e);
+	struct request_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct request_rec *r;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		r = &list[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->tenant_id = tenant_id;
+		r->case_id = case_id;
+		r->customer_id = sqlite3_column_int64(st, 1);
+		copy_text(r->kind, sizeof(r->kind), col_text(st, 2));
+		r->reason = col_dup(st, 3);
+		r->message = col_dup(st, 4);
+		r->contact_via = col_dup(st, 5);
+		r->callback_at = col_instant_or_zero(st, 6);
+		r->invoice_id = sqlite3_column_int64(st, 7);
+		copy_text(r->status, sizeof(r->status), col_text(st, 8));
+		r->created_at = col_instant_or_zero(st, 9);
+	}
+	if (rc != SQLITE_DONE) {
+		request_list_free(list, n);
+		return sq_error(h, e, "listing requests");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_checkout_insert(void *hv, const struct checkout_rec *c,
+			      int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHECKOUT_INSERT, e);
+	int r;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, c->case_id);
+	bind_text(st, 3, c->provider);
+	bind_text(st, 4, c->provider_id);
+	sqlite3_bind_int64(st, 5, c->amount_minor);
+	bind_text(st, 6, c->currency);
+	bind_text(st, 7, c->status);
+	bind_instant_text(h, st, 8, c->created_at);
+	r = sq_done(h, st, e, "recording a checkout");
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(h->db);
+	return r;
+}
+
+static int sq_checkout_find(void *hv, int64_t tenant_id, const char *provider,
+			    const char *provider_id, struct checkout_rec *ret,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHECKOUT_FIND, e);
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, provider);
+	bind_text(st, 3, provider_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no such checkout");
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a checkout");
+	memset(ret, 0, sizeof(*ret));
+	ret->id = sqlite3_column_int64(st, 0);
+	ret->tenant_id = tenant_id;
+	ret->case_id = sqlite3_column_int64(st, 1);
+	copy_text(ret->provider, sizeof(ret->provider), col_text(st, 2));
+	ret->provider_id = col_dup(st, 3);
+	ret->amount_minor = sqlite3_column_int64(st, 4);
+	copy_text(ret->currency, sizeof(ret->currency), col_text(st, 5));
+	copy_text(ret->status, sizeof(ret->status), col_text(st, 6));
+	ret->created_at = col_instant_or_zero(st, 7);
+	ret->updated_at = col_instant_or_zero(st, 8);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_checkout_set_status(void *hv, int64_t tenant_id, int64_t id,
+				  const char *status, instant_t now,
+				  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHECKOUT_SET_STATUS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	bind_text(st, 3, status);
+	bind_instant_text(h, st, 4, now);
+	return sq_done(h, st, e, "updating a checkout");
+}
+
+/* ---- bank statements (migration 0010) ---- */
+
+static int sq_statement_index(void *hv, int64_t tenant_id,
+			      const struct stmt_index_cb *cb, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_STMT_INVOICES, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stmt_invoice_row row = {
+			.id = sqlite3_column_int64(st, 0),
+			.customer_id = sqlite3_column_int64(st, 1),
+			.case_id = sqlite3_column_int64(st, 2),
+			.number = col_text(st, 3),
+			.payment_reference = col_text(st, 4),
+			.open_minor = sqlite3_column_int64(st, 5),
+			.due_date = col_date(st, 7),
+		};
+		copy_text(row.currency, sizeof(row.currency), col_text(st, 6));
+		r = cb->invoice(cb->ctx, &row, e);
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return sq_error(h, e, "reading open invoices");
+	st = sq_stmt(h, SQ_STMT_CASES, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stmt_case_row row = {
+			.id = sqlite3_column_int64(st, 0),
+			.customer_id = sqlite3_column_int64(st, 1),
+			.open_minor = sqlite3_column_int64(st, 3),
+		};
+		copy_text(row.currency, sizeof(row.currency), col_text(st, 2));
+		r = cb->kase(cb->ctx, &row, e);
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return sq_error(h, e, "reading open cases");
+	st = sq_stmt(h, SQ_STMT_PAYERS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stmt_payer_row row = {
+			.customer_id = sqlite3_column_int64(st, 0),
+			.iban = col_text(st, 1),
+			.name = col_text(st, 2),
+		};
+		r = cb->payer(cb->ctx, &row, e);
+	}
+	sqlite3_reset(st);
+	if (r < 0)
+		return r;
+	if (rc != SQLITE_DONE)
+		return sq_error(h, e, "reading payer accounts");
+	return 0;
+}
+
+static int sq_statement_entry_known(void *hv, int64_t tenant_id,
+				    const char *bank_ref, const char *status,
+				    int *ret_known, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STMT_ENTRY_KNOWN, e);
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, bank_ref);
+	bind_text(st, 3, status);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sq_error(h, e, "looking up a statement entry");
+	*ret_known = rc == SQLITE_ROW;
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(st, i, id);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int sq_statement_entry_insert(void *hv,
+				     const struct statement_entry_rec *en,
+				     int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STMT_ENTRY_INSERT, e);
+	char at[INSTANT_FMT_MAX];
+	int r;
+	if (!st)
+		return -ERR_STORE;
+#define SQ_T(i, v) bind_text(st, i, (v) ? (v) : "")
+	sqlite3_bind_int64(st, 1, en->tenant_id);
+	SQ_T(2, en->bank_ref);
+	SQ_T(3, en->status);
+	SQ_T(4, en->statement_id);
+	bind_date(h, st, 5, en->booked_on);
+	sqlite3_bind_int64(st, 6, en->amount_minor);
+	bind_text(st, 7, en->currency);
+	sqlite3_bind_int(st, 8, en->credit ? 1 : 0);
+	sqlite3_bind_int(st, 9, en->reversal ? 1 : 0);
+	sqlite3_bind_int(st, 10, en->returned ? 1 : 0);
+	SQ_T(11, en->return_reason);
+	SQ_T(12, en->debtor_name);
+	SQ_T(13, en->debtor_iban);
+	SQ_T(14, en->reference);
+	SQ_T(15, en->unstructured);
+	SQ_T(16, en->end_to_end_id);
+	SQ_T(17, en->outcome);
+	bind_text(st, 18, en->payment_external_id);
+	bind_id_or_null(st, 19, en->case_id);
+	bind_id_or_null(st, 20, en->invoice_id);
+	bind_id_or_null(st, 21, en->customer_id);
+	bind_id_or_null(st, 22, en->reverses_id);
+	sqlite3_bind_int64(st, 23, en->credit_minor);
+	SQ_T(24, en->rule);
+	SQ_T(25, en->reason);
+	/* past the scratch slots (SQ_MAX_PARAMS): copied by SQLite */
+	instant_format(en->created_at, at);
+	sqlite3_bind_text(st, 26, at, -1, SQLITE_TRANSIENT);
+#undef SQ_T
+	r = sq_done(h, st, e, "recording a statement entry");
+	if (r == 0)
+		*ret_id = sqlite3_changes(h->db) ?
+				  sqlite3_last_insert_rowid(h->db) : 0;
+	return r;
+}
+
+static int sq_review_insert(void *hv, int64_t tenant_id, int64_t entry_id,
+			    const char *reason, const char *candidates,
+			    instant_t now, int64_t *ret_id, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_REVIEW_INSERT, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, entry_id);
+	bind_text(st, 3, reason ? reason : "");
+	bind_text(st, 4, candidates ? candidates : "[]");
+	bind_instant_text(h, st, 5, now);
+	r = sq_done(h, st, e, "queueing a review");
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(h->db);
+	return r;
+}
+
+static int sq_payer_upsert(void *hv, int64_t tenant_id, int64_t customer_id,
+			   const char *iban, const char *name, date_t seen,
+			   struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PAYER_UPSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_text(st, 3, iban);
+	bind_text(st, 4, name ? name : "");
+	bind_date(h, st, 5, seen);
+	return sq_done(h, st, e, "recording a payer account");
+}
+
+static int sq_statement_paid_find(void *hv, int64_t tenant_id,
+				  const char *e2e, const char *statement_id,
+				  int64_t amount, const char *currency,
+				  int limit, struct stmt_paid_rec **ret,
+				  size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	int by_e2e = e2e && *e2e;
+	sqlite3_stmt *st = sq_stmt(h, by_e2e ? SQ_STMT_PAID_E2E
+					     : SQ_STMT_PAID_STMT, e);
+	struct stmt_paid_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	if (by_e2e) {
+		bind_text(st, 2, e2e);
+		sqlite3_bind_int(st, 3, limit);
+	} else {
+		bind_text(st, 2, statement_id);
+		sqlite3_bind_int64(st, 3, amount);
+		bind_text(st, 4, currency);
+		sqlite3_bind_int(st, 5, limit);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct stmt_paid_rec *p;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		p = &list[n++];
+		memset(p, 0, sizeof(*p));
+		p->id = sqlite3_column_int64(st, 0);
+		p->customer_id = sqlite3_column_int64(st, 1);
+		p->case_id = sqlite3_column_int64(st, 2);
+		p->invoice_id = sqlite3_column_int64(st, 3);
+		p->amount_minor = sqlite3_column_int64(st, 4);
+		p->credit_minor = sqlite3_column_int64(st, 5);
+		copy_text(p->currency, sizeof(p->currency), col_text(st, 6));
+		p->booked_on = col_date(st, 7);
+	}
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return sq_error(h, e, "finding the payment a reversal undoes");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_invoices_paid(void *hv, int64_t tenant_id, int64_t customer_id,
+			    const char *currency, struct invoice_rec **ret,
+			    size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_INVOICES_PAID, e);
+	struct invoice_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	bind_text(st, 3, currency);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_invoice(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		invoice_list_free(list, n);
+		return sq_error(h, e, "reading paid invoices");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -2949,4 +3844,28 @@ const struct store_backend store_sqlite_backend = {
 	.webhook_cursor_set = sq_webhook_cursor_set,
 	.webhook_claim = sq_webhook_claim,
 	.webhook_update = sq_webhook_update,
+	.link_find = sq_link_find,
+	.link_set_csrf = sq_link_set_csrf,
+	.link_revoke_case = sq_link_revoke_case,
+	.case_get = sq_case_get,
+	.case_hold = sq_case_hold,
+	.case_messages = sq_case_messages,
+	.payment_list = sq_payment_list,
+	.event_count = sq_event_count,
+	.invoice_set_disputed = sq_invoice_set_disputed,
+	.plan_insert = sq_plan_insert,
+	.plan_active = sq_plan_active,
+	.plan_update = sq_plan_update,
+	.request_insert = sq_request_insert,
+	.request_list = sq_request_list,
+	.checkout_insert = sq_checkout_insert,
+	.checkout_find = sq_checkout_find,
+	.checkout_set_status = sq_checkout_set_status,
+	.statement_index = sq_statement_index,
+	.statement_entry_known = sq_statement_entry_known,
+	.statement_entry_insert = sq_statement_entry_insert,
+	.review_insert = sq_review_insert,
+	.payer_upsert = sq_payer_upsert,
+	.statement_paid_find = sq_statement_paid_find,
+	.invoices_paid = sq_invoices_paid,
 };

@@ -146,6 +146,70 @@ orphans() {
 	 + (SELECT COUNT(*) FROM actions a WHERE NOT EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = a.tenant_id AND k.id = a.case_id))" "$target"
 }
 
+# portal_link EXT DIR: the personal link token of the tenant's customer
+# with external id EXT, from the messages dispatch wrote to the outbox DIR
+# (the one whose hash the links table keeps for that customer).
+portal_link() {
+	local ext=$1 dir=$2 tok hash
+	# E-mails are quoted-printable (lines folded with "="): decode first.
+	for tok in $(python3 -c 'import os, quopri, re, sys
+seen = set()
+for root, _, files in os.walk(sys.argv[1]):
+    for f in files:
+        b = open(os.path.join(root, f), "rb").read()
+        if f.endswith(".eml"):
+            b = quopri.decodestring(b)
+        for t in re.findall(rb"/p/([A-Za-z0-9_-]{43})", b):
+            seen.add(t.decode())
+print("\n".join(sorted(seen)))' "$dir"); do
+		hash=$(printf '%s' "$tok" | sha256sum | cut -d' ' -f1)
+		if [ -n "$(q "SELECT 1 FROM links l JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
+			WHERE l.token_hash = '$hash' AND c.external_id = '$ext'")" ]; then
+			echo "$tok"
+			return
+		fi
+	done
+}
+
+# serve_start LOG ARGS...: start `dunwell serve --listen 127.0.0.1:0 ARGS`
+# in the background, its log in LOG; sets SERVER (the pid) and BASE
+# ("http://127.0.0.1:<port>", from the first log line), and waits until
+# /healthz answers. Returns non-zero (with a FAIL) when it does not start.
+serve_start() {
+	local log=$1 port=
+	shift
+	"$DUNWELL" serve --listen 127.0.0.1:0 "$@" 2>"$log" &
+	SERVER=$!
+	for _ in $(seq 1 100); do
+		port=$(python3 -c 'import json,sys
+try:
+    print(json.loads(open(sys.argv[1]).readline())["listen"].rsplit(":", 1)[1])
+except Exception:
+    pass' "$log" 2>/dev/null)
+		[ -n "$port" ] && break
+		kill -0 "$SERVER" 2>/dev/null || break
+		sleep 0.2
+	done
+	if [ -z "$port" ]; then
+		fail server_started "$(head -c 600 "$log")"
+		kill "$SERVER" 2>/dev/null
+		return 1
+	fi
+	BASE="http://127.0.0.1:$port"
+	for _ in $(seq 1 50); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ] && return 0
+		sleep 0.2
+	done
+	fail server_healthy
+	return 1
+}
+
+# serve_stop: stop the server of serve_start gracefully and wait for it.
+serve_stop() {
+	kill -TERM "$SERVER" 2>/dev/null
+	wait "$SERVER" 2>/dev/null
+}
+
 finish() {
 	exit $_t_failed
 }

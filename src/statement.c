@@ -1,0 +1,520 @@
+/*
+ * statement: importing a bank statement (see statement.h and
+ * docs/statements.md).
+ *
+ * One pass over the file with the streaming camt parser; for each entry a
+ * lookup of its key, then what it means: a payment through pay_receive,
+ * a review item, the undoing of an earlier payment, or nothing. The match
+ * index is a snapshot of the store at the start, to which the payer
+ * accounts learnt along the way are added (so the second payment from a
+ * new account in the same file is recognised); open amounts are not
+ * updated as payments arrive: a second payment of something already paid
+ * in the same file is still matched to it and kept as the customer's
+ * credit, exactly as it would be had it come in the next file.
+ */
+#include "statement.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "camt.h"
+#include "match.h"
+#include "mem.h"
+#include "money.h"
+#include "pay.h"
+#include "run.h"
+
+/* Longest candidates list written to a review item (JSON text). */
+#define STMT_CANDIDATES_MAX 4096
+/* Payments looked at for a reversal: two tell "one" from "several". */
+#define STMT_REVERSAL_LOOKUP 2
+/* "bank:" + the entry's reference. */
+#define STMT_EXT_BUF (CAMT_REF_BUF + 8)
+
+/* The state of one import. */
+struct stmt_ctx {
+	struct store *s;               /* the store, inside our transaction */
+	const struct tenant_rec *t;    /* the tenant */
+	instant_t now;                 /* the import's instant */
+	struct match_index *idx;       /* built once, payers added as learnt */
+	struct statement_stats st;     /* counts so far */
+	int64_t *rerun;                /* customers to run the engine for at
+					  the end (payments undone) */
+	size_t n_rerun, cap_rerun;     /* used, allocated */
+};
+
+/* ---- the match index, from the store -------------------------------- */
+
+static int index_invoice(void *ctx, const struct stmt_invoice_row *r,
+			 struct err *e)
+{
+	struct match_invoice inv = {
+		.id = r->id,
+		.customer_id = r->customer_id,
+		.case_id = r->case_id,
+		.number = r->number,
+		.payment_reference = r->payment_reference,
+		.open_amount = r->open_minor,
+		.currency = r->currency,
+		.due_date = r->due_date,
+	};
+	int rc = match_index_add_invoice(ctx, &inv, e);
+	/* An invoice the index cannot hold (an empty or overlong number) is
+	 * left out: a payment for it goes to review instead of failing the
+	 * statement. */
+	if (rc == -ERR_INVALID || rc == -ERR_TOOBIG) {
+		err_clear(e);
+		return 0;
+	}
+	return rc;
+}
+
+static int index_case(void *ctx, const struct stmt_case_row *r, struct err *e)
+{
+	struct match_case c = {
+		.id = r->id,
+		.customer_id = r->customer_id,
+		.currency = r->currency,
+		.open_total = r->open_minor,
+	};
+	return match_index_add_case(ctx, &c, e);
+}
+
+static int index_payer(void *ctx, const struct stmt_payer_row *r,
+		       struct err *e)
+{
+	int rc = match_index_add_payer_iban(ctx, r->iban, r->customer_id, e);
+	if (rc == 0 && r->name && *r->name)
+		rc = match_index_add_payer_name(ctx, r->name, r->customer_id,
+						e);
+	return rc;
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+static void rerun_add(struct stmt_ctx *c, int64_t customer_id)
+{
+	c->rerun = xgrow(c->rerun, &c->cap_rerun, c->n_rerun + 1,
+			 sizeof(*c->rerun));
+	c->rerun[c->n_rerun++] = customer_id;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the customers to run and drop repeats. */
+static void rerun_unique(struct stmt_ctx *c)
+{
+	size_t n = 0;
+	if (c->n_rerun == 0)
+		return;
+	qsort(c->rerun, c->n_rerun, sizeof(*c->rerun), id_cmp);
+	for (size_t i = 0; i < c->n_rerun; i++)
+		if (n == 0 || c->rerun[i] != c->rerun[n - 1])
+			c->rerun[n++] = c->rerun[i];
+	c->n_rerun = n;
+}
+
+/* The date a payment counts from: booked, else value date, else today. */
+static date_t entry_date(const struct stmt_ctx *c, const struct camt_entry *en)
+{
+	if (en->booking_date != DATE_NONE)
+		return en->booking_date;
+	if (en->value_date != DATE_NONE)
+		return en->value_date;
+	return instant_date(c->now);
+}
+
+static void count_amount(struct statement_stats *st, int64_t amount,
+			 const char *currency)
+{
+	if (st->payments == 1)
+		memcpy(st->currency, currency, sizeof(st->currency));
+	else if (strcmp(st->currency, currency) != 0)
+		st->mixed = 1;
+	if (st->mixed)
+		st->currency[0] = '\0';
+	if (money_add(st->amount, amount, &st->amount) < 0)
+		st->amount = INT64_MAX;
+}
+
+/* The matcher's candidates as the JSON array review_items.candidates
+ * holds (numbers, ISO codes and dates only: nothing to escape). */
+static void candidates_json(const struct match_result *m, struct buf *b)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < m->ncandidates; i++) {
+		const struct match_candidate *k = &m->candidates[i];
+		char due[DATE_FMT_MAX];
+		if (k->due_date != DATE_NONE)
+			date_format(k->due_date, due);
+		buf_printf(b,
+			   "%s{\"target\":\"%s\",\"id\":%lld,"
+			   "\"customer_id\":%lld,\"case_id\":%lld,"
+			   "\"open_minor\":%lld,\"currency\":\"%.3s\","
+			   "\"due_date\":%s%s%s}",
+			   i ? "," : "",
+			   k->target == MATCH_TARGET_CASE ? "case" : "invoice",
+			   (long long)k->id, (long long)k->customer_id,
+			   (long long)k->case_id, (long long)k->open_amount,
+			   k->currency, k->due_date != DATE_NONE ? "\"" : "",
+			   k->due_date != DATE_NONE ? due : "null",
+			   k->due_date != DATE_NONE ? "\"" : "");
+	}
+	buf_putc(b, ']');
+}
+
+/* The payments a reversal might undo, for its review item. */
+static void paid_json(const struct stmt_paid_rec *list, size_t n,
+		      struct buf *b)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b,
+			   "%s{\"target\":\"entry\",\"id\":%lld,"
+			   "\"customer_id\":%lld,\"case_id\":%lld,"
+			   "\"amount_minor\":%lld,\"currency\":\"%.3s\"}",
+			   i ? "," : "", (long long)list[i].id,
+			   (long long)list[i].customer_id,
+			   (long long)list[i].case_id,
+			   (long long)list[i].amount_minor, list[i].currency);
+	buf_putc(b, ']');
+}
+
+/* Record the entry; and, for review and unmatched ones, its review item. */
+static int record(struct stmt_ctx *c, const struct statement_entry_rec *rec,
+		  const char *candidates, struct err *e)
+{
+	int64_t id = 0, item;
+	int r = store_statement_entry_insert(c->s, rec, &id, e);
+	if (r < 0)
+		return r;
+	if (id == 0) /* cannot be: its key was looked up first */
+		return err_set(e, ERR_CONFLICT, "entry '%s' recorded twice",
+			       rec->bank_ref);
+	if (strcmp(rec->outcome, "review") != 0 &&
+	    strcmp(rec->outcome, "unmatched") != 0)
+		return 0;
+	return store_review_insert(c->s, c->t->id, id, rec->reason,
+				   candidates ? candidates : "[]", c->now,
+				   &item, e);
+}
+
+/* ---- what an entry does --------------------------------------------- */
+
+static int entry_payment(struct stmt_ctx *c, const struct camt_entry *en,
+			 struct statement_entry_rec *rec, struct err *e)
+{
+	struct match_payment mp = {
+		.amount = en->amount,
+		.currency = en->currency,
+		.ref_strd = en->ref_strd,
+		.ustrd = en->ustrd,
+		.debtor_iban = en->debtor_iban,
+		.debtor_name = en->debtor_name,
+	};
+	struct match_result m;
+	struct buf cand;
+	char ext[STMT_EXT_BUF];
+	int r = match_payment(c->idx, &mp, &m, e);
+
+	if (r < 0)
+		return r;
+	rec->rule = m.rule ? m.rule : "";
+	if (m.kind == MATCH_CASE || m.kind == MATCH_INVOICE) {
+		struct payment_rec p;
+		struct pay_result pr;
+
+		snprintf(ext, sizeof(ext), "bank:%s", en->ref);
+		memset(&p, 0, sizeof(p));
+		p.tenant_id = c->t->id;
+		p.external_id = ext;
+		p.customer_id = m.customer_id;
+		p.invoice_id = m.kind == MATCH_INVOICE ? m.invoice_id : 0;
+		p.amount_minor = en->amount;
+		memcpy(p.currency, en->currency, sizeof(p.currency));
+		p.paid_on = entry_date(c, en);
+		p.method = "bank_transfer";
+		r = pay_receive(c->s, c->t, &p, c->now, &pr, e);
+		if (r < 0)
+			return r;
+		rec->outcome = "payment";
+		rec->payment_external_id = ext;
+		rec->customer_id = m.customer_id;
+		rec->invoice_id = p.invoice_id;
+		rec->case_id = m.case_id ? m.case_id : pr.case_id;
+		rec->credit_minor = pr.left_minor;
+		c->st.payments++;
+		count_amount(&c->st, en->amount, en->currency);
+		if (en->debtor_iban[0]) {
+			r = store_payer_upsert(c->s, c->t->id, m.customer_id,
+					       en->debtor_iban, en->debtor_name,
+					       p.paid_on, e);
+			if (r == 0)
+				r = match_index_add_payer_iban(
+					c->idx, en->debtor_iban, m.customer_id,
+					e);
+			if (r == 0 && en->debtor_name[0])
+				r = match_index_add_payer_name(
+					c->idx, en->debtor_name, m.customer_id,
+					e);
+			if (r < 0)
+				return r;
+		}
+		return record(c, rec, NULL, e);
+	}
+	/* Ambiguous or nothing: a person decides. */
+	rec->outcome = m.kind == MATCH_REVIEW ? "review" : "unmatched";
+	rec->customer_id = m.customer_id;
+	rec->reason = m.reason[0] ? m.reason
+				  : "nothing in the payment points to an"
+				    " open invoice or case";
+	if (m.kind == MATCH_REVIEW)
+		c->st.review++;
+	else
+		c->st.unmatched++;
+	buf_init(&cand, STMT_CANDIDATES_MAX);
+	candidates_json(&m, &cand);
+	r = record(c, rec, buf_cstr(&cand), e);
+	buf_free(&cand);
+	return r;
+}
+
+/* Undo payment entry `orig`: a negative payment, and the invoices it
+ * paid open again (see migrations/sqlite/0010_statements.sql). */
+static int undo_payment(struct stmt_ctx *c, const struct camt_entry *en,
+			const struct stmt_paid_rec *orig,
+			struct statement_entry_rec *rec, char *ext,
+			size_t ext_size, struct err *e)
+{
+	struct invoice_rec *list = NULL;
+	struct payment_rec p;
+	size_t n = 0;
+	int64_t left = orig->amount_minor - orig->credit_minor, reopened = 0;
+	int inserted = 0, r;
+
+	snprintf(ext, ext_size, "bank:%s", en->ref);
+	memset(&p, 0, sizeof(p));
+	p.tenant_id = c->t->id;
+	p.external_id = ext;
+	p.customer_id = orig->customer_id;
+	p.invoice_id = orig->invoice_id;
+	p.amount_minor = -orig->amount_minor;
+	memcpy(p.currency, orig->currency, sizeof(p.currency));
+	p.paid_on = entry_date(c, en);
+	p.method = "bank_reversal";
+	r = store_payment_insert(c->s, &p, &inserted, e);
+	if (r < 0)
+		return r;
+	if (left < 0)
+		left = 0;
+	if (inserted)
+		r = store_invoices_paid(c->s, c->t->id, orig->customer_id,
+					orig->currency, &list, &n, e);
+	/* The reverse of pay_allocate's order: newest due first, the
+	 * invoice the payment named last. */
+	for (int pass = 0; r == 0 && pass < 2 && left > 0; pass++) {
+		for (size_t i = 0; r == 0 && i < n && left > 0; i++) {
+			struct invoice_rec *inv = &list[i];
+			int64_t room = inv->amount_minor - inv->open_minor, take;
+			if ((pass == 1) != (inv->id == orig->invoice_id) ||
+			    room <= 0)
+				continue;
+			take = room < left ? room : left;
+			inv->open_minor += take;
+			left -= take;
+			reopened += take;
+			r = store_invoice_set_open(c->s, c->t->id, inv->id,
+						   inv->open_minor, e);
+		}
+	}
+	invoice_list_free(list, n);
+	if (r == 0 && inserted && orig->case_id) {
+		char detail[256];
+		struct event_rec ev = {
+			.tenant_id = c->t->id,
+			.case_id = orig->case_id,
+			.at = c->now,
+			.kind = "payment.reversed",
+			.detail = detail,
+		};
+		snprintf(detail, sizeof(detail),
+			 "{\"amount_minor\":%lld,\"currency\":\"%.3s\","
+			 "\"reopened_minor\":%lld,\"entry\":%lld}",
+			 (long long)orig->amount_minor, orig->currency,
+			 (long long)reopened, (long long)orig->id);
+		r = store_event_append(c->s, &ev, e);
+	}
+	if (r < 0)
+		return r;
+	rerun_add(c, orig->customer_id);
+	rec->outcome = "reversal";
+	rec->payment_external_id = ext;
+	rec->reverses_id = orig->id;
+	rec->customer_id = orig->customer_id;
+	rec->case_id = orig->case_id;
+	rec->invoice_id = orig->invoice_id;
+	c->st.reversals++;
+	return record(c, rec, NULL, e);
+}
+
+/* A booked debit that reverses (RvslInd) or returns an earlier payment. */
+static int entry_reversal(struct stmt_ctx *c,
+			  const struct camt_statement *stmt,
+			  const struct camt_entry *en,
+			  struct statement_entry_rec *rec, struct err *e)
+{
+	const char *what = en->is_return ? "return" : "reversal";
+	const char *e2e = en->is_return && en->orig_end_to_end_id[0] ?
+				  en->orig_end_to_end_id :
+				  en->end_to_end_id;
+	struct stmt_paid_rec *list = NULL;
+	struct buf cand;
+	char reason[MATCH_REASON_MAX], ext[STMT_EXT_BUF];
+	size_t n = 0;
+	int r;
+
+	/* "NOTPROVIDED" is what banks write for "none": it names nothing. */
+	if (!strcasecmp(e2e, "NOTPROVIDED"))
+		e2e = "";
+	r = store_statement_paid_find(c->s, c->t->id, e2e, stmt->id,
+				      en->amount, en->currency,
+				      STMT_REVERSAL_LOOKUP, &list, &n, e);
+	if (r < 0)
+		return r;
+	reason[0] = '\0';
+	if (n == 0)
+		snprintf(reason, sizeof(reason),
+			 "no payment found that this %s undoes", what);
+	else if (n > 1)
+		snprintf(reason, sizeof(reason),
+			 "several payments could be the one this %s undoes",
+			 what);
+	else if (list[0].amount_minor != en->amount ||
+		 strcmp(list[0].currency, en->currency) != 0)
+		snprintf(reason, sizeof(reason),
+			 "the %s's amount differs from the payment's", what);
+	if (!reason[0]) {
+		r = undo_payment(c, en, &list[0], rec, ext, sizeof(ext), e);
+		free(list);
+		return r;
+	}
+	rec->outcome = "review";
+	rec->reason = reason;
+	c->st.review++;
+	buf_init(&cand, STMT_CANDIDATES_MAX);
+	paid_json(list, n, &cand);
+	r = record(c, rec, buf_cstr(&cand), e);
+	buf_free(&cand);
+	free(list);
+	return r;
+}
+
+static int on_entry(void *vc, const struct camt_statement *stmt,
+		    const struct camt_entry *en, struct err *e)
+{
+	struct stmt_ctx *c = vc;
+	struct statement_entry_rec rec;
+	const char *status = en->status == CAMT_STS_OTHER ?
+				     en->status_code :
+				     camt_status_name(en->status);
+	char reason[64];
+	int known = 0, r;
+
+	c->st.entries++;
+	r = store_statement_entry_known(c->s, c->t->id, en->ref, status,
+					&known, e);
+	if (r < 0)
+		return r;
+	if (known) {
+		c->st.duplicates++;
+		return 0;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.tenant_id = c->t->id;
+	rec.bank_ref = en->ref;
+	rec.status = status;
+	rec.statement_id = stmt->id;
+	rec.booked_on = en->booking_date;
+	rec.amount_minor = en->amount;
+	memcpy(rec.currency, en->currency, sizeof(rec.currency));
+	rec.credit = en->credit;
+	rec.reversal = en->reversal;
+	rec.returned = en->is_return;
+	rec.return_reason = en->return_reason;
+	rec.debtor_name = en->debtor_name;
+	rec.debtor_iban = en->debtor_iban;
+	rec.reference = en->ref_strd;
+	rec.unstructured = en->ustrd;
+	rec.end_to_end_id = en->end_to_end_id;
+	rec.rule = "";
+	rec.reason = "";
+	rec.created_at = c->now;
+
+	if (en->status == CAMT_STS_BOOK && !en->credit &&
+	    (en->reversal || en->is_return))
+		return entry_reversal(c, stmt, en, &rec, e);
+	if (camt_entry_is_payment(en))
+		return entry_payment(c, en, &rec, e);
+	if (en->status != CAMT_STS_BOOK)
+		snprintf(reason, sizeof(reason), "not booked (%s)", status);
+	else if (!en->credit)
+		snprintf(reason, sizeof(reason), "a debit");
+	else
+		snprintf(reason, sizeof(reason),
+			 "reverses or returns a debit");
+	rec.outcome = "ignored";
+	rec.reason = reason;
+	c->st.ignored++;
+	return record(c, &rec, NULL, e);
+}
+
+int statement_import(struct store *s, const struct tenant_rec *t,
+		     const char *path, instant_t now,
+		     struct statement_stats *ret, struct err *e)
+{
+	struct stmt_ctx c;
+	struct stmt_index_cb cb = {
+		.invoice = index_invoice,
+		.kase = index_case,
+		.payer = index_payer,
+	};
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c.t = t;
+	c.now = now;
+	c.idx = match_index_new();
+	cb.ctx = c.idx;
+	r = store_begin(s, e);
+	if (r < 0)
+		goto out;
+	r = store_statement_index(s, t->id, &cb, e);
+	if (r == 0)
+		r = camt_parse_file(path, on_entry, &c, NULL, e);
+	/* Payments ran the engine for their customer (pay_receive); the
+	 * customers whose payment was undone run once each here. */
+	if (r == 0)
+		rerun_unique(&c);
+	for (size_t i = 0; r == 0 && i < c.n_rerun; i++) {
+		r = run_customer(s, t, c.rerun[i], now, e);
+		c.st.customers_run++;
+	}
+	if (r == 0)
+		r = store_commit(s, e);
+	if (r < 0)
+		store_rollback(s);
+	else
+		*ret = c.st;
+out:
+	match_index_free(c.idx);
+	free(c.rerun);
+	return r;
+}

@@ -1,0 +1,155 @@
+// The customer's personal page in a real browser (issue #6): Debian's
+// chromium driven by playwright-core, accessibility checked by axe-core
+// (WCAG 2.2 A and AA rules). Run by tests/integration/browser.sh, which
+// sets up the data and the server and passes:
+//   node portal.mjs BASE_URL TOKEN_A TOKEN_B TOKEN_C OUT_DIR
+// Prints one "PASS name" or "FAIL name: why" line per check (the format of
+// tests/lib.sh) and exits non-zero when any check failed.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const [base, tokA, tokB, tokC, outDir] = process.argv.slice(2);
+let failed = 0;
+
+function check(name, ok, why) {
+	if (ok) {
+		console.log(`PASS ${name}`);
+	} else {
+		failed = 1;
+		console.log(`FAIL ${name}${why ? ': ' + why : ''}`);
+	}
+}
+
+// Run axe-core on the page as it is; the context bypasses the page's CSP
+// only so that the axe script can be injected.
+async function axe(page, name) {
+	await page.addScriptTag({ content: axeSource });
+	const result = await page.evaluate(async () =>
+		await window.axe.run(document, {
+			runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+		}));
+	const v = result.violations.map(x => `${x.id} (${x.nodes.length}): ${x.nodes[0].target}`);
+	check(`axe_${name}`, v.length === 0, v.join('; '));
+}
+
+// Whether the locator shows up within a few seconds (a click that
+// submits a form returns before the next page has loaded).
+async function visible(locator) {
+	try {
+		await locator.waitFor({ state: 'visible', timeout: 5000 });
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+// The page reflows at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400% zoom).
+async function reflows(page, name) {
+	const over = await page.evaluate(() =>
+		document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	check(`reflow_${name}`, over <= 0, `${over}px wider than the viewport`);
+}
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+	// A strict context: the page's own CSP applies; nothing may break it.
+	const strict = await browser.newContext({ locale: 'en-GB' });
+	const sp = await strict.newPage();
+	const cspErrors = [];
+	sp.on('console', m => { if (/Content Security Policy|Refused/.test(m.text())) cspErrors.push(m.text()); });
+	const external = [];
+	sp.on('request', r => { if (!r.url().startsWith(base)) external.push(r.url()); });
+	await sp.goto(`${base}/p/${tokA}?lang=en`);
+	check('page_title', (await sp.title()).includes('Your account'), await sp.title());
+	check('no_csp_violations', cspErrors.length === 0, cspErrors.join('; '));
+	check('no_third_party_requests', external.length === 0, external.join(', '));
+	const css = await sp.evaluate(() => getComputedStyle(document.querySelector('header.top')).backgroundColor);
+	check('brand_colour_applied', css !== 'rgba(0, 0, 0, 0)', css);
+	// Keyboard: the first Tab reaches the skip link, which is then visible.
+	await sp.keyboard.press('Tab');
+	const first = await sp.evaluate(() => document.activeElement.className);
+	check('skip_link_first_in_focus_order', first === 'skip', first);
+	const skipLeft = await sp.evaluate(() => document.activeElement.getBoundingClientRect().left);
+	check('skip_link_visible_on_focus', skipLeft >= 0, `left ${skipLeft}`);
+	await sp.screenshot({ path: `${outDir}/case.png`, fullPage: true });
+	await strict.close();
+
+	const ctx = await browser.newContext({ bypassCSP: true, locale: 'en-GB', viewport: { width: 390, height: 844 } });
+	const page = await ctx.newPage();
+
+	// The case page and every form, checked by axe.
+	await page.goto(`${base}/p/${tokA}?lang=en`);
+	await axe(page, 'case_page');
+	await page.setViewportSize({ width: 320, height: 640 });
+	await reflows(page, 'case_page');
+	await page.setViewportSize({ width: 390, height: 844 });
+	for (const sub of ['pay', 'later', 'plan', 'help', 'callback', 'dispute', 'preferences']) {
+		await page.goto(`${base}/p/${tokA}/${sub}?lang=en`);
+		await axe(page, `${sub}_page`);
+	}
+
+	// A later date, with a mistake first: the error is announced with the field.
+	await page.goto(`${base}/p/${tokA}?lang=en`);
+	await page.getByRole('link', { name: 'Choose a later date' }).click();
+	await page.getByLabel('The date you will pay by').fill('2027-06-01');
+	await page.getByRole('button', { name: 'Confirm this date' }).click();
+	await visible(page.locator('#date-error'));
+	const describedBy = await page.getByLabel('The date you will pay by').getAttribute('aria-describedby');
+	check('later_error_tied_to_field', describedBy === 'date-error', describedBy);
+	await axe(page, 'later_with_error');
+	await page.getByLabel('The date you will pay by').fill('2026-12-10');
+	await page.getByRole('button', { name: 'Confirm this date' }).click();
+	if (process.env.DEBUG) console.log('DBG', page.url(), await page.textContent('h1'));
+	check('later_confirmed', await visible(page.getByRole('heading', { name: 'Your date is saved' })));
+	await axe(page, 'later_done');
+
+	// An instalment plan: choose, see the schedule, confirm.
+	await page.goto(`${base}/p/${tokB}?lang=en`);
+	await page.getByRole('link', { name: 'Pay in instalments' }).click();
+	await page.getByLabel('Number of monthly payments').selectOption('4');
+	await page.getByLabel('Day of the month you pay').selectOption('25');
+	await page.getByRole('button', { name: 'Show my payment plan' }).click();
+	await visible(page.getByRole('button', { name: 'Confirm this plan' }));
+	const rows = await page.locator('tbody tr').count();
+	check('plan_schedule_shown', rows === 4, `${rows} rows`);
+	await axe(page, 'plan_preview');
+	await page.getByRole('button', { name: 'Confirm this plan' }).click();
+	check('plan_confirmed', await visible(page.getByRole('heading', { name: 'Your payment plan is set up' })));
+
+	// "I need help": reason, words, way of contact.
+	await page.goto(`${base}/p/${tokC}?lang=en`);
+	await page.getByRole('link', { name: /I need help/ }).click();
+	await page.getByLabel('Illness or health').check();
+	await page.getByLabel(/Anything you would like us to know/).fill('In hospital until January.');
+	await page.getByLabel('By e-mail').check();
+	await page.getByRole('button', { name: 'Send' }).click();
+	check('help_received', await visible(page.getByRole('heading', { name: 'We have received your request' })));
+
+	// Pay now through the built-in test provider, and come back.
+	await page.goto(`${base}/p/${tokC}?lang=en`);
+	await page.getByRole('link', { name: 'Pay now' }).click();
+	await page.getByLabel('iDEAL').check();
+	await page.getByRole('button', { name: /^Pay / }).click();
+	check('test_checkout_reached', await visible(page.getByRole('heading', { name: 'Test payment provider' })));
+	await page.getByRole('button', { name: 'Pay', exact: true }).click();
+	check('paid_page', await visible(page.getByRole('heading', { name: 'Thank you for your payment' })));
+	await page.goto(`${base}/p/${tokC}?lang=en`);
+	await page.waitForLoadState();
+	check('case_settled', (await page.textContent('main')).includes('nothing is owed'));
+	await axe(page, 'settled_page');
+
+	// The language switcher.
+	await page.getByRole('link', { name: 'Nederlands' }).click();
+	check('switch_to_dutch', (await page.getAttribute('html', 'lang')) === 'nl');
+	await ctx.close();
+} finally {
+	await browser.close();
+}
+process.exit(failed);

@@ -63,6 +63,24 @@ void *arena_alloc(struct arena *a, size_t size)
 	return p;
 }
 
+void arena_reset(struct arena *a)
+{
+	struct arena_block *keep = a->head;
+
+	if (!keep)
+		return;
+	/* Keep the newest block (the one most likely to be large enough
+	 * next time); free the older ones. */
+	for (struct arena_block *b = keep->next; b;) {
+		struct arena_block *next = b->next;
+		free(b);
+		b = next;
+	}
+	keep->next = NULL;
+	keep->used = 0;
+	a->reserved = keep->size;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	size_t len = strnlen(s, n);

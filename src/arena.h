@@ -16,6 +16,9 @@ struct arena; /* opaque */
 struct arena *arena_new(void);
 void arena_free(struct arena *a); /* NULL is fine */
 void *arena_alloc(struct arena *a, size_t size);  /* zeroed */
+/* Forget every allocation but keep one block for reuse (a server thread's
+ * arena between requests: no malloc per request). */
+void arena_reset(struct arena *a);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* Grow an arena array: returns a new block holding the old contents when

@@ -264,7 +264,7 @@ struct parser {
 	camt_entry_cb cb;            /* per-entry callback */
 	void *ctx;                   /* its context */
 	struct err *e;               /* where the message goes */
-	int r;                       /* 0, or the error that stopped the parse */
+	int r;                       /* 0, or the error that stopped it */
 	struct camt_document doc;    /* filled as the document is read */
 	struct camt_statement stmt;  /* the statement being read */
 	struct camt_entry en;        /* the entry handed to the callback */
@@ -272,7 +272,7 @@ struct parser {
 					NULL before the root element */
 	const char *stmt_el;         /* Stmt or Ntfctn */
 	int depth;                   /* depth of the open element, -1 outside */
-	int in_stmt;                 /* the open depth-2 element is a statement */
+	int in_stmt;                 /* the open depth-2 element is Stmt */
 	long skip;                   /* open elements inside one not read */
 	struct node *root;           /* the captured subtree, NULL if none */
 	struct node *cur;            /* its open element */
@@ -477,22 +477,26 @@ static long line_of(const struct node *n)
 static int text(struct parser *p, const struct node *n, const char *path,
 		char *buf, size_t cap)
 {
-	const char *s = p->text + n->off;
 	char q[ERR_QUOTE_BUF];
 
-	if (n->end >= cap) {
+	if (n->end >= cap || n->end > n->kept) {
+		/* Too long (the second test never holds: every shape keeps
+		 * the largest bound its text is read with). */
 		char head[ERR_QUOTE_MAX + 1];
-		size_t h = n->end < ERR_QUOTE_MAX ? n->end : ERR_QUOTE_MAX;
-		memcpy(head, s, h);
+		size_t h = n->kept < ERR_QUOTE_MAX ? n->kept : ERR_QUOTE_MAX;
+		if (h > n->end)
+			h = n->end;
+		if (h)
+			memcpy(head, p->text + n->off, h);
 		head[h] = '\0';
 		return err_set(p->e, ERR_TOOBIG,
-			       "%s:%ld: %s: \"%s\" is %zu bytes long, more than "
-			       "the %zu allowed",
+			       "%s:%ld: %s: \"%s\" is %zu bytes long, more "
+			       "than the %zu allowed",
 			       p->name, line_of(n), path, err_quote(head, q),
 			       n->end, cap - 1);
 	}
 	if (n->end)
-		memcpy(buf, s, n->end);
+		memcpy(buf, p->text + n->off, n->end);
 	buf[n->end] = '\0';
 	return 0;
 }

@@ -3,10 +3,10 @@
  * debit/credit notifications (camt.054, used by banks for returned direct
  * debits), message versions .001.02 to .001.08, read as a stream.
  *
- * The parser walks the document with libxml2's xmlTextReader and expands
- * one <Ntry> at a time, handing each booked, pending or informational entry
- * to a callback, so a statement of any number of entries needs no more
- * memory than one entry. It is pure: it never touches the store; the caller
+ * The parser reads the document with libxml2's SAX2 parser (no tree),
+ * keeps the fields of one <Ntry> at a time and hands each booked, pending
+ * or informational entry to a callback once the entry is whole, so a
+ * statement of any number of entries needs no more memory than one entry. It is pure: it never touches the store; the caller
  * decides what an entry means (camt_entry_is_payment() gives the usual
  * answer).
  *

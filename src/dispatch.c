@@ -238,7 +238,9 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	struct compose_terms terms;
 	struct quiet_rules q;
 	instant_t when, times[64];
-	int confirmation;
+	struct plan_rec plan;
+	struct compose_instalment *inst = NULL;
+	int confirmation, have_plan = 0;
 	size_t n_cases = 0, n_inv = 0, n_sent = 0, n_times = 0, step = 0;
 	char *ext = NULL;
 	date_t today;
@@ -411,6 +413,30 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 			  kase->st.hold_until :
 			  DATE_NONE;
 	in.link_token = j->token;
+	/* A plan's confirmation and its instalment reminders show the
+	 * instalments still to pay (the next one first). */
+	if (confirmation &&
+	    store_plan_active(d->s, d->t->id, kase->id, &plan, NULL) == 0) {
+		int64_t paid = plan.paid_minor;
+		size_t k = 0;
+		have_plan = 1;
+		inst = calloc(plan.n_instalments ? plan.n_instalments : 1,
+			      sizeof(*inst));
+		for (size_t i = 0; inst && i < plan.n_instalments; i++) {
+			const struct plan_instalment_rec *pi =
+				&plan.instalments[i];
+			if (paid >= pi->amount_minor) {
+				paid -= pi->amount_minor;
+				continue;
+			}
+			inst[k].due = pi->due_on;
+			inst[k].amount_minor = pi->amount_minor - paid;
+			paid = 0;
+			k++;
+		}
+		in.plan = inst;
+		in.n_plan = k;
+	}
 	{
 		/* a Message-ID in the tenant's own mail domain */
 		const char *at = strchr(d->pr.email_from, '@');
@@ -428,6 +454,9 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	}
 	j->verdict = V_SEND;
 out:
+	if (have_plan)
+		plan_rec_clear(&plan);
+	free(inst);
 	sent_list_free(sent, n_sent);
 	invoice_list_free(inv, n_inv);
 	case_list_free(cases, n_cases);

@@ -31,6 +31,8 @@
 #include "profile.h"
 #include "render_letter.h"
 #include "render_voice.h"
+#include "plan_run.h"
+#include "portal.h"
 #include "run.h"
 #include "secrets.h"
 #include "serve.h"
@@ -178,11 +180,29 @@ static int cmd_dispatch(struct cli *cli, struct store *s,
 	return r;
 }
 
+/* The engine, then the day's pass over instalment plans. */
+static int run_one(struct store *s, const struct tenant_rec *t, instant_t now,
+		   const struct run_options *opt, struct err *e)
+{
+	struct run_stats st;
+	struct plan_run_stats ps;
+	int r = run_tenant(s, t, now, opt, &st, e);
+
+	if (r < 0)
+		return r;
+	print_stats(&st, t->slug);
+	r = plan_run_tenant(s, t, now, &ps, e);
+	if (r == 0 && ps.plans > 0)
+		printf("  plans: %ld active, %ld instalment reminders queued, "
+		       "%ld completed, %ld broken\n",
+		       ps.plans, ps.reminded, ps.completed, ps.broken);
+	return r;
+}
+
 static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 		   struct err *e)
 {
 	struct run_options opt = { 0 };
-	struct run_stats st;
 	long batch = 0;
 	int r;
 
@@ -192,13 +212,8 @@ static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 			return r;
 		opt.batch_customers = batch;
 	}
-	if (t) {
-		r = run_tenant(s, t, cli->now, &opt, &st, e);
-		if (r < 0)
-			return r;
-		print_stats(&st, t->slug);
-		return 0;
-	}
+	if (t)
+		return run_one(s, t, cli->now, &opt, e);
 	/* No --tenant: every tenant with an active strategy. */
 	struct tenant_rec *list;
 	size_t n;
@@ -213,12 +228,32 @@ static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 			continue;
 		}
 		strategy_version_rec_clear(&sv);
-		r = run_tenant(s, &list[i], cli->now, &opt, &st, e);
-		if (r == 0)
-			print_stats(&st, list[i].slug);
+		r = run_one(s, &list[i], cli->now, &opt, e);
 	}
 	tenant_list_free(list, n);
 	return r;
+}
+
+static int cmd_link(struct cli *cli, struct store *s, const struct tenant_rec *t,
+		    struct err *e)
+{
+	char url[PROFILE_VALUE_MAX + 64];
+	int r;
+
+	if (cli->npos != 1)
+		return err_set(e, ERR_INVALID, "usage: dunwell link CUSTOMER");
+	r = store_begin(s, e);
+	if (r == 0)
+		r = portal_link_new(s, t, cli->pos[0], cli->now, url,
+				    sizeof(url), e);
+	if (r == 0)
+		r = store_commit(s, e);
+	if (r < 0) {
+		store_rollback(s);
+		return r;
+	}
+	printf("%s\n", url);
+	return 0;
 }
 
 static int cmd_migrate(struct cli *cli, struct store *s,
@@ -853,6 +888,8 @@ static const struct command commands[] = {
 	{ "template", cmd_template, 0, "locale",
 	  "check [FILE] | load FILE --locale L",
 	  "check the built-in templates or a file; load a tenant's own" },
+	{ "link", cmd_link, NEEDS_TENANT, "", "CUSTOMER",
+	  "make a new personal link to the customer's page (shown once)" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
 	  "create a sample tenant with customers and run the engine" },
 	{ "apikey", cmd_apikey, NEEDS_TENANT, "scopes",

@@ -196,14 +196,17 @@ static void table_close(struct page *p)
  * origin forms may be sent to (a provider's checkout), or NULL. */
 static void security_headers(struct page *p, const char *form_extra)
 {
-	char *csp = arena_alloc(p->req->arena, 512);
-	snprintf(csp, 512,
-		 "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-		 "media-src 'self'; form-action 'self'%s%.200s; "
-		 "base-uri 'none'; frame-ancestors 'none'",
-		 form_extra ? " " : "", form_extra ? form_extra : "");
+#define CSP_HEAD "default-src 'none'; style-src 'self'; img-src 'self' " \
+		 "data:; media-src 'self'; form-action 'self'"
+#define CSP_TAIL "; base-uri 'none'; frame-ancestors 'none'"
+	const char *csp = CSP_HEAD CSP_TAIL;
+	if (form_extra) {
+		char *s = arena_alloc(p->req->arena, 512);
+		snprintf(s, 512, "%s %.200s%s", CSP_HEAD, form_extra, CSP_TAIL);
+		csp = s;
+	}
+	/* (X-Content-Type-Options: nosniff comes with every answer: http.c) */
 	http_response_header(p->resp, "Content-Security-Policy", csp);
-	http_response_header(p->resp, "X-Content-Type-Options", "nosniff");
 	http_response_header(p->resp, "Referrer-Policy", "no-referrer");
 	http_response_header(p->resp, "X-Frame-Options", "DENY");
 	http_response_header(p->resp, "Cache-Control", "no-store");
@@ -778,6 +781,157 @@ static void plan_section(struct page *p, const struct plan_rec *pl)
 	table_close(p);
 }
 
+
+/* ---- the case page cache ----------------------------------------------- */
+
+/*
+ * The case page is what every message links to, so it is read far more
+ * often than anything on it changes. Each server thread keeps the pages it
+ * rendered, keyed by the link, the query string and Accept-Language, and
+ * serves one again only while nothing can have changed: no other
+ * connection committed since (store_data_version, SQLite's data_version),
+ * this process wrote nothing (store_write_count), the customer's local
+ * day is the same and the link has not expired. The data version is read
+ * at most every PORTAL_CACHE_CHECK_MS per thread (each read takes a lock
+ * on the database file): a commit by another process (a run, an import)
+ * shows on the page within that time; this process's own writes (the
+ * customer's forms, payments, the API) at once. On PostgreSQL, which has
+ * no such cheap version, nothing is cached. Measured in bench/portal.sh.
+ */
+#define PORTAL_CACHE_CHECK_MS 100
+#define PORTAL_CACHE_SLOTS 256        /* pages per thread */
+#define PORTAL_CACHE_KEY_MAX 256      /* bytes of query + Accept-Language */
+
+struct cache_entry {
+	char hash[TOKEN_HASH_BUF];    /* the link's token hash; "" = free */
+	char key[PORTAL_CACHE_KEY_MAX]; /* query string and Accept-Language */
+	int64_t data_version;         /* store_data_version when rendered */
+	long writes;                  /* store_write_count when rendered */
+	instant_t valid_until;        /* local midnight or the link's expiry */
+	struct buf body;              /* the page */
+};
+
+struct portal_cache {
+	struct cache_entry slot[PORTAL_CACHE_SLOTS];
+	int64_t data_version;         /* as last read */
+	double checked_at;            /* when (monotonic seconds); 0 never */
+};
+
+struct portal_cache *portal_cache_new(void)
+{
+	struct portal_cache *c = xcalloc(1, sizeof(*c));
+	for (size_t i = 0; i < PORTAL_CACHE_SLOTS; i++)
+		buf_init(&c->slot[i].body, PORTAL_PAGE_MAX);
+	return c;
+}
+
+void portal_cache_free(struct portal_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < PORTAL_CACHE_SLOTS; i++)
+		buf_free(&c->slot[i].body);
+	free(c);
+}
+
+/* The request's cache key; 0 when it is too long to cache. */
+static int cache_key(const struct http_request *req, char *key, size_t cap)
+{
+	const char *al = http_header(req, "Accept-Language");
+	int n = snprintf(key, cap, "%s|%s", req->query_raw ? req->query_raw : "",
+			 al ? al : "");
+	return n > 0 && (size_t)n < cap;
+}
+
+static struct cache_entry *cache_slot(struct portal_cache *c,
+				      const char *hash, const char *key)
+{
+	uint32_t h = 2166136261u;
+	for (const char *s = hash; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	for (const char *s = key; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return &c->slot[h % PORTAL_CACHE_SLOTS];
+}
+
+/* The store's state now, as the cache compares it; -1 when unknown. */
+static int cache_version(struct portal_cache *c, struct store *s,
+			 int64_t *ret_dv, long *ret_w)
+{
+	double now = monotonic();
+	/* This process's writes first: a write between two reads of the
+	 * data version is then never missed. */
+	*ret_w = store_write_count(s);
+	if (!c->checked_at || now - c->checked_at >=
+				      PORTAL_CACHE_CHECK_MS / 1000.0) {
+		if (store_data_version(s, &c->data_version, NULL) < 0)
+			return -1;
+		c->checked_at = now;
+	}
+	*ret_dv = c->data_version;
+	return 0;
+}
+
+/* Serve the case page from the cache when it may be; 1 when served. */
+static int cache_serve(const struct http_request *req,
+		       struct http_response *resp)
+{
+	struct portal_cache *c = serve_portal_cache(req);
+	const char *tok = http_param(req, "token");
+	char token[TOKEN_BUF], hash[TOKEN_HASH_BUF], key[PORTAL_CACHE_KEY_MAX];
+	struct cache_entry *x;
+	struct page p;
+	int64_t dv;
+	long w;
+
+	if (!c || !tok || !cache_key(req, key, sizeof(key)) ||
+	    token_parse(tok, strlen(tok), token, NULL) < 0 ||
+	    token_hash(token, hash, NULL) < 0)
+		return 0;
+	x = cache_slot(c, hash, key);
+	if (strcmp(x->hash, hash) != 0 || strcmp(x->key, key) != 0 ||
+	    req->now >= x->valid_until ||
+	    cache_version(c, serve_store(req), &dv, &w) < 0 ||
+	    dv != x->data_version || w != x->writes)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.req = req;
+	p.resp = resp;
+	security_headers(&p, NULL);
+	resp->status = 200;
+	resp->content_type = "text/html; charset=utf-8";
+	buf_append(&resp->body, x->body.data, x->body.len);
+	return 1;
+}
+
+/* Keep a freshly rendered case page (rendered after *dv and *w were
+ * read). */
+static void cache_store(const struct page *p, int64_t dv, long w)
+{
+	struct portal_cache *c = serve_portal_cache(p->req);
+	char key[PORTAL_CACHE_KEY_MAX];
+	struct cache_entry *x;
+	instant_t midnight;
+
+	if (!c || p->resp->status != 200 ||
+	    !cache_key(p->req, key, sizeof(key)))
+		return;
+	x = cache_slot(c, p->hash, key);
+	buf_reset(&x->body);
+	if (buf_append(&x->body, p->out->data, p->out->len) < 0) {
+		x->hash[0] = '\0';
+		return;
+	}
+	midnight = instant_from_date(p->today + 1);
+	midnight -= tz_offset(p->zone, midnight);
+	snprintf(x->hash, sizeof(x->hash), "%s", p->hash);
+	snprintf(x->key, sizeof(x->key), "%s", key);
+	x->data_version = dv;
+	x->writes = w;
+	x->valid_until = midnight < p->link.expires_at ? midnight
+						       : p->link.expires_at;
+}
+
 void portal_case(const struct http_request *req, struct http_response *resp)
 {
 	struct page p;
@@ -788,8 +942,15 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 	size_t n_pays = 0, n_msgs = 0, n_reqs = 0;
 	char a[AMOUNT_MAX], d[AMOUNT_MAX], n[32];
 	struct err e;
-	int have_plan = 0, r;
+	int have_plan = 0, cacheable, r;
+	int64_t dv = 0;
+	long w = 0;
 
+	if (cache_serve(req, resp))
+		return;
+	cacheable = serve_portal_cache(req) &&
+		    cache_version(serve_portal_cache(req), serve_store(req),
+				  &dv, &w) == 0;
 	if (page_open(req, resp, &p) < 0)
 		goto out;
 	err_clear(&e);
@@ -904,6 +1065,10 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 	tr(&p, p.plain ? "page.plain_off" : "page.plain_on", NULL);
 	raw(&p, "</a></p>\n");
 	end(&p);
+	/* A page written while making the link's CSRF key (first visit) is
+	 * not kept: w no longer matches, so the next visit renders again. */
+	if (cacheable)
+		cache_store(&p, dv, w);
 done:
 	plan_rec_clear(&pl);
 	payment_list_free(pays, n_pays);
@@ -1122,7 +1287,11 @@ static int start_provider_checkout(struct page *p, const char *method,
 	int64_t rowid = 0;
 	int r;
 
-	r = secrets_expand(p->pr.checkout, config, sizeof(config), e);
+	/* A secret written into the setting (stored before the rule) is
+	 * refused, not used. */
+	r = profile_inline_secret("checkout", p->pr.checkout, e);
+	if (r == 0)
+		r = secrets_expand(p->pr.checkout, config, sizeof(config), e);
 	if (r < 0) {
 		secrets_scrub(p->pr.checkout, e->msg, sizeof(e->msg));
 		return -ERR_INVALID;
@@ -2531,7 +2700,6 @@ void portal_css(const struct http_request *req, struct http_response *resp)
 	resp->status = 200;
 	resp->content_type = "text/css; charset=utf-8";
 	http_response_header(resp, "Cache-Control", "public, max-age=3600");
-	http_response_header(resp, "X-Content-Type-Options", "nosniff");
 	buf_append(&resp->body, f->data, f->len);
 }
 
@@ -2579,7 +2747,6 @@ void portal_brand_css(const struct http_request *req,
 	resp->status = 200;
 	resp->content_type = "text/css; charset=utf-8";
 	http_response_header(resp, "Cache-Control", "public, max-age=300");
-	http_response_header(resp, "X-Content-Type-Options", "nosniff");
 	buf_printf(&resp->body, ":root{--brand:%s;--brand-text:%s}\n", hex,
 		   text_hex);
 out:
@@ -2692,7 +2859,8 @@ void portal_psp_webhook(const struct http_request *req,
 			   "This tenant does not take payments there.");
 		goto out;
 	}
-	if (secrets_expand(pr.checkout, config, sizeof(config), &e) < 0 ||
+	if (profile_inline_secret("checkout", pr.checkout, &e) < 0 ||
+	    secrets_expand(pr.checkout, config, sizeof(config), &e) < 0 ||
 	    psp_open(config, &psp, &e) < 0) {
 		sodium_memzero(config, sizeof(config));
 		secrets_scrub(pr.checkout, e.msg, sizeof(e.msg));
@@ -2756,3 +2924,55 @@ out:
 	tenant_rec_clear(&t);
 	profile_clear(&pr);
 }
+
+/* ---- a new personal link ----------------------------------------------- */
+
+int portal_link_new(struct store *s, const struct tenant_rec *t,
+		    const char *customer, instant_t now, char *ret_url,
+		    size_t cap, struct err *e)
+{
+	struct customer_rec cu;
+	struct case_rec *cases = NULL, *k = NULL;
+	struct profile pr;
+	char token[TOKEN_BUF], hash[TOKEN_HASH_BUF];
+	size_t n = 0;
+	int r;
+
+	memset(&cu, 0, sizeof(cu));
+	memset(&pr, 0, sizeof(pr));
+	r = store_customer_get(s, t->id, customer, &cu, e);
+	if (r == 0)
+		r = store_case_list(s, t->id, cu.id, &cases, &n, e);
+	if (r == 0)
+		r = profile_load(s, t->id, t->name, &pr, e);
+	if (r < 0)
+		goto out;
+	/* The open case; else the latest one (its page thanks them). */
+	for (size_t i = 0; i < n; i++) {
+		int open = cases[i].st.status == CASE_OPEN;
+		if (!k || (open && k->st.status != CASE_OPEN) ||
+		    (open == (k->st.status == CASE_OPEN) && cases[i].id > k->id))
+			k = &cases[i];
+	}
+	if (!k) {
+		r = err_set(e, ERR_NOTFOUND, "customer %s has no case yet",
+			    customer);
+		goto out;
+	}
+	r = token_new(token, e);
+	if (r == 0)
+		r = token_hash(token, hash, e);
+	if (r == 0)
+		r = store_link_insert(s, t->id, hash, k->id, cu.id, now,
+				      now + (instant_t)pr.link_days * 86400, e);
+	if (r == 0 && (size_t)snprintf(ret_url, cap, "%s/p/%s", pr.public_url,
+				       token) >= cap)
+		r = err_set(e, ERR_TOOBIG, "the link is too long");
+out:
+	sodium_memzero(token, sizeof(token));
+	customer_rec_clear(&cu);
+	case_list_free(cases, n);
+	profile_clear(&pr);
+	return r;
+}
+

@@ -26,6 +26,7 @@
 #define DUNWELL_PORTAL_H
 
 #include "http.h"
+#include "store.h"
 
 #define PORTAL_PAGE_MAX (256 * 1024) /* bytes of one page at most */
 #define PORTAL_MESSAGE_MAX 2000      /* bytes of a customer's own words */
@@ -35,6 +36,11 @@
  * serving. */
 int portal_init(struct err *e);
 void portal_shutdown(void);
+
+/* Each server thread's cache of rendered case pages (see portal.c). */
+struct portal_cache;
+struct portal_cache *portal_cache_new(void);
+void portal_cache_free(struct portal_cache *c); /* NULL is fine */
 
 /* GET /p/{token}: the case page. */
 void portal_case(const struct http_request *req, struct http_response *resp);
@@ -90,5 +96,14 @@ void portal_psp_webhook(const struct http_request *req,
 void portal_css(const struct http_request *req, struct http_response *resp);
 void portal_brand_css(const struct http_request *req,
 		      struct http_response *resp);
+
+/* Make a new personal link for the customer (external id) to their open
+ * case, else their latest, valid for the tenant's link_days, and write its
+ * URL ("<public_url>/p/<token>") into ret_url: `dunwell link`, for an
+ * agent who sends it by hand or for the demo. Only the token's hash is
+ * stored; the URL is shown once. */
+int portal_link_new(struct store *s, const struct tenant_rec *t,
+		    const char *customer, instant_t now, char *ret_url,
+		    size_t cap, struct err *e);
 
 #endif

@@ -18,6 +18,7 @@
 #include "hex.h"
 #include "mem.h"
 #include "outbox.h"
+#include "psp.h"
 #include "qr.h"
 #include "store.h"
 
@@ -32,7 +33,8 @@ enum key_kind {
 	K_INT,     /* a whole number in [min, max] */
 	K_BOOL,    /* yes/no */
 	K_HOURS,   /* HH:MM-HH:MM */
-	K_DELIVER  /* an adapter setting: a scheme deliver_find knows */
+	K_DELIVER, /* an adapter setting: a scheme deliver_find knows */
+	K_CHECKOUT /* "test" or a payment-provider setting psp knows */
 };
 
 static const struct key_def {
@@ -99,7 +101,7 @@ static const struct key_def {
 	  720, 72 },
 	{ "link_days", K_INT, offsetof(struct profile, link_days),
 	  "days a personal link keeps working (default 60)", 1, 400, 60 },
-	{ "checkout", K_TEXT, offsetof(struct profile, checkout),
+	{ "checkout", K_CHECKOUT, offsetof(struct profile, checkout),
 	  "online payment on the personal page: test (built-in test provider),"
 	  " mollie:..., stripe:... (empty: bank transfer only)", 0, 0, 0 },
 	{ "postpone_days", K_INT, offsetof(struct profile, postpone_days),
@@ -338,6 +340,14 @@ static int check_value(const struct key_def *k, const char *v,
 				       (int)strcspn(v, ":"), v,
 				       deliver_schemes());
 		return check_text(k->key, v, e);
+	case K_CHECKOUT:
+		if (strcmp(v, "test") != 0 && !psp_backend_find(v))
+			return err_set(e, ERR_INVALID,
+				       "%s: '%.*s' is no payment provider"
+				       " (expected test, mollie:... or"
+				       " stripe:...)", k->key,
+				       (int)strcspn(v, ":"), v);
+		return check_text(k->key, v, e);
 	}
 	return 0;
 }
@@ -358,7 +368,7 @@ int profile_check(const char *key, const char *value, struct err *e)
 	/* Only here, not in check_value: a stored value with an inline
 	 * secret still loads, and dispatch and serve say why they refuse
 	 * it instead of seeing no setting at all. */
-	if (r == 0 && k->kind == K_DELIVER)
+	if (r == 0 && (k->kind == K_DELIVER || k->kind == K_CHECKOUT))
 		r = profile_inline_secret(key, value, e);
 	return r;
 }
@@ -508,7 +518,7 @@ int profile_inline_secret(const char *key, const char *value, struct err *e)
 	const char *pw, *query;
 	size_t n;
 
-	if (!k || k->kind != K_DELIVER || !value ||
+	if (!k || (k->kind != K_DELIVER && k->kind != K_CHECKOUT) || !value ||
 	    strncmp(value, "file:", 5) == 0 ||
 	    strncmp(value, "letters:", 8) == 0 ||
 	    strncmp(value, "voice:", 6) == 0)
@@ -588,7 +598,7 @@ int profile_value(const struct profile *p, const char *key, char *buf,
 	else if (k->kind == K_BOOL)
 		snprintf(buf, cap, "%s",
 			 *int_field((struct profile *)p, k) ? "yes" : "no");
-	else if (k->kind == K_DELIVER)
+	else if (k->kind == K_DELIVER || k->kind == K_CHECKOUT)
 		mask_secrets(*field((struct profile *)p, k), buf, cap);
 	else
 		snprintf(buf, cap, "%s", *field((struct profile *)p, k));

@@ -39,11 +39,19 @@
 struct serve_ctx {
 	struct store *store;       /* this thread's own connection */
 	struct i18n *i18n;         /* this thread's formatters (portal) */
+	struct portal_cache *portal_cache; /* rendered case pages; NULL when
+					      the store has no cheap data
+					      version (PostgreSQL) */
 };
 
 static struct store *store_of(const struct http_request *req)
 {
 	return ((struct serve_ctx *)req->app)->store;
+}
+
+struct portal_cache *serve_portal_cache(const struct http_request *req)
+{
+	return ((struct serve_ctx *)req->app)->portal_cache;
 }
 
 struct i18n *serve_i18n(const struct http_request *req)
@@ -527,6 +535,11 @@ static int serve_thread_init(void *arg, int index, void **ret_app,
 		return r;
 	}
 	x->i18n = i18n_new();
+	{
+		int64_t dv;
+		if (store_data_version(x->store, &dv, NULL) == 0)
+			x->portal_cache = portal_cache_new();
+	}
 	*ret_app = x;
 	return 0;
 }
@@ -539,6 +552,7 @@ static void serve_thread_free(void *app)
 		return;
 	store_close(x->store);
 	i18n_free(x->i18n);
+	portal_cache_free(x->portal_cache);
 	free(x);
 }
 

@@ -68,6 +68,8 @@ int serve_run(struct store *s, const struct serve_options *o,
 struct store *serve_store(const struct http_request *req);
 /* This server thread's ICU formatters (i18n.h), for the portal's pages. */
 struct i18n *serve_i18n(const struct http_request *req);
+/* This server thread's cache of the portal's case pages, or NULL. */
+struct portal_cache *serve_portal_cache(const struct http_request *req);
 
 /* The route table, for the test that checks docs/openapi.json covers it. */
 const struct route *serve_route_table(size_t *ret_n);

@@ -195,8 +195,10 @@ static int record(struct stmt_ctx *c, const struct statement_entry_rec *rec,
 	int r = store_statement_entry_insert(c->s, rec, &id, e);
 	if (r < 0)
 		return r;
-	if (id == 0) /* cannot be: its key was looked up first */
-		return err_set(e, ERR_CONFLICT, "entry '%s' recorded twice",
+	if (id == 0) /* its key was free when looked up: another import of
+		      * the same statement committed it since */
+		return err_set(e, ERR_CONFLICT, "entry '%s' was recorded by"
+			       " another import meanwhile; import again",
 			       rec->bank_ref);
 	if (strcmp(rec->outcome, "review") != 0 &&
 	    strcmp(rec->outcome, "unmatched") != 0)

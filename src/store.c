@@ -123,10 +123,20 @@ int store_data_version(struct store *s, int64_t *ret, struct err *e)
 	return s->be->data_version(s->h, ret, e);
 }
 
+/* Writes made through every connection of this process. */
+static _Atomic long process_writes;
+
+long store_write_count(const struct store *s)
+{
+	(void)s;
+	return process_writes;
+}
+
 /* Count a write; fail it when it is the one the fault injection names. */
 static int write_gate(struct store *s, struct err *e)
 {
 	s->writes++;
+	process_writes++;
 	if (s->fault_at && s->writes == s->fault_at)
 		return err_set(e, ERR_STORE,
 			       "injected store fault at write %ld", s->writes);
@@ -1022,6 +1032,12 @@ int store_plan_update(struct store *s, const struct plan_rec *p,
 {
 	GATE();
 	return s->be->plan_update(s->h, p, e);
+}
+
+int store_plan_cases(struct store *s, int64_t tenant_id, int64_t **ret,
+		     size_t *ret_n, struct err *e)
+{
+	return s->be->plan_cases(s->h, tenant_id, ret, ret_n, e);
 }
 
 int store_request_insert(struct store *s, const struct request_rec *r,

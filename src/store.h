@@ -753,6 +753,9 @@ struct store_backend {
 			   struct plan_rec *ret, struct err *e);
 	/* Write a plan's paid_minor, status and ended_at. */
 	int (*plan_update)(void *h, const struct plan_rec *p, struct err *e);
+	/* The cases of the tenant with an active plan, ascending. */
+	int (*plan_cases)(void *h, int64_t tenant_id, int64_t **ret,
+			  size_t *ret_n, struct err *e);
 	/* Record a request (status "open"). */
 	int (*request_insert)(void *h, const struct request_rec *r,
 			      int64_t *ret_id, struct err *e);
@@ -823,6 +826,10 @@ const char *store_backend_name(const struct store *s);
 const char *store_target(const struct store *s);
 /* See store_backend.data_version; -ERR_NOTFOUND when unsupported. */
 int store_data_version(struct store *s, int64_t *ret, struct err *e);
+/* Write operations made through any connection of this process so far
+ * (with store_data_version, which sees only other connections' commits:
+ * whether anything may have changed since a page was rendered). */
+long store_write_count(const struct store *s);
 
 int store_migrate(struct store *s, int *ret_applied, int *ret_version,
 		  struct err *e);
@@ -966,6 +973,8 @@ int store_plan_active(struct store *s, int64_t tenant_id, int64_t case_id,
 		      struct plan_rec *ret, struct err *e);
 int store_plan_update(struct store *s, const struct plan_rec *p,
 		      struct err *e);
+int store_plan_cases(struct store *s, int64_t tenant_id, int64_t **ret,
+		     size_t *ret_n, struct err *e);
 int store_request_insert(struct store *s, const struct request_rec *r,
 			 int64_t *ret_id, struct err *e);
 int store_request_list(struct store *s, int64_t tenant_id, int64_t case_id,

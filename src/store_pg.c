@@ -147,6 +147,7 @@ enum pg_stmt {
 	PG_PLAN_INSTALMENT_INSERT,
 	PG_PLAN_ACTIVE,
 	PG_PLAN_INSTALMENTS,
+	PG_PLAN_CASES,
 	PG_PLAN_UPDATE,
 	PG_REQUEST_INSERT,
 	PG_REQUEST_LIST,
@@ -655,6 +656,9 @@ static const char *const pg_sql[PG__COUNT] = {
 		PG_INSTANT("created_at") ", " PG_INSTANT("ended_at")
 		" FROM plans WHERE tenant_id = $1 AND case_id = $2"
 		" AND status = 'active'",
+	[PG_PLAN_CASES] =
+		"SELECT case_id FROM plans WHERE tenant_id = $1"
+		" AND status = 'active' ORDER BY case_id",
 	[PG_PLAN_INSTALMENTS] =
 		"SELECT n, due_on, amount_minor FROM plan_instalments"
 		" WHERE tenant_id = $1 AND plan_id = $2 ORDER BY n",
@@ -4522,6 +4526,34 @@ static int pg_plan_active(void *hv, int64_t tenant_id, int64_t case_id,
 	return 0;
 }
 
+static int pg_plan_cases(void *hv, int64_t tenant_id, int64_t **ret,
+			 size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int64_t *list = NULL;
+	int n, r;
+
+	r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_PLAN_CASES, &p, "listing plans", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	if (n > 0)
+		list = xcalloc((size_t)n, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		list[i] = col_int(res, i, 0);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
 static int pg_plan_update(void *hv, const struct plan_rec *pl, struct err *e)
 {
 	struct pg_params p;
@@ -5045,6 +5077,7 @@ const struct store_backend store_pg_backend = {
 	.plan_insert = pg_plan_insert,
 	.plan_active = pg_plan_active,
 	.plan_update = pg_plan_update,
+	.plan_cases = pg_plan_cases,
 	.request_insert = pg_request_insert,
 	.request_list = pg_request_list,
 	.checkout_insert = pg_checkout_insert,

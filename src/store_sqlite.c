@@ -104,6 +104,7 @@ enum sq_stmt {
 	SQ_PLAN_ACTIVE,
 	SQ_PLAN_INSTALMENTS,
 	SQ_PLAN_UPDATE,
+	SQ_PLAN_CASES,
 	SQ_REQUEST_INSERT,
 	SQ_REQUEST_LIST,
 	SQ_CHECKOUT_INSERT,
@@ -521,6 +522,9 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_PLAN_UPDATE] =
 		"UPDATE plans SET paid_minor = ?3, status = ?4, ended_at = ?5"
 		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_PLAN_CASES] =
+		"SELECT case_id FROM plans WHERE tenant_id = ?1"
+		" AND status = 'active' ORDER BY case_id",
 	[SQ_REQUEST_INSERT] =
 		"INSERT INTO requests (tenant_id, case_id, customer_id, kind,"
 		" reason, message, contact_via, callback_at, invoice_id, status,"
@@ -3372,6 +3376,31 @@ static int sq_plan_update(void *hv, const struct plan_rec *p, struct err *e)
 	return sq_done(h, st, e, "updating a plan");
 }
 
+static int sq_plan_cases(void *hv, int64_t tenant_id, int64_t **ret,
+			 size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PLAN_CASES, e);
+	int64_t *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st || flush_all(h, e) < 0)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		list[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		free(list);
+		return sq_error(h, e, "listing plans");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
 static int sq_request_insert(void *hv, const struct request_rec *r,
 			     int64_t *ret_id, struct err *e)
 {
@@ -3856,6 +3885,7 @@ const struct store_backend store_sqlite_backend = {
 	.plan_insert = sq_plan_insert,
 	.plan_active = sq_plan_active,
 	.plan_update = sq_plan_update,
+	.plan_cases = sq_plan_cases,
 	.request_insert = sq_request_insert,
 	.request_list = sq_request_list,
 	.checkout_insert = sq_checkout_insert,

@@ -229,7 +229,30 @@ hc GET "/p/$OTHER?lang=en"
 check revoked_link_410 [ "$code" = 410 ]
 check revoked_names_company has 'Acme Energy'
 
+# `dunwell link`: a fresh personal link, shown once, that works.
+URL=$("$DUNWELL" link C2 --tenant acme)
+check link_command_url [ "${URL#https://pay.acme.example/p/}" != "$URL" ]
+hc GET "/p/${URL##*/}?lang=en"
+check link_command_page [ "$code" = 200 ]
+expect_fail link_unknown_customer "C99" link C99 --tenant acme
+
 serve_stop
+# The plan's first instalment (30 November) is reminded 3 days before,
+# once; when it stays unpaid past its grace (7 days) the plan breaks and
+# dunning resumes.
+run_dw run --tenant acme --as-of 2026-11-27T09:00:00Z
+check plan_reminder_counted grep -q '1 instalment reminders queued' "$T/out"
+check plan_reminder_queued [ "$(q "SELECT template || ' ' || amount_minor FROM actions WHERE case_id = $CASE_SMIT AND step LIKE 'confirm.instalment.%'")" = "instalment_due 140000" ]
+run_dw run --tenant acme --as-of 2026-11-28T09:00:00Z
+check plan_reminder_once [ "$(q "SELECT COUNT(*) FROM actions WHERE case_id = $CASE_SMIT AND step LIKE 'confirm.instalment.%'")" = 1 ]
+"$DUNWELL" dispatch --tenant acme --as-of 2026-11-28T09:30:00Z --outbox "$T/outbox3" >/dev/null
+check plan_reminder_sent [ "$(q "SELECT status FROM messages WHERE case_id = $CASE_SMIT AND step LIKE 'confirm.instalment.%'")" = sent ]
+check plan_reminder_names_amount grep -rq '1.400,00' "$T/outbox3"
+run_dw run --tenant acme --as-of 2026-12-08T09:00:00Z
+check plan_broken_counted grep -q '1 broken' "$T/out"
+check plan_broken_row [ "$(q "SELECT status FROM plans WHERE case_id = $CASE_SMIT")" = broken ]
+check plan_broken_event [ "$(q "SELECT COUNT(*) FROM case_events WHERE case_id = $CASE_SMIT AND kind = 'plan.broken'")" = 1 ]
+check plan_hold_lifted [ "$(q "SELECT hold_reason FROM cases WHERE id = $CASE_SMIT")" = none ]
 check token_not_in_log sh -c "! grep -q '$ANNA' '$LOG'"
 check log_shows_pattern grep -q '"/p/{token}"' "$LOG"
 check no_orphans [ "$(orphans)" = 0 ]

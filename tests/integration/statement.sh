@@ -157,4 +157,13 @@ check fault_reports grep -q "injected store fault" "$T/err"
 check fault_all_or_nothing [ "$(db_digest)" = "$before" ]
 expect_ok fault_retry import statement "$T/fault.xml" --tenant acme --as-of 2026-11-27T12:00:00Z
 check fault_retry_pays [ "$(stat payments)|$(open_of D-1)|$(open_of D-2)" = "2|0|0" ]
+
+# `dunwell migrate --to` carries the statements, the queue and the payers.
+COPY=$(new_db copy)
+expect_ok migrate_copy migrate --to "$COPY"
+for table in statement_entries review_items payer_accounts; do
+	check "copied_$table" [ "$(q "SELECT COUNT(*) FROM $table" "$COPY")" = "$(q "SELECT COUNT(*) FROM $table")" ]
+done
+entries_sql="SELECT id, bank_ref, status, booked_on, amount_minor, CAST(credit AS INTEGER), outcome, COALESCE(payment_external_id, '-'), COALESCE(reverses_id, 0), credit_minor, rule, reason FROM statement_entries ORDER BY id"
+check copied_entries_same [ "$(q "$entries_sql" "$COPY")" = "$(q "$entries_sql")" ]
 finish

@@ -1,10 +1,10 @@
 /*
  * api: the handlers of the JSON API v1 (see api.h and docs/api.md).
  *
- * Each handler authenticates first (api_auth), then reads its query or
- * JSON body, validates every field before anything is written (the
+ * Each handler authenticates first (api_authenticate, api_util.c), then
+ * reads its query or JSON body, validates every field before anything is written (the
  * customer rules are import.c's), and answers with JSON built by jansson.
- * POST handlers run behind idempotent(): a request with an
+ * POST handlers run behind api_idempotent(): a request with an
  * Idempotency-Key is recorded before it is handled and its answer stored,
  * so a retry gets the same answer instead of doing it twice. A recognised
  * key then takes a token from its bucket (rate limits, 429) before the
@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "api_util.h"
 #include "embed.h"
 #include "import.h"
 #include "mem.h"
@@ -29,20 +30,6 @@
 #include "serve.h"
 #include "store.h"
 #include "tz.h"
-
-#define API_PARAM_MAX 64   /* bytes of a "param" such as invoices[3].due_date */
-#define API_MSG_MAX 256    /* bytes of an error message */
-
-/* Who is asking: from the API key. */
-struct api_auth {
-	int64_t tenant_id; /* every store call is scoped to it */
-	unsigned scopes;   /* API_SCOPE_* */
-};
-
-/* A POST handler after authentication (run by idempotent()). */
-typedef void (*api_post_fn)(const struct http_request *req,
-			    struct http_response *resp,
-			    const struct api_auth *a);
 
 /* ---- keys and hashes ---------------------------------------------------- */
 
@@ -112,69 +99,6 @@ int api_key_new(char ret_key[API_KEY_BUF],
 }
 
 /* ---- answers ------------------------------------------------------------ */
-
-/* Put v (stolen) as the body with `status`. */
-static void send_json(struct http_response *resp, int status, json_t *v)
-{
-	char *text = json_dumps(v, JSON_COMPACT);
-
-	json_decref(v);
-	if (!text)
-		abort(); /* jansson fails only when out of memory */
-	buf_reset(&resp->body);
-	if (buf_puts(&resp->body, text) < 0 || buf_putc(&resp->body, '\n') < 0) {
-		free(text);
-		resp->status = 0; /* too big: 500 */
-		return;
-	}
-	free(text);
-	resp->status = status;
-	resp->content_type = "application/json";
-}
-
-/* The error object: {"error": {"type", "code", "message", "param"}};
- * param is left out when NULL. */
-static void api_error(struct http_response *resp, int status,
-		      const char *type, const char *code, const char *message,
-		      const char *param)
-{
-	json_t *err = json_pack("{s:s, s:s, s:s}", "type", type, "code", code,
-				"message", message);
-
-	if (param)
-		json_object_set_new(err, "param", json_string(param));
-	send_json(resp, status, json_pack("{s:o}", "error", err));
-}
-
-static void bad_request(struct http_response *resp, const char *code,
-			const char *message, const char *param)
-{
-	api_error(resp, 400, "invalid_request_error", code, message, param);
-}
-
-static void missing(struct http_response *resp, const char *what,
-		    const char *param)
-{
-	char msg[API_MSG_MAX];
-
-	snprintf(msg, sizeof(msg), "No such %s.", what);
-	api_error(resp, 404, "invalid_request_error", "resource_missing", msg,
-		  param);
-}
-
-/* A store failure: logged (the message names places and ids, never a
- * person) and answered 500. */
-static void fail(const struct http_request *req, struct http_response *resp,
-		 const char *what, const struct err *e)
-{
-	char msg[API_MSG_MAX + ERR_MSG_MAX];
-
-	snprintf(msg, sizeof(msg), "api: %s: %s", what,
-		 e && e->msg[0] ? e->msg : "failed");
-	http_log(req, "error", msg);
-	api_error(resp, 500, "api_error", "internal_error",
-		  "Something went wrong on our side; try again later.", NULL);
-}
 
 /* ---- rate limits -------------------------------------------------------- */
 
@@ -268,292 +192,9 @@ int api_rate_take(struct api_rate *r, const char *key_hash, double now,
 	return rc;
 }
 
-/* The server's buckets, set up by the first request. */
-static struct api_rate api_rate_server;
-static pthread_once_t api_rate_once = PTHREAD_ONCE_INIT;
 
-static void api_rate_setup(void)
-{
-	double rate;
 
-	/* An unusable DUNWELL_API_RATE leaves the default. */
-	if (api_rate_parse(getenv(API_RATE_ENV), &rate, NULL) < 0)
-		rate = API_RATE_DEFAULT;
-	api_rate_init(&api_rate_server, rate);
-}
 
-static double monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Answers 429 itself (and returns < 0) when the key is over its limit. */
-static int rate_check(struct http_response *resp, const char *key_hash)
-{
-	char after[16];
-	int secs = 1;
-
-	pthread_once(&api_rate_once, api_rate_setup);
-	if (api_rate_take(&api_rate_server, key_hash, monotonic_seconds(),
-			  &secs) == 0)
-		return 0;
-	snprintf(after, sizeof(after), "%d", secs);
-	api_error(resp, 429, "rate_limit_error", "rate_limited",
-		  "Too many requests with this API key; retry after the "
-		  "seconds in Retry-After.", NULL);
-	http_response_header(resp, "Retry-After", after);
-	return -ERR_TOOBIG;
-}
-
-/* ---- authentication ----------------------------------------------------- */
-
-/*
- * The tenant and scopes of the request's key; answers 401 (no key, a
- * malformed, unknown or revoked one) or 403 (the key lacks `need`) itself
- * and returns < 0 then. The key is looked up by its SHA-256, so the
- * comparison a lookup makes is of hashes, never of the key itself.
- */
-static int api_auth(const struct http_request *req,
-		    struct http_response *resp, unsigned need,
-		    struct api_auth *ret)
-{
-	const char *h = http_header(req, "Authorization");
-	char tok[TOKEN_BUF], hash[TOKEN_HASH_BUF];
-	struct apikey_rec k;
-	struct err e;
-	unsigned bits = 0;
-	char scopes[32];
-	int r;
-
-	err_clear(&e);
-	if (!h || strncmp(h, "Bearer ", 7) != 0 ||
-	    strncmp(h + 7, API_KEY_PREFIX, 8) != 0 ||
-	    token_parse(h + 15, strlen(h + 15), tok, NULL) < 0) {
-		api_error(resp, 401, "authentication_error", "invalid_api_key",
-			  "Send a valid API key as 'Authorization: Bearer "
-			  "dw_live_...'.", NULL);
-		return -ERR_INVALID;
-	}
-	api_sha256_hex(h + 7, API_KEY_LEN, hash);
-	r = store_apikey_find(serve_store(req), hash, &k, &e);
-	if (r == -ERR_NOTFOUND || (r == 0 && k.revoked_at != 0)) {
-		if (r == 0)
-			apikey_rec_clear(&k);
-		api_error(resp, 401, "authentication_error", "invalid_api_key",
-			  "The API key is unknown or revoked.", NULL);
-		return -ERR_INVALID;
-	}
-	if (r < 0) {
-		fail(req, resp, "reading an API key", &e);
-		return r;
-	}
-	if (rate_check(resp, hash) < 0) {
-		apikey_rec_clear(&k);
-		return -ERR_TOOBIG;
-	}
-	if (api_scopes_parse(k.scopes, &bits, scopes, NULL) < 0)
-		bits = 0;
-	if (bits & API_SCOPE_ADMIN)
-		bits |= API_SCOPE_READ | API_SCOPE_WRITE;
-	ret->tenant_id = k.tenant_id;
-	ret->scopes = bits;
-	apikey_rec_clear(&k);
-	if ((bits & need) != need) {
-		api_error(resp, 403, "permission_error", "missing_scope",
-			  need & API_SCOPE_WRITE
-				  ? "This API key lacks the 'write' scope."
-				  : "This API key lacks the 'read' scope.",
-			  NULL);
-		return -ERR_INVALID;
-	}
-	return 0;
-}
-
-/* ---- idempotency -------------------------------------------------------- */
-
-static int idem_key_ok(const char *k)
-{
-	size_t n = strlen(k);
-
-	if (n == 0 || n > API_IDEM_KEY_MAX)
-		return 0;
-	for (const char *p = k; *p; p++)
-		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
-			return 0;
-	return 1;
-}
-
-static void replay(const struct http_request *req, struct http_response *resp,
-		   const struct idem_rec *rec)
-{
-	(void)req;
-	buf_reset(&resp->body);
-	if (buf_puts(&resp->body, rec->response_body) < 0) {
-		resp->status = 0;
-		return;
-	}
-	resp->status = rec->status;
-	resp->content_type = "application/json";
-	http_response_header(resp, "Idempotent-Replayed", "true");
-}
-
-/*
- * Run `fn` once per Idempotency-Key (when the request has one): the key is
- * recorded in flight first (a second request while it is: 409), the
- * answer stored after (a retry within 24 hours gets it again with
- * "Idempotent-Replayed: true"; a different request under the same key:
- * 422). A 5xx answer is not stored: the key is forgotten, so a retry runs.
- */
-static void idempotent(const struct http_request *req,
-		       struct http_response *resp, const struct api_auth *a,
-		       api_post_fn fn)
-{
-	const char *key = http_header(req, "Idempotency-Key");
-	struct store *s = serve_store(req);
-	char hash[TOKEN_HASH_BUF];
-	struct idem_rec rec;
-	struct buf in;
-	struct err e;
-	int claimed = 0, r;
-
-	if (!key) {
-		fn(req, resp, a);
-		return;
-	}
-	err_clear(&e);
-	memset(&rec, 0, sizeof(rec));
-	if (!idem_key_ok(key)) {
-		bad_request(resp, "invalid_idempotency_key",
-			    "Idempotency-Key must be 1 to 255 printable ASCII "
-			    "characters.", "Idempotency-Key");
-		return;
-	}
-	buf_init(&in, HTTP_BODY_MAX + 4096);
-	buf_printf(&in, "%s\n%s\n", req->method, req->path);
-	buf_append(&in, req->body, req->body_len);
-	api_sha256_hex(in.data, in.len, hash);
-	buf_free(&in);
-
-	for (int attempt = 0; attempt < 2; attempt++) {
-		r = store_idem_claim(s, a->tenant_id, key, hash, req->now,
-				     &claimed, &e);
-		if (r < 0) {
-			fail(req, resp, "recording an idempotency key", &e);
-			return;
-		}
-		if (claimed)
-			break;
-		r = store_idem_get(s, a->tenant_id, key, &rec, &e);
-		if (r == -ERR_NOTFOUND)
-			continue; /* forgotten meanwhile: claim again */
-		if (r < 0) {
-			fail(req, resp, "reading an idempotency key", &e);
-			return;
-		}
-		if (rec.created_at + API_IDEM_SECONDS <= req->now) {
-			/* its 24 hours are over: a new request */
-			idem_rec_clear(&rec);
-			if (store_idem_delete(s, a->tenant_id, key, &e) < 0) {
-				fail(req, resp, "forgetting an idempotency key",
-				     &e);
-				return;
-			}
-			continue;
-		}
-		if (rec.status == 0)
-			api_error(resp, 409, "idempotency_error",
-				  "idempotency_key_in_use",
-				  "A request with this Idempotency-Key is still "
-				  "being handled; retry later.",
-				  "Idempotency-Key");
-		else if (strcmp(rec.request_hash, hash) != 0)
-			api_error(resp, 422, "idempotency_error",
-				  "idempotency_key_reused",
-				  "This Idempotency-Key was used with another "
-				  "request.", "Idempotency-Key");
-		else
-			replay(req, resp, &rec);
-		idem_rec_clear(&rec);
-		return;
-	}
-	if (!claimed) {
-		api_error(resp, 409, "idempotency_error", "idempotency_key_in_use",
-			  "A request with this Idempotency-Key is being handled;"
-			  " retry later.", "Idempotency-Key");
-		return;
-	}
-	fn(req, resp, a);
-	if (resp->status == 0 || resp->status >= 500)
-		r = store_idem_delete(s, a->tenant_id, key, &e);
-	else
-		r = store_idem_finish(s, a->tenant_id, key, resp->status,
-				      resp->body.data ? resp->body.data : "",
-				      &e);
-	if (r < 0)
-		http_log(req, "error", "api: storing an idempotent answer failed");
-}
-
-/* ---- request parts ------------------------------------------------------ */
-
-/* The JSON object of the body; answers 415/400 itself (NULL then). */
-static json_t *json_body(const struct http_request *req,
-			 struct http_response *resp)
-{
-	const char *ct = http_header(req, "Content-Type");
-	json_error_t je;
-	json_t *v;
-
-	if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-	    (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-		api_error(resp, 415, "invalid_request_error",
-			  "unsupported_media_type",
-			  "Send the body as application/json.", NULL);
-		return NULL;
-	}
-	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
-	if (!v || !json_is_object(v)) {
-		json_decref(v);
-		bad_request(resp, "invalid_json",
-			    "The body is not a JSON object.", NULL);
-		return NULL;
-	}
-	return v;
-}
-
-/* `limit` and `starting_after`; answers 400 itself (< 0). */
-static int page_params(const struct http_request *req,
-		       struct http_response *resp, int *ret_limit,
-		       const char **ret_after)
-{
-	const char *l = http_query(req, "limit");
-	const char *after = http_query(req, "starting_after");
-	long n = 0;
-
-	if (l) {
-		size_t len = strlen(l);
-		if (len == 0 || len > 3 || strspn(l, "0123456789") != len ||
-		    (n = strtol(l, NULL, 10)) < 1 || n > API_LIST_MAX) {
-			bad_request(resp, "parameter_invalid",
-				    "limit must be a whole number from 1 to "
-				    "100.", "limit");
-			return -ERR_INVALID;
-		}
-	} else {
-		n = API_LIST_DEFAULT;
-	}
-	if (after && strlen(after) > STORE_ID_MAX) {
-		bad_request(resp, "parameter_invalid",
-			    "starting_after is longer than any id.",
-			    "starting_after");
-		return -ERR_INVALID;
-	}
-	*ret_limit = (int)n;
-	*ret_after = after ? after : "";
-	return 0;
-}
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -604,7 +245,7 @@ void api_openapi(const struct http_request *req, struct http_response *resp)
 	const struct embedded_file *f = embed_find("docs/openapi.json");
 
 	if (!f) {
-		fail(req, resp, "the OpenAPI document is not built in", NULL);
+		api_fail(req, resp, "the OpenAPI document is not built in", NULL);
 		return;
 	}
 	if (buf_append(&resp->body, f->data, f->len) < 0) {
@@ -630,12 +271,12 @@ void api_customers_list(const struct http_request *req,
 	int limit;
 
 	err_clear(&e);
-	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0 ||
-	    page_params(req, resp, &limit, &after) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0 ||
+	    api_page_params(req, resp, &limit, &after) < 0)
 		return;
 	if (store_customer_list(s, a.tenant_id, after, limit + 1, &ids, &n,
 				&e) < 0) {
-		fail(req, resp, "listing customers", &e);
+		api_fail(req, resp, "listing customers", &e);
 		return;
 	}
 	data = json_array();
@@ -645,15 +286,15 @@ void api_customers_list(const struct http_request *req,
 		if (store_customer_get(s, a.tenant_id, ids[i], &c, &e) < 0) {
 			json_decref(data);
 			store_strings_free(ids, n);
-			fail(req, resp, "reading a customer", &e);
+			api_fail(req, resp, "reading a customer", &e);
 			return;
 		}
 		json_array_append_new(data, customer_json(&c));
 		customer_rec_clear(&c);
 	}
-	send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
-				       "data", data, "has_more",
-				       n > (size_t)limit));
+	api_send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+		      "data", data, "has_more",
+		      n > (size_t)limit));
 	store_strings_free(ids, n);
 }
 
@@ -668,63 +309,25 @@ void api_customer_get(const struct http_request *req,
 
 	err_clear(&e);
 	memset(&c, 0, sizeof(c));
-	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0)
 		return;
 	if (!id || strlen(id) > STORE_ID_MAX) {
-		missing(resp, "customer", "id");
+		api_missing(resp, "customer", "id");
 		return;
 	}
 	r = store_customer_get(serve_store(req), a.tenant_id, id, &c, &e);
 	if (r == -ERR_NOTFOUND) {
-		missing(resp, "customer", "id");
+		api_missing(resp, "customer", "id");
 		return;
 	}
 	if (r < 0) {
-		fail(req, resp, "reading a customer", &e);
+		api_fail(req, resp, "reading a customer", &e);
 		return;
 	}
-	send_json(resp, 200, customer_json(&c));
+	api_send_json(resp, 200, customer_json(&c));
 	customer_rec_clear(&c);
 }
 
-/* A string member: NULL when absent or null; answers 400 (and sets *bad)
- * when it is there but no string, or longer than max. */
-static const char *str_field(struct http_response *resp, json_t *o,
-			     const char *name, const char *prefix, size_t max,
-			     int required, int *bad)
-{
-	json_t *v = json_object_get(o, name);
-	char param[API_PARAM_MAX], msg[API_MSG_MAX];
-
-	if (*bad)
-		return NULL;
-	snprintf(param, sizeof(param), "%s%s", prefix, name);
-	if (!v || json_is_null(v)) {
-		if (required) {
-			snprintf(msg, sizeof(msg), "%s is required.", name);
-			bad_request(resp, "parameter_missing", msg, param);
-			*bad = 1;
-		}
-		return NULL;
-	}
-	if (!json_is_string(v) || strlen(json_string_value(v)) > max ||
-	    (required && !*json_string_value(v))) {
-		snprintf(msg, sizeof(msg),
-			 "%s must be a non-empty string of at most %zu bytes.",
-			 name, max);
-		bad_request(resp, "parameter_invalid", msg, param);
-		*bad = 1;
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-static void invalid(struct http_response *resp, const char *param,
-		    const char *why, int *bad)
-{
-	bad_request(resp, "parameter_invalid", why, param);
-	*bad = 1;
-}
 
 static void customer_post(const struct http_request *req,
 			  struct http_response *resp,
@@ -739,49 +342,49 @@ static void customer_post(const struct http_request *req,
 	struct tz *z = NULL;
 	int64_t cid;
 	struct err e;
-	json_t *o = json_body(req, resp);
+	json_t *o = api_json_body(req, resp);
 
 	if (!o)
 		return;
 	err_clear(&e);
 	memset(&old, 0, sizeof(old));
-	id = str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
-	name = str_field(resp, o, "name", "", STORE_TEXT_MAX, 0, &bad);
-	locale = str_field(resp, o, "locale", "", 35, 0, &bad);
-	zone = str_field(resp, o, "timezone", "", 64, 0, &bad);
-	country = str_field(resp, o, "country", "", 2, 0, &bad);
-	email = str_field(resp, o, "email", "", STORE_TEXT_MAX, 0, &bad);
-	phone = str_field(resp, o, "phone", "", STORE_TEXT_MAX, 0, &bad);
+	id = api_str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
+	name = api_str_field(resp, o, "name", "", STORE_TEXT_MAX, 0, &bad);
+	locale = api_str_field(resp, o, "locale", "", 35, 0, &bad);
+	zone = api_str_field(resp, o, "timezone", "", 64, 0, &bad);
+	country = api_str_field(resp, o, "country", "", 2, 0, &bad);
+	email = api_str_field(resp, o, "email", "", STORE_TEXT_MAX, 0, &bad);
+	phone = api_str_field(resp, o, "phone", "", STORE_TEXT_MAX, 0, &bad);
 	if (bad)
 		goto out;
 	r = store_customer_get(s, a->tenant_id, id, &old, &e);
 	if (r < 0 && r != -ERR_NOTFOUND) {
-		fail(req, resp, "reading a customer", &e);
+		api_fail(req, resp, "reading a customer", &e);
 		goto out;
 	}
 	exists = r == 0;
 	/* Absent fields keep what the customer has (or the defaults). */
 	if (!name && !exists) {
-		bad_request(resp, "parameter_missing", "name is required.",
-			    "name");
+		api_bad_request(resp, "parameter_missing", "name is required.",
+				"name");
 		goto out;
 	}
 	if (locale && import_locale_problem(locale))
-		invalid(resp, "locale", import_locale_problem(locale), &bad);
+		api_invalid(resp, "locale", import_locale_problem(locale), &bad);
 	else if (country && import_country_problem(country))
-		invalid(resp, "country", import_country_problem(country), &bad);
+		api_invalid(resp, "country", import_country_problem(country), &bad);
 	else if (zone && tz_load(zone, &z, NULL) < 0)
-		invalid(resp, "timezone",
-			"expected an IANA time zone such as Europe/Amsterdam",
-			&bad);
+		api_invalid(resp, "timezone",
+			    "expected an IANA time zone such as Europe/Amsterdam",
+			    &bad);
 	else if (email && *email &&
 		 import_address_problem(CHANNEL_EMAIL, email))
-		invalid(resp, "email",
-			import_address_problem(CHANNEL_EMAIL, email), &bad);
+		api_invalid(resp, "email",
+			    import_address_problem(CHANNEL_EMAIL, email), &bad);
 	else if (phone && *phone &&
 		 import_address_problem(CHANNEL_SMS, phone))
-		invalid(resp, "phone",
-			import_address_problem(CHANNEL_SMS, phone), &bad);
+		api_invalid(resp, "phone",
+			    import_address_problem(CHANNEL_SMS, phone), &bad);
 	tz_free(z);
 	if (bad)
 		goto out;
@@ -791,7 +394,7 @@ static void customer_post(const struct http_request *req,
 		/* A new customer takes the tenant's locale and zone unless
 		 * given, as on import. */
 		if (store_tenant_list(s, &tenants, &n_tenants, &e) < 0) {
-			fail(req, resp, "reading the tenant", &e);
+			api_fail(req, resp, "reading the tenant", &e);
 			goto out;
 		}
 		c.locale = "en";
@@ -858,10 +461,10 @@ static void customer_post(const struct http_request *req,
 	}
 	r = store_customer_upsert(s, &c, &cid, &e);
 	if (r < 0) {
-		fail(req, resp, "saving a customer", &e);
+		api_fail(req, resp, "saving a customer", &e);
 		goto out;
 	}
-	send_json(resp, exists ? 200 : 201, customer_json(&c));
+	api_send_json(resp, exists ? 200 : 201, customer_json(&c));
 out:
 	tenant_list_free(tenants, n_tenants);
 	customer_rec_clear(&old);
@@ -873,9 +476,9 @@ void api_customer_post(const struct http_request *req,
 {
 	struct api_auth a;
 
-	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_WRITE, &a) < 0)
 		return;
-	idempotent(req, resp, &a, customer_post);
+	api_idempotent(req, resp, &a, customer_post);
 }
 
 /* ---- invoices ----------------------------------------------------------- */
@@ -894,31 +497,31 @@ void api_invoices_list(const struct http_request *req,
 	int limit, r;
 
 	err_clear(&e);
-	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0 ||
-	    page_params(req, resp, &limit, &after) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0 ||
+	    api_page_params(req, resp, &limit, &after) < 0)
 		return;
 	if (!cust || !*cust || strlen(cust) > STORE_ID_MAX) {
-		bad_request(resp, "parameter_missing",
-			    "customer (the customer's id) is required.",
-			    "customer");
+		api_bad_request(resp, "parameter_missing",
+				"customer (the customer's id) is required.",
+				"customer");
 		return;
 	}
 	r = store_customer_id(s, a.tenant_id, cust, &cid, &e);
 	if (r == -ERR_NOTFOUND) {
-		missing(resp, "customer", "customer");
+		api_missing(resp, "customer", "customer");
 		return;
 	}
 	if (r < 0 || store_invoice_list(s, a.tenant_id, cid, after, limit + 1,
 					&list, &n, &e) < 0) {
-		fail(req, resp, "listing invoices", &e);
+		api_fail(req, resp, "listing invoices", &e);
 		return;
 	}
 	data = json_array();
 	for (size_t i = 0; i < n && i < (size_t)limit; i++)
 		json_array_append_new(data, invoice_json(&list[i], cust));
-	send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
-				       "data", data, "has_more",
-				       n > (size_t)limit));
+	api_send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+		      "data", data, "has_more",
+		      n > (size_t)limit));
 	invoice_list_free(list, n);
 }
 
@@ -955,24 +558,24 @@ static int invoice_read(const struct http_request *req,
 	if (!json_is_object(o)) {
 		snprintf(param, sizeof(param), "%.*s", (int)strlen(prefix) -
 			 (*prefix ? 1 : 0), prefix);
-		bad_request(resp, "parameter_invalid",
-			    "an invoice must be a JSON object.", param);
+		api_bad_request(resp, "parameter_invalid",
+				"an invoice must be a JSON object.", param);
 		return -ERR_INVALID;
 	}
-	id = str_field(resp, o, "id", prefix, STORE_ID_MAX, 1, &bad);
-	cust = str_field(resp, o, "customer", prefix, STORE_ID_MAX, 1, &bad);
-	number = str_field(resp, o, "number", prefix, STORE_ID_MAX, 0, &bad);
-	ref = str_field(resp, o, "payment_reference", prefix, STORE_ID_MAX, 0,
-			&bad);
-	issue = str_field(resp, o, "issue_date", prefix, 40, 1, &bad);
-	due = str_field(resp, o, "due_date", prefix, 40, 1, &bad);
-	cur_code = str_field(resp, o, "currency", prefix, 3, 1, &bad);
+	id = api_str_field(resp, o, "id", prefix, STORE_ID_MAX, 1, &bad);
+	cust = api_str_field(resp, o, "customer", prefix, STORE_ID_MAX, 1, &bad);
+	number = api_str_field(resp, o, "number", prefix, STORE_ID_MAX, 0, &bad);
+	ref = api_str_field(resp, o, "payment_reference", prefix, STORE_ID_MAX, 0,
+			    &bad);
+	issue = api_str_field(resp, o, "issue_date", prefix, 40, 1, &bad);
+	due = api_str_field(resp, o, "due_date", prefix, 40, 1, &bad);
+	cur_code = api_str_field(resp, o, "currency", prefix, 3, 1, &bad);
 	if (bad)
 		return -ERR_INVALID;
 #define BAD(field, msg)                                                   \
 	do {                                                              \
 		snprintf(param, sizeof(param), "%s%s", prefix, field);    \
-		bad_request(resp, "parameter_invalid", msg, param);       \
+		api_bad_request(resp, "parameter_invalid", msg, param);       \
 		return -ERR_INVALID;                                      \
 	} while (0)
 	if (parse_when(issue, &ret->issue_date) < 0)
@@ -1009,11 +612,11 @@ static int invoice_read(const struct http_request *req,
 			      &ret->customer_id, &e);
 	if (r == -ERR_NOTFOUND) {
 		snprintf(param, sizeof(param), "%scustomer", prefix);
-		missing(resp, "customer", param);
+		api_missing(resp, "customer", param);
 		return r;
 	}
 	if (r < 0) {
-		fail(req, resp, "reading a customer", &e);
+		api_fail(req, resp, "reading a customer", &e);
 		return r;
 	}
 #undef BAD
@@ -1035,7 +638,7 @@ static void invoice_post(const struct http_request *req,
 	int64_t id;
 	struct err e;
 	int exists;
-	json_t *o = json_body(req, resp);
+	json_t *o = api_json_body(req, resp);
 
 	if (!o)
 		return;
@@ -1049,10 +652,10 @@ static void invoice_post(const struct http_request *req,
 		invoice_rec_clear(&old);
 	err_clear(&e);
 	if (store_invoice_upsert(s, &inv, &id, &e) < 0) {
-		fail(req, resp, "saving an invoice", &e);
+		api_fail(req, resp, "saving an invoice", &e);
 		goto out;
 	}
-	send_json(resp, exists ? 200 : 201, invoice_json(&inv, cust));
+	api_send_json(resp, exists ? 200 : 201, invoice_json(&inv, cust));
 out:
 	json_decref(o);
 }
@@ -1062,9 +665,9 @@ void api_invoice_post(const struct http_request *req,
 {
 	struct api_auth a;
 
-	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_WRITE, &a) < 0)
 		return;
-	idempotent(req, resp, &a, invoice_post);
+	api_idempotent(req, resp, &a, invoice_post);
 }
 
 /* All the invoices or none: every one is checked before the first is
@@ -1076,7 +679,7 @@ static void invoices_bulk(const struct http_request *req,
 	struct store *s = serve_store(req);
 	struct invoice_rec *invs;
 	const char **custs;
-	json_t *arr, *data, *o = json_body(req, resp);
+	json_t *arr, *data, *o = api_json_body(req, resp);
 	char prefix[API_PARAM_MAX];
 	size_t n;
 	int64_t id;
@@ -1088,9 +691,9 @@ static void invoices_bulk(const struct http_request *req,
 	arr = json_object_get(o, "invoices");
 	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 	    json_array_size(arr) > API_BULK_MAX) {
-		bad_request(resp, "parameter_invalid",
-			    "invoices must be a list of 1 to 1000 invoices.",
-			    "invoices");
+		api_bad_request(resp, "parameter_invalid",
+				"invoices must be a list of 1 to 1000 invoices.",
+				"invoices");
 		goto out;
 	}
 	n = json_array_size(arr);
@@ -1103,26 +706,26 @@ static void invoices_bulk(const struct http_request *req,
 			goto out;
 	}
 	if (store_begin(s, &e) < 0) {
-		fail(req, resp, "starting a transaction", &e);
+		api_fail(req, resp, "starting a transaction", &e);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (store_invoice_upsert(s, &invs[i], &id, &e) < 0) {
 			store_rollback(s);
-			fail(req, resp, "saving invoices", &e);
+			api_fail(req, resp, "saving invoices", &e);
 			goto out;
 		}
 	}
 	if (store_commit(s, &e) < 0) {
 		store_rollback(s);
-		fail(req, resp, "saving invoices", &e);
+		api_fail(req, resp, "saving invoices", &e);
 		goto out;
 	}
 	data = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(data, invoice_json(&invs[i], custs[i]));
-	send_json(resp, 201, json_pack("{s:s, s:o, s:b}", "object", "list",
-				       "data", data, "has_more", 0));
+	api_send_json(resp, 201, json_pack("{s:s, s:o, s:b}", "object", "list",
+		      "data", data, "has_more", 0));
 out:
 	json_decref(o);
 }
@@ -1132,23 +735,13 @@ void api_invoices_bulk(const struct http_request *req,
 {
 	struct api_auth a;
 
-	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_WRITE, &a) < 0)
 		return;
-	idempotent(req, resp, &a, invoices_bulk);
+	api_idempotent(req, resp, &a, invoices_bulk);
 }
 
 /* ---- cases -------------------------------------------------------------- */
 
-/* A date as JSON: "YYYY-MM-DD", or null for DATE_NONE. */
-static json_t *date_json(date_t d)
-{
-	char ds[DATE_FMT_MAX];
-
-	if (d == DATE_NONE)
-		return json_null();
-	date_format(d, ds);
-	return json_string(ds);
-}
 
 /* The case as JSON; amount_open is what the customer's open invoices in
  * the case's currency still ask. */
@@ -1167,15 +760,15 @@ static json_t *case_json(const struct case_rec *c, const char *customer,
 		      "next_step", (json_int_t)c->st.next_step + 1, "fees",
 		      (json_int_t)c->st.fees_minor, "amount_open",
 		      (json_int_t)amount_open);
-	json_object_set_new(o, "anchor_date", date_json(c->st.anchor));
-	json_object_set_new(o, "opened_on", date_json(c->st.opened_on));
-	json_object_set_new(o, "last_step_on", date_json(c->st.last_step_on));
-	json_object_set_new(o, "closed_on", date_json(c->closed_on));
+	json_object_set_new(o, "anchor_date", api_date_json(c->st.anchor));
+	json_object_set_new(o, "opened_on", api_date_json(c->st.opened_on));
+	json_object_set_new(o, "last_step_on", api_date_json(c->st.last_step_on));
+	json_object_set_new(o, "closed_on", api_date_json(c->closed_on));
 	if (c->st.hold_reason != HOLD_NONE) {
 		json_object_set_new(o, "hold_reason", json_string(
 					    hold_reason_name(c->st.hold_reason)));
 		json_object_set_new(o, "hold_until",
-				    date_json(c->st.hold_until));
+				    api_date_json(c->st.hold_until));
 	} else {
 		json_object_set_new(o, "hold_reason", json_null());
 		json_object_set_new(o, "hold_until", json_null());
@@ -1204,16 +797,6 @@ static int open_amount(struct store *s, int64_t tenant_id,
 	return 0;
 }
 
-/* A case id from the path or a cursor: a positive decimal number. */
-static int case_id_parse(const char *s, int64_t *ret)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > 18 || strspn(s, "0123456789") != n)
-		return -ERR_INVALID;
-	*ret = (int64_t)strtoll(s, NULL, 10);
-	return *ret > 0 ? 0 : -ERR_INVALID;
-}
 
 void api_cases_list(const struct http_request *req,
 		    struct http_response *resp)
@@ -1229,28 +812,28 @@ void api_cases_list(const struct http_request *req,
 	int limit, r;
 
 	err_clear(&e);
-	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0 ||
-	    page_params(req, resp, &limit, &after) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0 ||
+	    api_page_params(req, resp, &limit, &after) < 0)
 		return;
 	if (!cust || !*cust || strlen(cust) > STORE_ID_MAX) {
-		bad_request(resp, "parameter_missing",
-			    "customer (the customer's id) is required.",
-			    "customer");
+		api_bad_request(resp, "parameter_missing",
+				"customer (the customer's id) is required.",
+				"customer");
 		return;
 	}
-	if (*after && case_id_parse(after, &after_id) < 0) {
-		bad_request(resp, "parameter_invalid",
-			    "starting_after must be a case id.",
-			    "starting_after");
+	if (*after && api_id_parse(after, &after_id) < 0) {
+		api_bad_request(resp, "parameter_invalid",
+				"starting_after must be a case id.",
+				"starting_after");
 		return;
 	}
 	r = store_customer_id(s, a.tenant_id, cust, &cid, &e);
 	if (r == -ERR_NOTFOUND) {
-		missing(resp, "customer", "customer");
+		api_missing(resp, "customer", "customer");
 		return;
 	}
 	if (r < 0 || store_case_list(s, a.tenant_id, cid, &list, &n, &e) < 0) {
-		fail(req, resp, "listing cases", &e);
+		api_fail(req, resp, "listing cases", &e);
 		return;
 	}
 	/* store_case_list gives them by id: the page follows after_id. */
@@ -1263,14 +846,14 @@ void api_cases_list(const struct http_request *req,
 				&e) < 0) {
 			json_decref(data);
 			case_list_free(list, n);
-			fail(req, resp, "reading open invoices", &e);
+			api_fail(req, resp, "reading open invoices", &e);
 			return;
 		}
 		json_array_append_new(data, case_json(&list[i], cust, amount));
 		shown++;
 	}
-	send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
-				       "data", data, "has_more", i < n));
+	api_send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
+		      "data", data, "has_more", i < n));
 	case_list_free(list, n);
 }
 
@@ -1291,7 +874,7 @@ static int history_row(void *ctx, const struct history_rec *h)
 			detail = json_string(h->detail ? h->detail : "");
 		json_object_set_new(o, "detail", detail);
 	} else {
-		json_object_set_new(o, "on", date_json(h->on));
+		json_object_set_new(o, "on", api_date_json(h->on));
 		json_object_set_new(o, "step", json_string(h->step));
 		json_object_set_new(o, "channel",
 				    h->channel && *h->channel
@@ -1372,19 +955,19 @@ void api_case_get(const struct http_request *req, struct http_response *resp)
 
 	err_clear(&e);
 	memset(&c, 0, sizeof(c));
-	if (api_auth(req, resp, API_SCOPE_READ, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0)
 		return;
-	if (case_id_parse(http_param(req, "id"), &id) < 0) {
-		missing(resp, "case", "id");
+	if (api_id_parse(http_param(req, "id"), &id) < 0) {
+		api_missing(resp, "case", "id");
 		return;
 	}
 	r = case_find(s, a.tenant_id, id, &c, &cust, &e);
 	if (r == -ERR_NOTFOUND) {
-		missing(resp, "case", "id");
+		api_missing(resp, "case", "id");
 		return;
 	}
 	if (r < 0) {
-		fail(req, resp, "reading a case", &e);
+		api_fail(req, resp, "reading a case", &e);
 		return;
 	}
 	timeline = json_array();
@@ -1393,12 +976,12 @@ void api_case_get(const struct http_request *req, struct http_response *resp)
 	    store_case_history(s, a.tenant_id, c.id, history_row, timeline,
 			       &e) < 0) {
 		json_decref(timeline);
-		fail(req, resp, "reading a case's timeline", &e);
+		api_fail(req, resp, "reading a case's timeline", &e);
 		goto out;
 	}
 	o = case_json(&c, cust, amount);
 	json_object_set_new(o, "timeline", timeline);
-	send_json(resp, 200, o);
+	api_send_json(resp, 200, o);
 out:
 	free(c.strategy);
 	free(cust);
@@ -1443,7 +1026,7 @@ static void payment_post(const struct http_request *req,
 	struct invoice_rec inv;
 	const struct currency *cur;
 	const char *id, *cust, *invoice, *cur_code, *paid_on, *method;
-	json_t *amount, *o = json_body(req, resp);
+	json_t *amount, *o = api_json_body(req, resp);
 	int bad = 0, inserted = 0, r;
 	int64_t left = 0;
 	char msg[API_MSG_MAX];
@@ -1454,65 +1037,65 @@ static void payment_post(const struct http_request *req,
 	err_clear(&e);
 	memset(&p, 0, sizeof(p));
 	memset(&inv, 0, sizeof(inv));
-	id = str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
-	cust = str_field(resp, o, "customer", "", STORE_ID_MAX, 1, &bad);
-	invoice = str_field(resp, o, "invoice", "", STORE_ID_MAX, 0, &bad);
-	cur_code = str_field(resp, o, "currency", "", 3, 1, &bad);
-	paid_on = str_field(resp, o, "paid_on", "", 40, 1, &bad);
-	method = str_field(resp, o, "method", "", 64, 0, &bad);
+	id = api_str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
+	cust = api_str_field(resp, o, "customer", "", STORE_ID_MAX, 1, &bad);
+	invoice = api_str_field(resp, o, "invoice", "", STORE_ID_MAX, 0, &bad);
+	cur_code = api_str_field(resp, o, "currency", "", 3, 1, &bad);
+	paid_on = api_str_field(resp, o, "paid_on", "", 40, 1, &bad);
+	method = api_str_field(resp, o, "method", "", 64, 0, &bad);
 	if (bad)
 		goto out;
 	if (invoice && !*invoice)
 		invoice = NULL;
 	cur = currency_find(cur_code);
 	if (!cur) {
-		bad_request(resp, "parameter_invalid",
-			    "expected an ISO 4217 code such as EUR.",
-			    "currency");
+		api_bad_request(resp, "parameter_invalid",
+				"expected an ISO 4217 code such as EUR.",
+				"currency");
 		goto out;
 	}
 	amount = json_object_get(o, "amount");
 	if (!json_is_integer(amount) || json_integer_value(amount) < 1) {
-		bad_request(resp, "parameter_invalid",
-			    "expected a whole number of minor units (cents), "
-			    "more than 0.", "amount");
+		api_bad_request(resp, "parameter_invalid",
+				"expected a whole number of minor units (cents), "
+				"more than 0.", "amount");
 		goto out;
 	}
 	p.amount_minor = json_integer_value(amount);
 	if (parse_when(paid_on, &p.paid_on) < 0) {
-		bad_request(resp, "parameter_invalid",
-			    "expected a date, YYYY-MM-DD or RFC 3339.",
-			    "paid_on");
+		api_bad_request(resp, "parameter_invalid",
+				"expected a date, YYYY-MM-DD or RFC 3339.",
+				"paid_on");
 		goto out;
 	}
 	r = store_customer_id(s, a->tenant_id, cust, &p.customer_id, &e);
 	if (r == -ERR_NOTFOUND) {
-		missing(resp, "customer", "customer");
+		api_missing(resp, "customer", "customer");
 		goto out;
 	}
 	if (r < 0) {
-		fail(req, resp, "reading a customer", &e);
+		api_fail(req, resp, "reading a customer", &e);
 		goto out;
 	}
 	if (invoice) {
 		if (store_invoice_get(s, a->tenant_id, invoice, &inv, NULL) < 0 &&
 		    store_invoice_find_ref(s, a->tenant_id, invoice, &inv,
 					   NULL) < 0) {
-			missing(resp, "invoice", "invoice");
+			api_missing(resp, "invoice", "invoice");
 			goto out;
 		}
 		if (inv.customer_id != p.customer_id) {
-			bad_request(resp, "parameter_invalid",
-				    "the invoice belongs to another customer.",
-				    "invoice");
+			api_bad_request(resp, "parameter_invalid",
+					"the invoice belongs to another customer.",
+					"invoice");
 			goto out;
 		}
 		if (memcmp(inv.currency, cur->code, 4) != 0) {
 			snprintf(msg, sizeof(msg),
 				 "the payment is in %s, the invoice in %s.",
 				 cur->code, inv.currency);
-			bad_request(resp, "parameter_invalid", msg,
-				    "currency");
+			api_bad_request(resp, "parameter_invalid", msg,
+					"currency");
 			goto out;
 		}
 		p.invoice_id = inv.id;
@@ -1522,7 +1105,7 @@ static void payment_post(const struct http_request *req,
 	memcpy(p.currency, cur->code, 4);
 	p.method = (char *)(method ? method : "");
 	if (store_begin(s, &e) < 0) {
-		fail(req, resp, "starting a transaction", &e);
+		api_fail(req, resp, "starting a transaction", &e);
 		goto out;
 	}
 	r = store_payment_insert(s, &p, &inserted, &e);
@@ -1533,13 +1116,13 @@ static void payment_post(const struct http_request *req,
 		r = store_commit(s, &e);
 	if (r < 0) {
 		store_rollback(s);
-		fail(req, resp, "recording a payment", &e);
+		api_fail(req, resp, "recording a payment", &e);
 		goto out;
 	}
 	/* Already recorded: nothing applied again. The store cannot read a
 	 * payment back yet, so the answer repeats this request's fields. */
-	send_json(resp, inserted ? 201 : 200,
-		  payment_json(&p, cust, invoice, inserted ? left : -1));
+	api_send_json(resp, inserted ? 201 : 200,
+		      payment_json(&p, cust, invoice, inserted ? left : -1));
 out:
 	invoice_rec_clear(&inv);
 	json_decref(o);
@@ -1550,7 +1133,7 @@ void api_payment_post(const struct http_request *req,
 {
 	struct api_auth a;
 
-	if (api_auth(req, resp, API_SCOPE_WRITE, &a) < 0)
+	if (api_authenticate(req, resp, API_SCOPE_WRITE, &a) < 0)
 		return;
-	idempotent(req, resp, &a, payment_post);
+	api_idempotent(req, resp, &a, payment_post);
 }

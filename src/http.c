@@ -115,6 +115,8 @@ struct http_thread {
 	struct timespec drain_start;     /* when draining began */
 	struct arena *arena;             /* each request's allocations,
 					    reset after its answer */
+	struct buf body;                 /* the response body, reused */
+	struct buf log_line;             /* the access-log line, reused */
 	void *app;                       /* thread_init's context */
 	int app_made;                    /* app is valid (thread_free it) */
 	/* Metrics, written by this thread only, read by any. */
@@ -195,6 +197,7 @@ int http_json_string(struct buf *b, const char *s, size_t max)
  * of one per request (a write system call per request cost a fifth of
  * the personal page's throughput; bench/portal.sh). */
 #define HTTP_LOG_BUFFER (32 * 1024)
+#define HTTP_BODY_KEEP (256 * 1024) /* response buffer kept between requests */
 #define HTTP_LOG_FLUSH_MS 100
 static _Thread_local struct buf *log_pending;
 static _Thread_local FILE *log_pending_to;
@@ -223,13 +226,22 @@ static void log_line(FILE *log, struct buf *line)
 	fwrite(line->data, 1, line->len, log);
 }
 
-static void log_start(struct buf *line, const struct http_config *c)
+/* Begin a log line in `line` (emptied first). */
+static void log_begin(struct buf *line, const struct http_config *c)
 {
 	char ts[INSTANT_FMT_MAX];
 
 	instant_format(c->clock(c->clock_arg), ts);
+	buf_reset(line);
+	buf_puts(line, "{\"ts\":\"");
+	buf_puts(line, ts);
+	buf_putc(line, '"');
+}
+
+static void log_start(struct buf *line, const struct http_config *c)
+{
 	buf_init(line, HTTP_LOG_LINE_MAX);
-	buf_printf(line, "{\"ts\":\"%s\"", ts);
+	log_begin(line, c);
 }
 
 static void log_event(const struct http_server *srv, const char *event,
@@ -858,15 +870,17 @@ static size_t send_response(struct evhttp_request *ev, struct http_thread *th,
 	return len;
 }
 
-static void access_log(const struct http_thread *th,
-		       const struct http_request *rq, int status,
-		       size_t bytes, double ms)
+static void access_log(struct http_thread *th, const struct http_request *rq,
+		       int status, size_t bytes, double ms)
 {
 	const struct http_config *c = th->srv->c;
-	struct buf line;
+	struct buf *lp = &th->log_line, line;
 	int secret = rq->route && (rq->route->flags & ROUTE_SECRET_PATH);
 
-	log_start(&line, c);
+	/* The thread's own line buffer, reused (no allocation per
+	 * request); `line` is a copy of its header for the code below. */
+	log_begin(lp, c);
+	line = *lp;
 	buf_puts(&line, ",\"method\":");
 	http_json_string(&line, rq->method, 16);
 	buf_puts(&line, ",\"path\":");
@@ -880,7 +894,7 @@ static void access_log(const struct http_thread *th,
 	buf_printf(&line, ",\"status\":%d,\"bytes\":%zu,\"ms\":%.3f}", status,
 		   bytes, ms);
 	log_line(c->log, &line);
-	buf_free(&line);
+	*lp = line; /* keep its (possibly grown) allocation */
 }
 
 static void on_request(struct evhttp_request *ev, void *arg)
@@ -910,7 +924,10 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	rq.app = th->app;
 	rq.server = th->srv;
 	rq.log = c->log;
-	buf_init(&rs.body, HTTP_RESPONSE_MAX);
+	/* The thread's response buffer, reused: no allocation per request
+	 * once it has grown to the usual answer. */
+	rs.body = th->body;
+	buf_reset(&rs.body);
 	rs.content_type = "application/json";
 
 	handle(ev, th, &rq, &rs, &m);
@@ -923,7 +940,12 @@ static void on_request(struct evhttp_request *ev, void *arg)
 		      s > 0 ? (uint64_t)(s * 1e6) : 0);
 	if (c->log)
 		access_log(th, &rq, rs.status, bytes, s * 1000.0);
-	buf_free(&rs.body);
+	th->body = rs.body;
+	if (th->body.cap > HTTP_BODY_KEEP) {
+		/* An unusually large answer: give the memory back. */
+		buf_free(&th->body);
+		buf_init(&th->body, HTTP_RESPONSE_MAX);
+	}
 	arena_reset(rq.arena);
 }
 
@@ -1043,7 +1065,25 @@ static int thread_setup(struct http_thread *th, evutil_socket_t fd,
 	evutil_socket_t dfd;
 
 	th->arena = arena_new();
-	th->base = event_base_new();
+	buf_init(&th->body, HTTP_RESPONSE_MAX);
+	buf_init(&th->log_line, HTTP_LOG_LINE_MAX);
+	{
+		/* epoll's change list: the adds and deletes of one loop
+		 * iteration are batched into as few epoll_ctl calls as
+		 * possible (evhttp toggles read and write around every
+		 * answer: four calls a request without it). Safe here: a
+		 * loop's descriptors are its own (the listening socket is a
+		 * dup per loop, each in its own epoll set). */
+		struct event_config *cfg = event_config_new();
+		if (cfg) {
+			event_config_set_flag(
+				cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+			th->base = event_base_new_with_config(cfg);
+			event_config_free(cfg);
+		}
+	}
+	if (!th->base)
+		th->base = event_base_new();
 	if (!th->base || event_base_priority_init(th->base, 2) < 0)
 		return err_set(e, ERR_IO, "http: cannot make an event loop");
 	th->adopt_ev = event_new(th->base, -1, 0, on_adopt, th);
@@ -1096,6 +1136,8 @@ static void thread_teardown(struct http_thread *th)
 		event_base_free(th->base);
 	arena_free(th->arena);
 	th->arena = NULL;
+	buf_free(&th->body);
+	buf_free(&th->log_line);
 	th->http = NULL;
 	th->base = NULL;
 }

@@ -7,22 +7,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem.h"
 #include "money.h"
 #include "notify.h"
 #include "plan.h"
 #include "run.h"
 #include "tz.h"
 
-int pay_allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
-		 const char *currency, int64_t first_invoice, int64_t amount,
-		 int64_t *ret_left, struct err *e)
+/* pay_allocate, also returning the invoices it settled in full (their
+ * open amount went to zero), in *ret_paid (malloc'd, *ret_n_paid of them;
+ * NULL when ret_paid is). */
+static int allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
+		    const char *currency, int64_t first_invoice,
+		    int64_t amount, int64_t *ret_left,
+		    struct invoice_rec **ret_paid, size_t *ret_n_paid,
+		    struct err *e)
 {
-	struct invoice_rec *list = NULL;
-	size_t n = 0;
+	struct invoice_rec *list = NULL, *paid = NULL;
+	size_t n = 0, n_paid = 0;
 	int r = store_invoices_open(s, tenant_id, customer_id, currency, &list,
 				    &n, e);
 	if (r < 0)
 		return r;
+	if (ret_paid && n)
+		paid = xmalloc(n * sizeof(*paid));
 	/* Pass 0 takes the named invoice, pass 1 the rest, oldest first
 	 * (store_invoices_open returns them by due date). */
 	for (int pass = 0; pass < 2 && amount > 0; pass++) {
@@ -41,12 +49,31 @@ int pay_allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
 						   inv->open_minor, e);
 			if (r < 0)
 				goto out;
+			if (paid && inv->open_minor == 0) {
+				/* moved to paid[]: the list forgets it */
+				paid[n_paid++] = *inv;
+				memset(inv, 0, sizeof(*inv));
+			}
 		}
 	}
 	*ret_left = amount;
+	if (ret_paid) {
+		*ret_paid = paid;
+		*ret_n_paid = n_paid;
+		paid = NULL;
+	}
 out:
+	invoice_list_free(paid, n_paid);
 	invoice_list_free(list, n);
 	return r;
+}
+
+int pay_allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
+		 const char *currency, int64_t first_invoice, int64_t amount,
+		 int64_t *ret_left, struct err *e)
+{
+	return allocate(s, tenant_id, customer_id, currency, first_invoice,
+			amount, ret_left, NULL, NULL, e);
 }
 
 /* The customer's open case in `currency`; *ret_found = 0 when none. */
@@ -72,19 +99,46 @@ static int open_case(struct store *s, int64_t tenant_id, int64_t customer_id,
 	return r;
 }
 
-/* The customer's local date at `now`. */
-static date_t local_today(const struct customer_rec *c,
-			  const struct tenant_rec *t, instant_t now)
+/* A customer and their local date at `now` (an unknown zone falls back to
+ * the tenant's, then UTC), read when first needed. */
+struct payer {
+	int loaded;              /* cu and today are set */
+	struct customer_rec cu;  /* the customer */
+	date_t today;            /* their local date at `now` */
+};
+
+static int payer_load(struct store *s, const struct tenant_rec *t,
+		      int64_t customer_id, struct tz_cache *zones,
+		      instant_t now, struct payer *py, struct err *e)
 {
-	struct tz *z = NULL;
-	date_t d;
-	const char *name = c && c->timezone && *c->timezone ? c->timezone
-							    : t->timezone;
-	if (!name || tz_load(name, &z, NULL) < 0)
-		return instant_date(now);
-	d = tz_local_date(z, now);
-	tz_free(z);
-	return d;
+	const struct tz *z = NULL;
+	const char *name;
+	char *ext = NULL;
+	int r;
+
+	if (py->loaded)
+		return 0;
+	r = store_customer_external_id(s, t->id, customer_id, &ext, e);
+	if (r == 0)
+		r = store_customer_get(s, t->id, ext, &py->cu, e);
+	free(ext);
+	if (r < 0)
+		return r;
+	py->loaded = 1;
+	name = py->cu.timezone && *py->cu.timezone ? py->cu.timezone
+						   : t->timezone;
+	if (name && *name && tz_cache_get(zones, name, &z, NULL) == 0)
+		py->today = tz_local_date(z, now);
+	else
+		py->today = instant_date(now);
+	return 0;
+}
+
+static void payer_clear(struct payer *py)
+{
+	if (py->loaded)
+		customer_rec_clear(&py->cu);
+	memset(py, 0, sizeof(*py));
 }
 
 static int event(struct store *s, const struct case_rec *k, instant_t now,
@@ -102,10 +156,11 @@ static int event(struct store *s, const struct case_rec *k, instant_t now,
 
 /* Apply the payment to the case's active plan, if any: a completed plan
  * ends; one in good standing holds the case until its next instalment
- * would break it. */
-static int plan_progress(struct store *s, const struct case_rec *k,
-			 int64_t amount, date_t today, instant_t now,
-			 struct err *e)
+ * would break it. The customer's date is read only when there is a plan. */
+static int plan_progress(struct store *s, const struct tenant_rec *t,
+			 const struct case_rec *k, int64_t amount,
+			 struct tz_cache *zones, instant_t now,
+			 struct payer *py, struct err *e)
 {
 	struct plan_rec p;
 	struct plan_instalment inst[PLAN_MAX_INSTALMENTS];
@@ -119,6 +174,11 @@ static int plan_progress(struct store *s, const struct case_rec *k,
 		return 0;
 	if (r < 0)
 		return r;
+	r = payer_load(s, t, k->customer_id, zones, now, py, e);
+	if (r < 0) {
+		plan_rec_clear(&p);
+		return r;
+	}
 	if (money_add(p.paid_minor, amount, &p.paid_minor) < 0)
 		p.paid_minor = INT64_MAX;
 	plan_rules_default(currency_find(p.currency), &rules);
@@ -127,7 +187,7 @@ static int plan_progress(struct store *s, const struct case_rec *k,
 		inst[i].due = p.instalments[i].due_on;
 		inst[i].amount_minor = p.instalments[i].amount_minor;
 	}
-	r = plan_evaluate(inst, (int)p.n_instalments, p.paid_minor, today,
+	r = plan_evaluate(inst, (int)p.n_instalments, p.paid_minor, py->today,
 			  &rules, &st, e);
 	if (r == 0 && st.state == PLAN_COMPLETED) {
 		snprintf(p.status, sizeof(p.status), "completed");
@@ -148,65 +208,64 @@ static int plan_progress(struct store *s, const struct case_rec *k,
 	return r;
 }
 
-int pay_receive(struct store *s, const struct tenant_rec *t,
-		const struct payment_rec *p, instant_t now,
-		struct pay_result *ret, struct err *e)
+void pay_batch_init(struct pay_batch *b)
 {
-	struct invoice_rec *before = NULL, *after = NULL;
-	size_t n_before = 0, n_after = 0;
+	memset(b, 0, sizeof(*b));
+	b->zones = tz_cache_new();
+}
+
+void pay_batch_clear(struct pay_batch *b)
+{
+	for (size_t i = 0; i < b->n_cases; i++)
+		free(b->cases[i].external_id);
+	free(b->cases);
+	free(b->customers);
+	tz_cache_free(b->zones);
+	memset(b, 0, sizeof(*b));
+}
+
+void pay_batch_touch(struct pay_batch *b, int64_t customer_id)
+{
+	b->customers = xgrow(b->customers, &b->cap_customers,
+			     b->n_customers + 1, sizeof(*b->customers));
+	b->customers[b->n_customers++] = customer_id;
+}
+
+int pay_receive_batch(struct store *s, const struct tenant_rec *t,
+		      const struct payment_rec *p, instant_t now,
+		      struct pay_batch *b, struct pay_result *ret,
+		      struct err *e)
+{
+	struct invoice_rec *paid = NULL;
+	size_t n_paid = 0;
 	struct case_rec k;
-	struct customer_rec cu;
-	char *ext = NULL, detail[512];
+	struct payer py;
+	char detail[512];
 	int inserted = 0, have_case = 0, r;
-	date_t today;
 
 	memset(ret, 0, sizeof(*ret));
 	memset(&k, 0, sizeof(k));
-	memset(&cu, 0, sizeof(cu));
+	memset(&py, 0, sizeof(py));
 	r = store_payment_insert(s, p, &inserted, e);
 	if (r < 0 || !inserted)
 		return r;
 	ret->recorded = 1;
-	r = store_customer_external_id(s, t->id, p->customer_id, &ext, e);
-	if (r == 0)
-		r = store_customer_get(s, t->id, ext, &cu, e);
-	free(ext);
-	if (r < 0)
-		return r;
-	today = local_today(&cu, t, now);
 	r = open_case(s, t->id, p->customer_id, p->currency, &k, &have_case,
 		      e);
 	if (r == 0)
-		r = store_invoices_open(s, t->id, p->customer_id, p->currency,
-					&before, &n_before, e);
-	if (r == 0)
-		r = pay_allocate(s, t->id, p->customer_id, p->currency,
-				 p->invoice_id, p->amount_minor,
-				 &ret->left_minor, e);
-	if (r == 0)
-		r = store_invoices_open(s, t->id, p->customer_id, p->currency,
-					&after, &n_after, e);
+		r = allocate(s, t->id, p->customer_id, p->currency,
+			     p->invoice_id, p->amount_minor, &ret->left_minor,
+			     &paid, &n_paid, e);
 	if (r < 0)
 		goto out;
 	ret->case_id = have_case ? k.id : 0;
-	/* Invoices open before and not after (or at zero) are paid. */
-	for (size_t i = 0; i < n_before; i++) {
-		int still = 0;
-		if (before[i].open_minor <= 0)
-			continue;
-		for (size_t j = 0; j < n_after; j++)
-			if (after[j].id == before[i].id)
-				still = after[j].open_minor > 0;
-		if (still)
-			continue;
-		ret->invoices_paid++;
-		if (!have_case)
-			continue;
+	ret->invoices_paid = (int)n_paid;
+	for (size_t i = 0; have_case && i < n_paid; i++) {
 		snprintf(detail, sizeof(detail),
 			 "{\"invoice\":%lld,\"amount_minor\":%lld,"
 			 "\"currency\":\"%s\"}",
-			 (long long)before[i].id,
-			 (long long)before[i].amount_minor, p->currency);
+			 (long long)paid[i].id,
+			 (long long)paid[i].amount_minor, p->currency);
 		r = event(s, &k, now, "invoice.paid", detail, e);
 		if (r < 0)
 			goto out;
@@ -219,27 +278,101 @@ int pay_receive(struct store *s, const struct tenant_rec *t,
 			 p->currency, (long long)ret->left_minor);
 		r = event(s, &k, now, "payment.received", detail, e);
 		if (r == 0)
-			r = plan_progress(s, &k, p->amount_minor, today, now, e);
+			r = plan_progress(s, t, &k, p->amount_minor, b->zones,
+					  now, &py, e);
 	}
-	if (r == 0)
-		r = run_customer(s, t, p->customer_id, now, e);
-	if (r == 0 && have_case) {
-		struct case_rec after_case;
-		r = store_case_get(s, t->id, k.id, &after_case, e);
-		if (r == 0) {
-			ret->case_resolved = after_case.st.status ==
-					     CASE_RESOLVED;
-			free(after_case.strategy);
-		}
+	if (r < 0)
+		goto out;
+	pay_batch_touch(b, p->customer_id);
+	if (have_case) {
+		struct pay_batch_case *bc;
+		b->cases = xgrow(b->cases, &b->cap_cases, b->n_cases + 1,
+				 sizeof(*b->cases));
+		bc = &b->cases[b->n_cases];
+		memset(bc, 0, sizeof(*bc));
+		bc->case_id = k.id;
+		bc->customer_id = p->customer_id;
+		bc->external_id = xstrdup(p->external_id);
+		bc->amount_minor = p->amount_minor;
+		bc->paid_some = ret->left_minor < p->amount_minor;
+		bc->seq = b->n_cases++;
 	}
-	if (r == 0 && have_case && ret->case_resolved)
-		r = notify_confirm(s, &k, &cu, "thank_you", "thank_you",
-				   p->external_id, p->amount_minor, today, now,
-				   e);
 out:
-	invoice_list_free(before, n_before);
-	invoice_list_free(after, n_after);
-	customer_rec_clear(&cu);
+	invoice_list_free(paid, n_paid);
+	payer_clear(&py);
 	free(k.strategy);
+	return r;
+}
+
+/* By case, then order of arrival. */
+static int case_cmp(const void *va, const void *vb)
+{
+	const struct pay_batch_case *a = va, *b = vb;
+	if (a->case_id != b->case_id)
+		return a->case_id < b->case_id ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+int pay_batch_finish(struct store *s, const struct tenant_rec *t,
+		     struct pay_batch *b, instant_t now, struct err *e)
+{
+	int r = run_customers(s, t, b->customers, b->n_customers, now, e);
+
+	if (r < 0)
+		return r;
+	qsort(b->cases, b->n_cases, sizeof(*b->cases), case_cmp);
+	for (size_t i = 0; r == 0 && i < b->n_cases;) {
+		size_t j = i, pick;
+		struct case_rec k;
+		struct payer py;
+
+		while (j < b->n_cases && b->cases[j].case_id == b->cases[i].case_id)
+			j++;
+		/* The payment that completed the case: the last one that
+		 * paid something off, else the last one. */
+		pick = j - 1;
+		for (size_t x = j; x-- > i;) {
+			if (b->cases[x].paid_some) {
+				pick = x;
+				break;
+			}
+		}
+		memset(&py, 0, sizeof(py));
+		r = store_case_get(s, t->id, b->cases[i].case_id, &k, e);
+		if (r < 0)
+			break;
+		if (k.st.status == CASE_RESOLVED) {
+			for (size_t x = i; x < j; x++)
+				b->cases[x].resolved = 1;
+			r = payer_load(s, t, k.customer_id, b->zones, now, &py,
+				       e);
+			if (r == 0)
+				r = notify_confirm(s, &k, &py.cu, "thank_you",
+						   "thank_you",
+						   b->cases[pick].external_id,
+						   b->cases[pick].amount_minor,
+						   py.today, now, e);
+		}
+		payer_clear(&py);
+		free(k.strategy);
+		i = j;
+	}
+	return r;
+}
+
+int pay_receive(struct store *s, const struct tenant_rec *t,
+		const struct payment_rec *p, instant_t now,
+		struct pay_result *ret, struct err *e)
+{
+	struct pay_batch b;
+	int r;
+
+	pay_batch_init(&b);
+	r = pay_receive_batch(s, t, p, now, &b, ret, e);
+	if (r == 0 && ret->recorded)
+		r = pay_batch_finish(s, t, &b, now, e);
+	if (r == 0 && b.n_cases)
+		ret->case_resolved = b.cases[0].resolved;
+	pay_batch_clear(&b);
 	return r;
 }

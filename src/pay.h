@@ -15,6 +15,7 @@
 #include "date.h"
 #include "err.h"
 #include "store.h"
+#include "tz.h"
 
 /* Lower the open amounts of the customer's invoices by `amount` minor
  * units of `currency`, `first_invoice` (0 = none) first. *ret_left gets
@@ -47,5 +48,54 @@ struct pay_result {
 int pay_receive(struct store *s, const struct tenant_rec *t,
 		const struct payment_rec *p, instant_t now,
 		struct pay_result *ret, struct err *e);
+
+/* One case a payment of a batch went to. */
+struct pay_batch_case {
+	int64_t case_id;       /* the open case */
+	int64_t customer_id;   /* its customer */
+	char *external_id;     /* the payment's external id (owned) */
+	int64_t amount_minor;  /* the payment's amount */
+	int paid_some;         /* the payment lowered an open invoice */
+	size_t seq;            /* order of arrival in the batch */
+	int resolved;          /* pay_batch_finish: the case resolved */
+};
+
+/*
+ * Payments received together (a bank statement): what pay_receive does
+ * after allocating — the engine run, the check whether the case resolved
+ * and the thank-you — is deferred to pay_batch_finish, which runs the
+ * engine once for all the customers touched (run_customers). Zero it with
+ * pay_batch_init; free it with pay_batch_clear.
+ */
+struct pay_batch {
+	int64_t *customers;            /* customers to run, repeats allowed */
+	size_t n_customers, cap_customers; /* used, allocated */
+	struct pay_batch_case *cases;  /* one per payment that went to a case */
+	size_t n_cases, cap_cases;     /* used, allocated */
+	struct tz_cache *zones;        /* customers' zones, loaded once */
+};
+
+void pay_batch_init(struct pay_batch *b);
+void pay_batch_clear(struct pay_batch *b);
+
+/* Have the engine run for `customer_id` at the finish (something other
+ * than a payment changed what it owes, e.g. a reversal). */
+void pay_batch_touch(struct pay_batch *b, int64_t customer_id);
+
+/* pay_receive without the engine run, the resolved check and the
+ * thank-you, which pay_batch_finish does for the whole batch;
+ * ret->case_resolved stays 0. Inside the caller's transaction. */
+int pay_receive_batch(struct store *s, const struct tenant_rec *t,
+		      const struct payment_rec *p, instant_t now,
+		      struct pay_batch *b, struct pay_result *ret,
+		      struct err *e);
+
+/* Run the engine once for every customer of the batch, then, for each
+ * case a payment went to that resolved, queue one thank-you to its
+ * customer, keyed by the payment that completed it (the last one that
+ * paid something off; the last one when none did). Sets each case's
+ * `resolved`. Inside the caller's transaction; clear the batch after. */
+int pay_batch_finish(struct store *s, const struct tenant_rec *t,
+		     struct pay_batch *b, instant_t now, struct err *e);
 
 #endif

@@ -55,6 +55,14 @@ int run_tenant(struct store *s, const struct tenant_rec *t, instant_t now,
 int run_customer(struct store *s, const struct tenant_rec *t,
 		 int64_t customer_id, instant_t now, struct err *e);
 
+/* Run the engine for the customers ids[0..n) (in any order, repeats
+ * allowed) at `now`, inside the caller's transaction, as run_customer does
+ * for one: one strategy set and one zone cache for all, the customers
+ * loaded in ranges of nearby ids. Customers in a range that are not listed
+ * are left alone. */
+int run_customers(struct store *s, const struct tenant_rec *t,
+		  const int64_t *ids, size_t n, instant_t now, struct err *e);
+
 /* Print a customer's cases, their history, and the forecast of what comes
  * next (assuming no payment arrives), up to `horizon_days` ahead. */
 int run_timeline(struct store *s, const struct tenant_rec *t,

@@ -3,8 +3,11 @@
  * docs/statements.md).
  *
  * One pass over the file with the streaming camt parser; for each entry a
- * lookup of its key, then what it means: a payment through pay_receive,
- * a review item, the undoing of an earlier payment, or nothing. The match
+ * lookup of its key, then what it means: a payment (pay_receive_batch),
+ * a review item, the undoing of an earlier payment, or nothing. The
+ * engine runs once at the end, for every customer paid or reversed
+ * (pay_batch_finish: a case paid off resolves and its customer is
+ * thanked once), in the same transaction. The match
  * index is a snapshot of the store at the start, to which the payer
  * accounts learnt along the way are added (so the second payment from a
  * new account in the same file is recognised); open amounts are not
@@ -41,9 +44,11 @@ struct stmt_ctx {
 	instant_t now;                 /* the import's instant */
 	struct match_index *idx;       /* built once, payers added as learnt */
 	struct statement_stats st;     /* counts so far */
-	int64_t *rerun;                /* customers to run the engine for at
-					  the end (payments undone) */
+	int64_t *rerun;                /* customers whose payment was undone
+					  (counted in customers_run) */
 	size_t n_rerun, cap_rerun;     /* used, allocated */
+	struct pay_batch batch;        /* the payments' engine run and
+					  thank-yous, done once at the end */
 };
 
 /* ---- the match index, from the store -------------------------------- */
@@ -243,7 +248,8 @@ static int entry_payment(struct stmt_ctx *c, const struct camt_entry *en,
 		memcpy(p.currency, en->currency, sizeof(p.currency));
 		p.paid_on = entry_date(c, en);
 		p.method = "bank_transfer";
-		r = pay_receive(c->s, c->t, &p, c->now, &pr, e);
+		r = pay_receive_batch(c->s, c->t, &p, c->now, &c->batch, &pr,
+				      e);
 		if (r < 0)
 			return r;
 		rec->outcome = "payment";
@@ -494,6 +500,7 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 	c.t = t;
 	c.now = now;
 	c.idx = match_index_new();
+	pay_batch_init(&c.batch);
 	cb.ctx = c.idx;
 	r = store_begin(s, e);
 	if (r < 0)
@@ -501,14 +508,16 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 	r = store_statement_index(s, t->id, &cb, e);
 	if (r == 0)
 		r = camt_parse_file(path, on_entry, &c, NULL, e);
-	/* Payments ran the engine for their customer (pay_receive); the
-	 * customers whose payment was undone run once each here. */
+	/* The engine runs once for every customer paid (pay_receive_batch)
+	 * or whose payment was undone; then the cases paid off are thanked. */
 	if (r == 0)
 		rerun_unique(&c);
 	for (size_t i = 0; r == 0 && i < c.n_rerun; i++) {
-		r = run_customer(s, t, c.rerun[i], now, e);
+		pay_batch_touch(&c.batch, c.rerun[i]);
 		c.st.customers_run++;
 	}
+	if (r == 0)
+		r = pay_batch_finish(s, t, &c.batch, now, e);
 	if (r == 0)
 		r = store_commit(s, e);
 	if (r < 0)
@@ -517,6 +526,7 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 		*ret = c.st;
 out:
 	match_index_free(c.idx);
+	pay_batch_clear(&c.batch);
 	free(c.rerun);
 	return r;
 }

@@ -320,7 +320,8 @@ int pay_batch_finish(struct store *s, const struct tenant_rec *t,
 
 	if (r < 0)
 		return r;
-	qsort(b->cases, b->n_cases, sizeof(*b->cases), case_cmp);
+	if (b->n_cases)
+		qsort(b->cases, b->n_cases, sizeof(*b->cases), case_cmp);
 	for (size_t i = 0; r == 0 && i < b->n_cases;) {
 		size_t j = i, pick;
 		struct case_rec k;

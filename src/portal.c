@@ -1969,9 +1969,20 @@ static int record_request(struct page *p, struct request_rec *rq,
 {
 	char detail[160];
 	int64_t id = 0;
-	int found = 0;
-	int r = store_begin(p->s, e);
+	int found = 0, open = 0;
+	struct request_rec *list = NULL;
+	size_t n = 0;
+	int r = store_request_list(p->s, p->t.id, p->k.id, &list, &n, e);
 
+	/* One open request of a kind per case: a form sent twice (a reload,
+	 * a double click) changes nothing the second time. */
+	for (size_t i = 0; r == 0 && i < n; i++)
+		open |= strcmp(list[i].kind, rq->kind) == 0 &&
+			strcmp(list[i].status, "open") == 0;
+	request_list_free(list, n);
+	if (r < 0 || open)
+		return r;
+	r = store_begin(p->s, e);
 	rq->tenant_id = p->t.id;
 	rq->case_id = p->k.id;
 	rq->customer_id = p->cu.id;

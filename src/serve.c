@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "api_resources.h"
 #include "channel.h"
 #include "deliver.h"
 #include "deliver_sms_bird.h"
@@ -478,7 +479,22 @@ static const struct route serve_routes[] = {
 	{ "POST", "/v1/invoices/bulk", api_invoices_bulk, 0 },
 	{ "GET", "/v1/cases", api_cases_list, 0 },
 	{ "GET", "/v1/cases/{id}", api_case_get, 0 },
+	{ "GET", "/v1/cases/{id}/actions", api_case_actions, 0 },
+	{ "GET", "/v1/cases/{id}/messages", api_case_messages, 0 },
+	{ "GET", "/v1/cases/{id}/events", api_case_events, 0 },
 	{ "POST", "/v1/payments", api_payment_post, 0 },
+	/* api_resources.c: configuration writes need the admin scope. */
+	{ "GET", "/v1/strategies", api_strategies_list, 0 },
+	{ "POST", "/v1/strategies", api_strategy_post, 0 },
+	{ "GET", "/v1/strategies/{version}", api_strategy_get, 0 },
+	{ "POST", "/v1/strategies/{version}/activate", api_strategy_activate,
+	  0 },
+	{ "POST", "/v1/templates", api_template_post, 0 },
+	{ "GET", "/v1/templates/{locale}/{id}", api_template_get, 0 },
+	{ "GET", "/v1/branding", api_branding_get, 0 },
+	{ "POST", "/v1/branding", api_branding_post, 0 },
+	{ "GET", "/v1/webhook_endpoints", api_webhook_endpoints_list, 0 },
+	{ "POST", "/v1/webhook_endpoints", api_webhook_endpoint_post, 0 },
 	/* The customer's personal page (portal.c): the token is the only
 	 * credential, so it never reaches the access log. */
 	{ "GET", "/assets/portal.css", portal_css, 0 },

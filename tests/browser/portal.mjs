@@ -46,6 +46,32 @@ async function visible(locator) {
 	}
 }
 
+// Keyboard only: Tab until the focused element matches `want` (its text,
+// value or label), then return true; false after 80 presses.
+async function tabTo(page, want) {
+	for (let i = 0; i < 80; i++) {
+		await page.keyboard.press('Tab');
+		const hit = await page.evaluate((w) => {
+			const e = document.activeElement;
+			if (!e) return false;
+			const label = e.labels && e.labels.length ? e.labels[0].textContent : '';
+			const text = (e.textContent || '') + '|' + (e.value || '') + '|' + label;
+			return new RegExp(w).test(text);
+		}, want);
+		if (hit) return true;
+	}
+	return false;
+}
+
+// Screenshots at phone and desktop widths, kept as test artefacts.
+async function shots(page, name) {
+	for (const [w, h, tag] of [[390, 844, 'phone'], [1280, 900, 'desktop']]) {
+		await page.setViewportSize({ width: w, height: h });
+		await page.screenshot({ path: `${outDir}/${name}-${tag}.png`, fullPage: true });
+	}
+	await page.setViewportSize({ width: 390, height: 844 });
+}
+
 // The page reflows at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400% zoom).
 async function reflows(page, name) {
 	const over = await page.evaluate(() =>
@@ -110,35 +136,68 @@ try {
 	check('later_confirmed', await visible(page.getByRole('heading', { name: 'Your date is saved' })));
 	await axe(page, 'later_done');
 
-	// An instalment plan: choose, see the schedule, confirm.
+	// Dispute an invoice.
+	await page.goto(`${base}/p/${tokA}?lang=en`);
+	await page.getByRole('link', { name: 'Something is wrong with an invoice' }).click();
+	await page.getByRole('button', { name: 'Send' }).click();
+	check('dispute_needs_invoice', await visible(page.locator('#invoice-error')));
+	await axe(page, 'dispute_with_error');
+	await page.getByLabel('2026-0001').check();
+	await page.getByLabel(/What is wrong/).fill('I was charged twice for October.');
+	await page.getByRole('button', { name: 'Send' }).click();
+	check('dispute_received', await visible(page.getByRole('heading', { name: 'We are looking into it' })));
+
+	// An instalment plan, keyboard only: choose, see the schedule, confirm.
 	await page.goto(`${base}/p/${tokB}?lang=en`);
-	await page.getByRole('link', { name: 'Pay in instalments' }).click();
-	await page.getByLabel('Number of monthly payments').selectOption('4');
-	await page.getByLabel('Day of the month you pay').selectOption('25');
-	await page.getByRole('button', { name: 'Show my payment plan' }).click();
+	await shots(page, 'case');
+	check('kbd_plan_link', await tabTo(page, 'Pay in instalments'));
+	await page.keyboard.press('Enter');
+	await visible(page.getByLabel('Number of monthly payments'));
+	await shots(page, 'plan-form');
+	check('kbd_months', await tabTo(page, 'Number of monthly payments'));
+	await page.keyboard.press('End');   // the most months offered ...
+	for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowUp');
+	await page.keyboard.press('ArrowDown');
+	await page.keyboard.press('ArrowDown'); // ... back to 4 (2, 3, 4)
+	check('kbd_day', await tabTo(page, 'Day of the month you pay'));
+	await page.keyboard.type('25');
+	check('kbd_preview', await tabTo(page, 'Show my payment plan'));
+	await page.keyboard.press('Enter');
 	await visible(page.getByRole('button', { name: 'Confirm this plan' }));
 	const rows = await page.locator('tbody tr').count();
 	check('plan_schedule_shown', rows === 4, `${rows} rows`);
 	await axe(page, 'plan_preview');
-	await page.getByRole('button', { name: 'Confirm this plan' }).click();
+	await shots(page, 'plan-preview');
+	check('kbd_confirm', await tabTo(page, 'Confirm this plan'));
+	await page.keyboard.press('Enter');
 	check('plan_confirmed', await visible(page.getByRole('heading', { name: 'Your payment plan is set up' })));
 
 	// "I need help": reason, words, way of contact.
 	await page.goto(`${base}/p/${tokC}?lang=en`);
 	await page.getByRole('link', { name: /I need help/ }).click();
+	await shots(page, 'help');
 	await page.getByLabel('Illness or health').check();
 	await page.getByLabel(/Anything you would like us to know/).fill('In hospital until January.');
 	await page.getByLabel('By e-mail').check();
 	await page.getByRole('button', { name: 'Send' }).click();
 	check('help_received', await visible(page.getByRole('heading', { name: 'We have received your request' })));
 
-	// Pay now through the built-in test provider, and come back.
+	// Pay now through the built-in test provider, keyboard only, and come
+	// back.
 	await page.goto(`${base}/p/${tokC}?lang=en`);
-	await page.getByRole('link', { name: 'Pay now' }).click();
-	await page.getByLabel('iDEAL').check();
-	await page.getByRole('button', { name: /^Pay / }).click();
+	check('kbd_pay_link', await tabTo(page, 'Pay now'));
+	await page.keyboard.press('Enter');
+	await visible(page.getByLabel('Credit or debit card'));
+	await shots(page, 'pay');
+	check('kbd_method', await tabTo(page, 'iDEAL'));
+	await page.keyboard.press('ArrowDown'); // radio group: Bancontact
+	await page.keyboard.press('ArrowDown'); // card
+	check('kbd_card_chosen', await page.getByLabel('Credit or debit card').isChecked());
+	check('kbd_pay_button', await tabTo(page, '^Pay '));
+	await page.keyboard.press('Enter');
 	check('test_checkout_reached', await visible(page.getByRole('heading', { name: 'Test payment provider' })));
-	await page.getByRole('button', { name: 'Pay', exact: true }).click();
+	check('kbd_checkout_pay', await tabTo(page, '^Pay\\|'));
+	await page.keyboard.press('Enter');
 	check('paid_page', await visible(page.getByRole('heading', { name: 'Thank you for your payment' })));
 	await page.goto(`${base}/p/${tokC}?lang=en`);
 	await page.waitForLoadState();

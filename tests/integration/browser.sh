@@ -23,6 +23,12 @@ for kv in "iban NL91ABNA0417164300" "checkout test" "brand_color #0b6e4f"; do
 	set -- $kv
 	"$DUNWELL" tenant set "$1" "$2" --tenant acme >/dev/null
 done
+# The tenant's webhook endpoint: what the customer does must reach it.
+RX="$T/rx"
+coproc RECV { exec python3 "$DUNWELL_ROOT/tests/tools/webhook_receiver.py" --dir "$RX" 2>"$T/recv.err"; }
+read -r -t 20 word port <&"${RECV[0]}"
+[ "${word:-}" = PORT ] || { fail receiver_started "$(cat "$T/recv.err")"; finish; }
+"$DUNWELL" webhook add "http://127.0.0.1:$port/hooks/acme" --tenant acme >/dev/null
 "$DUNWELL" run --tenant acme --as-of 2026-11-20T09:00:00Z >/dev/null
 "$DUNWELL" dispatch --tenant acme --as-of 2026-11-21T08:05:00Z --outbox "$T/outbox" >/dev/null
 A=$(portal_link C1 "$T/outbox")
@@ -33,12 +39,29 @@ if [ -z "$A" ] || [ -z "$B2" ] || [ -z "$C" ]; then
 	finish
 fi
 serve_start "$T/serve.log" --threads 2 --as-of 2026-11-21T12:00:00Z || finish
-mkdir -p "$T/shots"
-node "$B/portal.mjs" "$BASE" "$A" "$B2" "$C" "$T/shots" >"$T/browser.out" 2>&1
+# Screenshots at phone and desktop widths are kept (test artefacts).
+SHOTS="$DUNWELL_ROOT/build/test-artefacts/screenshots"
+rm -rf "$SHOTS"
+mkdir -p "$SHOTS"
+node "$B/portal.mjs" "$BASE" "$A" "$B2" "$C" "$SHOTS" >"$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"
-check browser_run_completed [ "$rc" = 0 ] || true
+check browser_run_completed [ "$rc" = 0 ]
 serve_stop
+check screenshots_kept [ "$(ls "$SHOTS"/*-phone.png "$SHOTS"/*-desktop.png 2>/dev/null | wc -l)" -ge 10 ]
+
+# In the database ...
+check later_recorded [ "$(q "SELECT hold_reason FROM cases c JOIN customers u ON u.id = c.customer_id WHERE u.external_id = 'C1' AND c.currency = 'EUR'")" = postponed ]
+check dispute_recorded [ "$(q "SELECT COUNT(*) FROM invoices WHERE number = '2026-0001' AND disputed")" = 1 ]
+check plan_recorded [ "$(q "SELECT months || ' ' || day_of_month FROM plans")" = "4 25" ]
+check help_recorded [ "$(q "SELECT kind || ' ' || reason || ' ' || contact_via FROM requests WHERE kind = 'help'")" = "help illness email" ]
 check payment_recorded [ "$(q "SELECT COUNT(*) FROM payments WHERE method = 'test'")" = 1 ]
-check plan_recorded [ "$(q "SELECT months FROM plans")" = 4 ]
+# ... and in the webhooks the tenant receives.
+"$DUNWELL" webhook deliver --tenant acme --as-of 2026-11-21T12:05:00Z >/dev/null
+python3 -c 'import glob, json, sys
+for f in glob.glob(sys.argv[1] + "/*.json"):
+    print(json.loads(json.load(open(f))["body"])["type"])' "$RX" | sort -u >"$T/events"
+for ev in promise.made dispute.opened plan.created help.requested payment.received invoice.paid case.resolved; do
+	check "webhook_$ev" grep -qx "$ev" "$T/events"
+done
 finish

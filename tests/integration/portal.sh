@@ -141,6 +141,17 @@ hc POST "/p/$OTHER/help" --data-urlencode "csrf=$TOKEN" --data-urlencode 'reason
 	--data-urlencode 'message=<b>I am in hospital</b> until January' --data-urlencode 'via=email'
 check help_303 [ "$code" = 303 ]
 CASE_OTHER=$(q "SELECT case_id FROM requests WHERE kind = 'help'")
+before=$(db_digest)
+hc POST "/p/$OTHER/help" --data-urlencode "csrf=$TOKEN" --data-urlencode 'reason=illness' \
+	--data-urlencode 'message=<b>I am in hospital</b> until January' --data-urlencode 'via=email'
+check help_replayed_303 [ "$code" = 303 ]
+check help_replay_changed_nothing [ "$(db_digest)" = "$before" ]
+python3 -c 'print("x" * 2001, end="")' >"$T/long.txt"
+hc POST "/p/$OTHER/help?lang=en" --data-urlencode "csrf=$TOKEN" --data-urlencode 'reason=other' \
+	--data-urlencode "message@$T/long.txt"
+check help_oversized_422 [ "$code" = 422 ]
+check help_oversized_says_why has 'too long'
+check help_oversized_changed_nothing [ "$(db_digest)" = "$before" ]
 check help_row [ "$(q "SELECT reason || '|' || contact_via || '|' || status FROM requests WHERE kind = 'help'")" = "illness|email|open" ]
 check help_message_kept_as_written [ "$(q "SELECT message FROM requests WHERE kind = 'help'")" = "<b>I am in hospital</b> until January" ]
 check help_pauses_case [ "$(q "SELECT hold_reason || ' ' || hold_until FROM cases WHERE id = $CASE_OTHER")" = "agent 2026-12-05" ]

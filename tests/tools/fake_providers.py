@@ -54,8 +54,26 @@ Every request is appended to the --record file as one JSON line:
 "signature_ok" (webhook)}. "inflight" counts requests being handled at
 the moment this one arrived (itself included).
 
+Faults, by the order requests arrive in (each option counts from the
+first request; where several apply to a request, the first listed wins):
+
+  --fail-first N   the first N requests get 503 with an HTML body (an
+                   outage in front of every provider; recorded with
+                   "provider": "outage")
+  --hang-first N   the first N requests are read and never answered: the
+                   connection stays open until the client gives up
+                   (its timeout) and closes it
+  --close-first N  the first N requests are read, then the connection is
+                   closed without a byte of answer
+  --fail-every K   every K-th request (the K-th, 2K-th, ...) gets 500 with
+                   the provider's error body (Twilio's code 20500)
+
+A request hit by --hang-first, --close-first or --fail-every is recorded
+with its provider and "fault": "hang", "close" or "500" ("status" 0 when
+nothing was answered).
+
 Usage: fake_providers.py --record FILE [--twilio-account AC... ...]
-       [--fail-first N]   (the first N requests get 503: an outage)
+       [--fail-first N] [--hang-first N] [--close-first N] [--fail-every K]
 It prints "PORT <n>" on stdout once listening on 127.0.0.1, and exits
 when its stdin reaches end of file (so it never outlives the test).
 """
@@ -76,7 +94,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ARGS = None
 LOCK = threading.Lock()
 INFLIGHT = [0]
-FAILED = [0]  # requests seen, for --fail-first
+SEEN = [0]  # requests seen, for the faults (--fail-first ...)
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
@@ -158,9 +176,9 @@ class Handler(BaseHTTPRequestHandler):
             "inflight": inflight,
         }
         with LOCK:
-            FAILED[0] += 1
-            fail_now = FAILED[0] <= ARGS.fail_first
-        if fail_now:
+            SEEN[0] += 1
+            k = SEEN[0]
+        if k <= ARGS.fail_first:
             # --fail-first: an outage in front of every provider
             entry["provider"] = "outage"
             status, resp = self.reply(503, text="<html>503</html>",
@@ -173,6 +191,22 @@ class Handler(BaseHTTPRequestHandler):
         m_tw = re.fullmatch(r"/2010-04-01/Accounts/([^/]+)/Messages\.json",
                             url.path)
         m_wa = re.fullmatch(r"/(v[0-9.]+)/([^/]+)/messages", url.path)
+        fault = None
+        if k <= ARGS.hang_first:
+            fault = "hang"
+        elif k <= ARGS.close_first:
+            fault = "close"
+        elif ARGS.fail_every > 0 and k % ARGS.fail_every == 0:
+            fault = "500"
+        if fault:
+            entry["provider"] = ("twilio" if m_tw else "bird"
+                                 if url.path == "/messages" else
+                                 "whatsapp" if m_wa else "webhook"
+                                 if url.path.startswith("/push") else
+                                 "none")
+            entry["fault"] = fault
+            self.fault(fault, entry)
+            return
         if m_tw:
             entry["provider"] = "twilio"
             status, resp = self.twilio(m_tw.group(1), raw, entry)
@@ -192,6 +226,37 @@ class Handler(BaseHTTPRequestHandler):
         entry["response"] = resp
         record(entry)
         self.send_pending()
+
+    def fault(self, kind, entry):
+        """An injected fault: recorded first (the client may be gone by
+        the time a test reads the record), then acted out."""
+        if kind == "500":
+            status, resp = self.reply(500, {
+                "code": 20500,
+                "message": "An internal server error has occurred",
+                "more_info": "https://www.twilio.com/docs/errors/20500",
+                "status": 500,
+            })
+            entry["status"] = status
+            entry["response"] = resp
+            record(entry)
+            self.send_pending()
+            return
+        entry["status"] = 0
+        entry["response"] = None
+        record(entry)
+        self.close_connection = True
+        if kind == "hang":
+            # Never answer: wait for the client to give up and close its
+            # end (at most a minute, so a stuck test cannot pin a thread).
+            self.connection.settimeout(60)
+            try:
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
+        # "close" (and a hang that ended): return without a byte; the
+        # server then closes the connection (FIN, nothing unread).
 
     # ---- Twilio ---------------------------------------------------------
 
@@ -526,6 +591,13 @@ def main():
     p.add_argument("--webhook-secret", default="webhook-test-secret-123")
     p.add_argument("--fail-first", type=int, default=0,
                    help="answer the first N requests 503, whatever they are")
+    p.add_argument("--hang-first", type=int, default=0,
+                   help="never answer the first N requests")
+    p.add_argument("--close-first", type=int, default=0,
+                   help="close the connection of the first N requests "
+                   "without answering")
+    p.add_argument("--fail-every", type=int, default=0,
+                   help="answer every K-th request 500")
     ARGS = p.parse_args()
     srv = Server(("127.0.0.1", 0), Handler)
     print("PORT %d" % srv.server_address[1], flush=True)

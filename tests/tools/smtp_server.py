@@ -33,7 +33,10 @@ Behaviour by recipient local part (the text before '@'):
     deferdata...   accepted at RCPT, the message refused after DATA: 452 4.3.1 Insufficient system storage
     slow...        the final reply to DATA comes after --slow seconds (then 250)
     noid...        accepted with a final reply that names no queue id: "250 2.0.0 Ok"
-Anything else is accepted: "250 2.0.0 Ok: queued as <id>" (Postfix's form).
+Anything else is accepted: "250 2.0.0 Ok: queued as <id>" (Postfix's form),
+except that with --defer-first N the first N recipients that would be
+accepted are refused at RCPT with 451 4.7.1 (greylisting: a temporary
+failure, the next try is accepted).
 
 Options:
     --dir DIR                where messages go (must exist)
@@ -44,6 +47,10 @@ Options:
     --require-starttls       ... and refuse mail until it has been used
     --implicit-tls           TLS from the first byte (smtps, port 465 style)
     --slow SECONDS           delay for "slow..." recipients (default 5)
+    --defer-first N          refuse the first N otherwise accepted
+                             recipients with 451 (see above)
+    --log-refused FILE       append "<code> <address>" for every refused
+                             RCPT to FILE (a test sees what was refused)
 
 The certificate is made at start by the openssl command line tool (EC
 P-256, CN=localhost, subjectAltName DNS:localhost and IP:127.0.0.1) in a
@@ -89,22 +96,36 @@ def local_part(address):
 class Handler:
     """Decides each recipient's fate and stores accepted messages."""
 
-    def __init__(self, directory, slow):
+    def __init__(self, directory, slow, defer_first=0, log_refused=None):
         self.directory = directory
         self.slow = slow
         self.counter = itertools.count(1)
+        self.defer_left = defer_first  # --defer-first: still to refuse
+        self.log_refused = log_refused
+
+    def refuse(self, reply, address):
+        if self.log_refused:
+            with open(self.log_refused, "a", encoding="utf-8") as f:
+                f.write("%s %s\n" % (reply[:3], address))
+        return reply
 
     async def handle_RCPT(self, server, session, envelope, address,
                           rcpt_options):
         lp = local_part(address)
         if lp.startswith("bounce"):
-            return ("550 5.1.1 <%s>: Recipient address rejected: "
-                    "User unknown" % address)
+            return self.refuse("550 5.1.1 <%s>: Recipient address "
+                               "rejected: User unknown" % address, address)
         if lp.startswith("relaydenied"):
-            return "554 5.7.1 <%s>: Relay access denied" % address
+            return self.refuse("554 5.7.1 <%s>: Relay access denied"
+                               % address, address)
         if lp.startswith("defer") and not lp.startswith("deferdata"):
-            return ("451 4.3.0 <%s>: Temporary failure, try again later"
-                    % address)
+            return self.refuse("451 4.3.0 <%s>: Temporary failure, try "
+                               "again later" % address, address)
+        if self.defer_left > 0:
+            self.defer_left -= 1
+            return self.refuse("451 4.7.1 <%s>: Recipient address "
+                               "rejected: Greylisted, try again later"
+                               % address, address)
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Ok"
 
@@ -149,6 +170,8 @@ def main():
     ap.add_argument("--require-starttls", action="store_true")
     ap.add_argument("--implicit-tls", action="store_true")
     ap.add_argument("--slow", type=float, default=5.0)
+    ap.add_argument("--defer-first", type=int, default=0)
+    ap.add_argument("--log-refused")
     args = ap.parse_args()
     # AUTH without TLS is what the plain tests want: no warning about it;
     # and sessions the tests break on purpose (a refused certificate, a
@@ -190,7 +213,8 @@ def serve(args, workdir):
         offered = {m.strip().upper() for m in args.auth_mechanisms.split(",")}
     excluded = {"PLAIN", "LOGIN"} - offered
 
-    handler = Handler(args.dir, args.slow)
+    handler = Handler(args.dir, args.slow, args.defer_first,
+                      args.log_refused)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
 

@@ -2,8 +2,9 @@
  * api: the handlers of the JSON API v1 (see api.h and docs/api.md).
  *
  * Each handler authenticates first (api_authenticate, api_util.c), then
- * reads its query or JSON body, validates every field before anything is written (the
- * customer rules are import.c's), and answers with JSON built by jansson.
+ * reads its query or JSON body, validates every field before anything is
+ * written (the customer rules are import.c's), and answers with JSON
+ * built by jansson.
  * POST handlers run behind api_idempotent(): a request with an
  * Idempotency-Key is recorded before it is handled and its answer stored,
  * so a retry gets the same answer instead of doing it twice. A recognised
@@ -245,7 +246,8 @@ void api_openapi(const struct http_request *req, struct http_response *resp)
 	const struct embedded_file *f = embed_find("docs/openapi.json");
 
 	if (!f) {
-		api_fail(req, resp, "the OpenAPI document is not built in", NULL);
+		api_fail(req, resp, "the OpenAPI document is not built in",
+			 NULL);
 		return;
 	}
 	if (buf_append(&resp->body, f->data, f->len) < 0) {
@@ -370,9 +372,11 @@ static void customer_post(const struct http_request *req,
 		goto out;
 	}
 	if (locale && import_locale_problem(locale))
-		api_invalid(resp, "locale", import_locale_problem(locale), &bad);
+		api_invalid(resp, "locale", import_locale_problem(locale),
+			    &bad);
 	else if (country && import_country_problem(country))
-		api_invalid(resp, "country", import_country_problem(country), &bad);
+		api_invalid(resp, "country", import_country_problem(country),
+			    &bad);
 	else if (zone && tz_load(zone, &z, NULL) < 0)
 		api_invalid(resp, "timezone",
 			    "expected an IANA time zone such as Europe/Amsterdam",
@@ -563,10 +567,12 @@ static int invoice_read(const struct http_request *req,
 		return -ERR_INVALID;
 	}
 	id = api_str_field(resp, o, "id", prefix, STORE_ID_MAX, 1, &bad);
-	cust = api_str_field(resp, o, "customer", prefix, STORE_ID_MAX, 1, &bad);
-	number = api_str_field(resp, o, "number", prefix, STORE_ID_MAX, 0, &bad);
-	ref = api_str_field(resp, o, "payment_reference", prefix, STORE_ID_MAX, 0,
-			    &bad);
+	cust = api_str_field(resp, o, "customer", prefix, STORE_ID_MAX, 1,
+			     &bad);
+	number = api_str_field(resp, o, "number", prefix, STORE_ID_MAX, 0,
+			       &bad);
+	ref = api_str_field(resp, o, "payment_reference", prefix,
+			    STORE_ID_MAX, 0, &bad);
 	issue = api_str_field(resp, o, "issue_date", prefix, 40, 1, &bad);
 	due = api_str_field(resp, o, "due_date", prefix, 40, 1, &bad);
 	cur_code = api_str_field(resp, o, "currency", prefix, 3, 1, &bad);
@@ -762,7 +768,8 @@ static json_t *case_json(const struct case_rec *c, const char *customer,
 		      (json_int_t)amount_open);
 	json_object_set_new(o, "anchor_date", api_date_json(c->st.anchor));
 	json_object_set_new(o, "opened_on", api_date_json(c->st.opened_on));
-	json_object_set_new(o, "last_step_on", api_date_json(c->st.last_step_on));
+	json_object_set_new(o, "last_step_on",
+			    api_date_json(c->st.last_step_on));
 	json_object_set_new(o, "closed_on", api_date_json(c->closed_on));
 	if (c->st.hold_reason != HOLD_NONE) {
 		json_object_set_new(o, "hold_reason", json_string(

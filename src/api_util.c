@@ -275,7 +275,8 @@ void api_idempotent(const struct http_request *req,
 			/* its 24 hours are over: a new request */
 			idem_rec_clear(&rec);
 			if (store_idem_delete(s, a->tenant_id, key, &e) < 0) {
-				api_fail(req, resp, "forgetting an idempotency key",
+				api_fail(req, resp,
+					 "forgetting an idempotency key",
 					 &e);
 				return;
 			}

@@ -156,11 +156,12 @@ static int event(struct store *s, const struct case_rec *k, instant_t now,
 
 /* Apply the payment to the case's active plan, if any: a completed plan
  * ends; one in good standing holds the case until its next instalment
- * would break it. The customer's date is read only when there is a plan. */
+ * would break it. The customer's date is read only when there is a plan;
+ * *ret_none is set when there is none. */
 static int plan_progress(struct store *s, const struct tenant_rec *t,
 			 const struct case_rec *k, int64_t amount,
 			 struct tz_cache *zones, instant_t now,
-			 struct payer *py, struct err *e)
+			 struct payer *py, int *ret_none, struct err *e)
 {
 	struct plan_rec p;
 	struct plan_instalment inst[PLAN_MAX_INSTALMENTS];
@@ -170,8 +171,10 @@ static int plan_progress(struct store *s, const struct tenant_rec *t,
 	int found = 0, r;
 
 	r = store_plan_active(s, k->tenant_id, k->id, &p, e);
-	if (r == -ERR_NOTFOUND)
+	if (r == -ERR_NOTFOUND) {
+		*ret_none = 1;
 		return 0;
+	}
 	if (r < 0)
 		return r;
 	r = payer_load(s, t, k->customer_id, zones, now, py, e);
@@ -208,6 +211,83 @@ static int plan_progress(struct store *s, const struct tenant_rec *t,
 	return r;
 }
 
+/* The slot of (customer, currency): its entry, or the free slot where it
+ * goes. The table is never full (it grows at half). */
+static size_t open_hash(int64_t customer_id)
+{
+	return (size_t)((uint64_t)customer_id * 0x9E3779B97F4A7C15u);
+}
+
+static struct pay_batch_open *open_slot(struct pay_batch *b,
+					int64_t customer_id,
+					const char *currency)
+{
+	size_t mask = b->cap_open - 1;
+	size_t i = open_hash(customer_id) & mask;
+	for (;; i = (i + 1) & mask) {
+		struct pay_batch_open *o = &b->open[i];
+		if (o->customer_id == 0 ||
+		    (o->customer_id == customer_id &&
+		     memcmp(o->currency, currency, 3) == 0))
+			return o;
+	}
+}
+
+/* Make room for one more entry. */
+static void open_reserve(struct pay_batch *b)
+{
+	struct pay_batch_open *old = b->open;
+	size_t old_cap = b->cap_open;
+
+	if (b->cap_open && (b->n_open + 1) * 2 <= b->cap_open)
+		return;
+	b->cap_open = old_cap ? old_cap * 2 : 64;
+	b->open = xcalloc(b->cap_open, sizeof(*b->open));
+	for (size_t i = 0; i < old_cap; i++) {
+		if (old[i].customer_id == 0)
+			continue;
+		*open_slot(b, old[i].customer_id, old[i].currency) = old[i];
+	}
+	free(old);
+}
+
+/* The customer's open case in `currency`, from the batch when it knows
+ * it; *ret_o is the batch's entry (for no_plan). */
+static int batch_open_case(struct store *s, struct pay_batch *b,
+			   int64_t tenant_id, int64_t customer_id,
+			   const char *currency, struct pay_batch_open **ret_o,
+			   struct err *e)
+{
+	struct pay_batch_open *o;
+	int r;
+
+	open_reserve(b);
+	o = open_slot(b, customer_id, currency);
+	if (o->customer_id && o->valid) {
+		*ret_o = o;
+		return 0;
+	}
+	if (o->customer_id == 0) {
+		o->customer_id = customer_id;
+		memcpy(o->currency, currency, 3);
+		o->currency[3] = '\0';
+		b->n_open++;
+	}
+	free(o->kase.strategy);
+	memset(&o->kase, 0, sizeof(o->kase));
+	o->found = 0;
+	o->no_plan = 0;
+	r = open_case(s, tenant_id, customer_id, currency, &o->kase,
+		      &o->found, e);
+	free(o->kase.strategy); /* not needed: events and plans use ids */
+	o->kase.strategy = NULL;
+	if (r < 0)
+		return r;
+	o->valid = 1;
+	*ret_o = o;
+	return 0;
+}
+
 void pay_batch_init(struct pay_batch *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -220,15 +300,34 @@ void pay_batch_clear(struct pay_batch *b)
 		free(b->cases[i].external_id);
 	free(b->cases);
 	free(b->customers);
+	for (size_t i = 0; i < b->cap_open; i++)
+		free(b->open[i].kase.strategy);
+	free(b->open);
 	tz_cache_free(b->zones);
 	memset(b, 0, sizeof(*b));
 }
 
-void pay_batch_touch(struct pay_batch *b, int64_t customer_id)
+/* Run the engine for the customer at the finish. */
+static void batch_add_customer(struct pay_batch *b, int64_t customer_id)
 {
 	b->customers = xgrow(b->customers, &b->cap_customers,
 			     b->n_customers + 1, sizeof(*b->customers));
 	b->customers[b->n_customers++] = customer_id;
+}
+
+void pay_batch_touch(struct pay_batch *b, int64_t customer_id)
+{
+	size_t mask = b->cap_open - 1, i;
+
+	batch_add_customer(b, customer_id);
+	if (!b->cap_open)
+		return;
+	/* Every currency of a customer is on the same probe chain (the
+	 * hash is the customer's). */
+	i = open_hash(customer_id) & mask;
+	for (; b->open[i].customer_id; i = (i + 1) & mask)
+		if (b->open[i].customer_id == customer_id)
+			b->open[i].valid = 0;
 }
 
 int pay_receive_batch(struct store *s, const struct tenant_rec *t,
@@ -238,6 +337,7 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 {
 	struct invoice_rec *paid = NULL;
 	size_t n_paid = 0;
+	struct pay_batch_open *o = NULL;
 	struct case_rec k;
 	struct payer py;
 	char detail[512];
@@ -250,8 +350,11 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 	if (r < 0 || !inserted)
 		return r;
 	ret->recorded = 1;
-	r = open_case(s, t->id, p->customer_id, p->currency, &k, &have_case,
-		      e);
+	r = batch_open_case(s, b, t->id, p->customer_id, p->currency, &o, e);
+	if (r == 0 && o->found) {
+		k = o->kase;
+		have_case = 1;
+	}
 	if (r == 0)
 		r = allocate(s, t->id, p->customer_id, p->currency,
 			     p->invoice_id, p->amount_minor, &ret->left_minor,
@@ -277,13 +380,15 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 			 (long long)p->amount_minor,
 			 p->currency, (long long)ret->left_minor);
 		r = event(s, &k, now, "payment.received", detail, e);
-		if (r == 0)
+		/* Payments make no plan: a case seen without one has none
+		 * for the rest of the batch. */
+		if (r == 0 && !o->no_plan)
 			r = plan_progress(s, t, &k, p->amount_minor, b->zones,
-					  now, &py, e);
+					  now, &py, &o->no_plan, e);
 	}
 	if (r < 0)
 		goto out;
-	pay_batch_touch(b, p->customer_id);
+	batch_add_customer(b, p->customer_id);
 	if (have_case) {
 		struct pay_batch_case *bc;
 		b->cases = xgrow(b->cases, &b->cap_cases, b->n_cases + 1,
@@ -300,7 +405,6 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 out:
 	invoice_list_free(paid, n_paid);
 	payer_clear(&py);
-	free(k.strategy);
 	return r;
 }
 

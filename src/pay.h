@@ -60,6 +60,18 @@ struct pay_batch_case {
 	int resolved;          /* pay_batch_finish: the case resolved */
 };
 
+/* What a batch knows of a customer's open case in one currency; valid
+ * while the batch lasts, because nothing but the batch's own payments
+ * changes cases or plans until pay_batch_finish runs the engine. */
+struct pay_batch_open {
+	int64_t customer_id;   /* key, with currency; 0: a free slot */
+	char currency[4];      /* key */
+	int valid;             /* 0: forgotten (pay_batch_touch): look again */
+	int found;             /* the customer has an open case in it */
+	struct case_rec kase;  /* that case (strategy not kept) */
+	int no_plan;           /* the case was seen without an active plan */
+};
+
 /*
  * Payments received together (a bank statement): what pay_receive does
  * after allocating — the engine run, the check whether the case resolved
@@ -73,13 +85,16 @@ struct pay_batch {
 	struct pay_batch_case *cases;  /* one per payment that went to a case */
 	size_t n_cases, cap_cases;     /* used, allocated */
 	struct tz_cache *zones;        /* customers' zones, loaded once */
+	struct pay_batch_open *open;   /* hash table by customer, currency */
+	size_t cap_open, n_open;       /* slots (a power of two), used */
 };
 
 void pay_batch_init(struct pay_batch *b);
 void pay_batch_clear(struct pay_batch *b);
 
 /* Have the engine run for `customer_id` at the finish (something other
- * than a payment changed what it owes, e.g. a reversal). */
+ * than a payment changed what it owes, e.g. a reversal); what the batch
+ * remembered of the customer's cases and plans is read again. */
 void pay_batch_touch(struct pay_batch *b, int64_t customer_id);
 
 /* pay_receive without the engine run, the resolved check and the

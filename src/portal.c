@@ -589,6 +589,42 @@ static void invalid_attrs(struct page *p, const char *name, const char *msg)
 	raw(p, "-error\"");
 }
 
+/* A labelled date field "date" between min and max, with its error. */
+static void date_field(struct page *p, const char *label_key, date_t min,
+		       date_t max, const char *value, const char *error)
+{
+	char lo[DATE_FMT_MAX], hi[DATE_FMT_MAX];
+
+	date_format(min, lo);
+	date_format(max, hi);
+	raw(p, "<label for=\"date\">");
+	tr(p, label_key, NULL);
+	raw(p, "</label>\n");
+	field_error(p, "date", error);
+	raw(p, "<input type=\"date\" id=\"date\" name=\"date\" required min=\"");
+	esc(p, lo);
+	raw(p, "\" max=\"");
+	esc(p, hi);
+	raw(p, "\" value=\"");
+	esc(p, value ? value : "");
+	raw(p, "\"");
+	invalid_attrs(p, "date", error);
+	raw(p, ">\n");
+}
+
+/* The submit button, the end of the form, a way back, the page's end. */
+static void form_close(struct page *p, const char *button_key)
+{
+	raw(p, "<button class=\"primary\" type=\"submit\">");
+	tr(p, button_key, NULL);
+	raw(p, "</button>\n</form>\n<p><a href=\"");
+	href(p, "");
+	raw(p, "\">");
+	tr(p, "page.back", NULL);
+	raw(p, "</a></p>\n");
+	end(p);
+}
+
 /* Redirect (303) to a page of this case after a POST. */
 static void see_other(struct page *p, const char *sub)
 {
@@ -1473,11 +1509,9 @@ static void later_page(struct page *p, int status, const char *value,
 		       const char *error)
 {
 	struct plan_rules rules;
-	char d[AMOUNT_MAX], min[DATE_FMT_MAX], max[DATE_FMT_MAX];
+	char d[AMOUNT_MAX];
 
 	rules_of(p, &rules);
-	date_format(p->today + 1, min);
-	date_format(plan_postpone_latest(p->today, &rules), max);
 	security_headers(p, NULL);
 	begin(p, status, "later.title");
 	raw(p, "<h1>");
@@ -1487,26 +1521,9 @@ static void later_page(struct page *p, int status, const char *value,
 	   day(p, plan_postpone_latest(p->today, &rules), d), NULL);
 	raw(p, "</p>\n");
 	form_open(p, "/later");
-	raw(p, "<label for=\"date\">");
-	tr(p, "later.date", NULL);
-	raw(p, "</label>\n");
-	field_error(p, "date", error);
-	raw(p, "<input type=\"date\" id=\"date\" name=\"date\" required min=\"");
-	esc(p, min);
-	raw(p, "\" max=\"");
-	esc(p, max);
-	raw(p, "\" value=\"");
-	esc(p, value ? value : "");
-	raw(p, "\"");
-	invalid_attrs(p, "date", error);
-	raw(p, ">\n<button class=\"primary\" type=\"submit\">");
-	tr(p, "later.confirm", NULL);
-	raw(p, "</button>\n</form>\n<p><a href=\"");
-	href(p, "");
-	raw(p, "\">");
-	tr(p, "page.back", NULL);
-	raw(p, "</a></p>\n");
-	end(p);
+	date_field(p, "later.date", p->today + 1,
+		   plan_postpone_latest(p->today, &rules), value, error);
+	form_close(p, "later.confirm");
 }
 
 /* Whether the customer may still choose a later date (once per case). */
@@ -1662,14 +1679,8 @@ static void plan_form(struct page *p, int status, int months, int dom,
 			esc(p, n);
 		raw(p, "</option>\n");
 	}
-	raw(p, "</select>\n<button class=\"primary\" type=\"submit\">");
-	tr(p, "plan.preview", NULL);
-	raw(p, "</button>\n</form>\n<p><a href=\"");
-	href(p, "");
-	raw(p, "\">");
-	tr(p, "page.back", NULL);
-	raw(p, "</a></p>\n");
-	end(p);
+	raw(p, "</select>\n");
+	form_close(p, "plan.preview");
 }
 
 static int has_plan(struct page *p, int *ret, struct err *e)
@@ -1944,14 +1955,8 @@ static void help_page(struct page *p, int status, const char *reason,
 	radios(p, "via", "via", contact_ways,
 	       sizeof(contact_ways) / sizeof(contact_ways[0]),
 	       via && *via ? via : "phone");
-	raw(p, "</fieldset>\n<button class=\"primary\" type=\"submit\">");
-	tr(p, "help.send", NULL);
-	raw(p, "</button>\n</form>\n<p><a href=\"");
-	href(p, "");
-	raw(p, "\">");
-	tr(p, "page.back", NULL);
-	raw(p, "</a></p>\n");
-	end(p);
+	raw(p, "</fieldset>\n");
+	form_close(p, "help.send");
 }
 
 void portal_help(const struct http_request *req, struct http_response *resp)
@@ -2062,10 +2067,6 @@ static const char *const callback_slots[] = {
 static void callback_page(struct page *p, int status, const char *date,
 			  const char *slot, const char *error)
 {
-	char min[DATE_FMT_MAX], max[DATE_FMT_MAX];
-
-	date_format(p->today + 1, min);
-	date_format(p->today + 14, max);
 	security_headers(p, NULL);
 	begin(p, status, "callback.title");
 	raw(p, "<h1>");
@@ -2074,19 +2075,8 @@ static void callback_page(struct page *p, int status, const char *date,
 	tr(p, "callback.intro", NULL);
 	raw(p, "</p>\n");
 	form_open(p, "/callback");
-	raw(p, "<label for=\"date\">");
-	tr(p, "callback.date", NULL);
-	raw(p, "</label>\n");
-	field_error(p, "date", error);
-	raw(p, "<input type=\"date\" id=\"date\" name=\"date\" required min=\"");
-	esc(p, min);
-	raw(p, "\" max=\"");
-	esc(p, max);
-	raw(p, "\" value=\"");
-	esc(p, date ? date : "");
-	raw(p, "\"");
-	invalid_attrs(p, "date", error);
-	raw(p, ">\n<label for=\"slot\">");
+	date_field(p, "callback.date", p->today + 1, p->today + 14, date, error);
+	raw(p, "<label for=\"slot\">");
 	tr(p, "callback.time", NULL);
 	raw(p, "</label>\n<select id=\"slot\" name=\"slot\">\n");
 	for (size_t i = 0; i < sizeof(callback_slots) / sizeof(*callback_slots);
@@ -2100,14 +2090,8 @@ static void callback_page(struct page *p, int status, const char *date,
 		esc(p, callback_slots[i]);
 		raw(p, ":00</option>\n");
 	}
-	raw(p, "</select>\n<button class=\"primary\" type=\"submit\">");
-	tr(p, "callback.send", NULL);
-	raw(p, "</button>\n</form>\n<p><a href=\"");
-	href(p, "");
-	raw(p, "\">");
-	tr(p, "page.back", NULL);
-	raw(p, "</a></p>\n");
-	end(p);
+	raw(p, "</select>\n");
+	form_close(p, "callback.send");
 }
 
 void portal_callback(const struct http_request *req,
@@ -2340,14 +2324,8 @@ static void prefs_page(struct page *p, int status, const char *error)
 		tr(p, key, NULL);
 		raw(p, "</label></div>\n");
 	}
-	raw(p, "</fieldset>\n<button class=\"primary\" type=\"submit\">");
-	tr(p, "prefs.save", NULL);
-	raw(p, "</button>\n</form>\n<p><a href=\"");
-	href(p, "");
-	raw(p, "\">");
-	tr(p, "page.back", NULL);
-	raw(p, "</a></p>\n");
-	end(p);
+	raw(p, "</fieldset>\n");
+	form_close(p, "prefs.save");
 }
 
 void portal_prefs(const struct http_request *req, struct http_response *resp)

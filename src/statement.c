@@ -362,6 +362,7 @@ static int undo_payment(struct stmt_ctx *c, const struct camt_entry *en,
 	if (r < 0)
 		return r;
 	rerun_add(c, orig->customer_id);
+	pay_batch_touch(&c->batch, orig->customer_id);
 	rec->outcome = "reversal";
 	rec->payment_external_id = ext;
 	rec->reverses_id = orig->id;
@@ -509,13 +510,12 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 	if (r == 0)
 		r = camt_parse_file(path, on_entry, &c, NULL, e);
 	/* The engine runs once for every customer paid (pay_receive_batch)
-	 * or whose payment was undone; then the cases paid off are thanked. */
+	 * or whose payment was undone (pay_batch_touch in undo_payment);
+	 * then the cases paid off are thanked. */
 	if (r == 0)
 		rerun_unique(&c);
-	for (size_t i = 0; r == 0 && i < c.n_rerun; i++) {
-		pay_batch_touch(&c.batch, c.rerun[i]);
-		c.st.customers_run++;
-	}
+	if (r == 0)
+		c.st.customers_run = (long)c.n_rerun;
 	if (r == 0)
 		r = pay_batch_finish(s, t, &c.batch, now, e);
 	if (r == 0)

@@ -20,7 +20,7 @@
 #            every message is sent exactly once, under one key each
 #
 # A killed dispatcher is workers.sh's and dispatch.sh's subject.
-. "$DUNWELL_ROOT/tests/lib.sh"
+. "${DUNWELL_ROOT:?run through tests/run}/tests/lib.sh"
 PY=/usr/bin/python3              # Debian's, which sees python3-aiosmtpd
 T0=2026-11-18T09:00:00Z          # a Wednesday, 10:00 in Amsterdam
 T0S=$(date -u -d "$T0" +%s)
@@ -187,13 +187,16 @@ dispatch() {
 	fi
 }
 
-twilio_setting() { echo "twilio:http://127.0.0.1:$1?account=$ACCOUNT&token=\${TW_TOKEN}&from=+3197010000000&timeout=1"; }
+# twilio_setting PORT [TIMEOUT]: deliver_sms to the fake Twilio on PORT.
+twilio_setting() { echo "twilio:http://127.0.0.1:$1?account=$ACCOUNT&token=\${TW_TOKEN}&from=+3197010000000&timeout=${2:-20}"; }
 
 # ---- the provider times out, or closes the connection ----------------------
-# conn_fault NAME FAKE-OPTION ERROR: three SMS customers, the first
-# request to arrive gets the fault; ERROR is the message's last_error.
+# conn_fault NAME FAKE-OPTION TIMEOUT ERROR: three SMS customers, the
+# first request to arrive gets the fault; the adapter's timeout= is
+# TIMEOUT seconds (what a hang costs; enough for the others to be
+# answered on a busy machine); ERROR is the message's last_error.
 conn_fault() {
-	local name=$1 opt=$2 error=$3 db r key wait n_before kind
+	local name=$1 opt=$2 timeout=$3 error=$4 db r key wait n_before kind
 	kind=${opt#--}
 	kind=${kind%-first}
 	db=$(book "$name" \
@@ -203,7 +206,7 @@ conn_fault() {
 		{ booked "$name"; return; }
 	r="$T/$name.jsonl"
 	peer_start FAKE "$PY" "$DUNWELL_ROOT/tests/tools/fake_providers.py" --record "$r" "$opt" 1 || return
-	"$DUNWELL" tenant set deliver_sms "$(twilio_setting "$FAKE_PORT")" --db "$db" --tenant acme >/dev/null
+	"$DUNWELL" tenant set deliver_sms "$(twilio_setting "$FAKE_PORT" "$timeout")" --db "$db" --tenant acme >/dev/null
 	"$DUNWELL" tenant set deliver_email "file:$T/$name-mail" --db "$db" --tenant acme >/dev/null
 	check "${name}_three_sms_queued" [ "$(q "SELECT COUNT(*) FROM actions WHERE kind='contact' AND status='queued' AND channel='sms'" "$db")" = 3 ]
 
@@ -241,8 +244,8 @@ conn_fault() {
 	check "${name}_still_one_retry" [ "$(q "SELECT COUNT(*) FROM case_events WHERE kind='message.retry'" "$db")" = 1 ]
 	peer_stop FAKE
 }
-conn_fault timeout --hang-first "twilio: no answer: timed out after 1 s"
-conn_fault close --close-first "twilio: no answer: Server returned nothing (no headers, no data)"
+conn_fault timeout --hang-first 3 "twilio: no answer: timed out after 3 s"
+conn_fault close --close-first 20 "twilio: no answer: Server returned nothing (no headers, no data)"
 
 # ---- a permanent 4xx: invalid number → the next channel ---------------------
 # +3190... is an invalid number to the fake (Twilio error 21211), which
@@ -378,4 +381,5 @@ print("\n".join(sorted({json.loads(l)["headers"]["i-twilio-idempotency-token"] f
 	check burst_provider_ids_unique [ "$(q "SELECT COUNT(DISTINCT provider_id) FROM messages WHERE provider_id LIKE 'SM%'" "$db")" = 50 ]
 	peer_stop FAKE
 fi
+[ -n "${KEEP:-}" ] && cp -r "$T" /tmp/faults-keep
 finish

@@ -569,6 +569,10 @@ class Handler(BaseHTTPRequestHandler):
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A listen backlog like a real server's: with socketserver's 5, a
+    # burst of connections loses SYNs, and the client's first retry comes
+    # after a second, longer than a short test timeout.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that gave up (a timeout test) is not an error here.

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "api_util.h"
+#include "dispatch.h"
 #include "embed.h"
 #include "import.h"
 #include "mem.h"
@@ -486,6 +487,43 @@ void api_customer_post(const struct http_request *req,
 }
 
 /* ---- invoices ----------------------------------------------------------- */
+
+void api_invoice_get(const struct http_request *req,
+		     struct http_response *resp)
+{
+	const char *id = http_param(req, "id");
+	struct invoice_rec inv;
+	struct api_auth a;
+	char *cust = NULL;
+	struct err e;
+	int r;
+
+	err_clear(&e);
+	memset(&inv, 0, sizeof(inv));
+	if (api_authenticate(req, resp, API_SCOPE_READ, &a) < 0)
+		return;
+	if (!id || strlen(id) > STORE_ID_MAX) {
+		api_missing(resp, "invoice", "id");
+		return;
+	}
+	r = store_invoice_get(serve_store(req), a.tenant_id, id, &inv, &e);
+	if (r == 0)
+		r = store_customer_external_id(serve_store(req), a.tenant_id,
+					       inv.customer_id, &cust, &e);
+	if (r == -ERR_NOTFOUND) {
+		invoice_rec_clear(&inv);
+		api_missing(resp, "invoice", "id");
+		return;
+	}
+	if (r < 0) {
+		invoice_rec_clear(&inv);
+		api_fail(req, resp, "reading an invoice", &e);
+		return;
+	}
+	api_send_json(resp, 200, invoice_json(&inv, cust));
+	free(cust);
+	invoice_rec_clear(&inv);
+}
 
 void api_invoices_list(const struct http_request *req,
 		       struct http_response *resp)
@@ -1031,6 +1069,8 @@ static void payment_post(const struct http_request *req,
 	struct store *s = serve_store(req);
 	struct payment_rec p;
 	struct invoice_rec inv;
+	struct tenant_rec t;
+	struct pay_result res;
 	const struct currency *cur;
 	const char *id, *cust, *invoice, *cur_code, *paid_on, *method;
 	json_t *amount, *o = api_json_body(req, resp);
@@ -1044,6 +1084,8 @@ static void payment_post(const struct http_request *req,
 	err_clear(&e);
 	memset(&p, 0, sizeof(p));
 	memset(&inv, 0, sizeof(inv));
+	memset(&t, 0, sizeof(t));
+	memset(&res, 0, sizeof(res));
 	id = api_str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
 	cust = api_str_field(resp, o, "customer", "", STORE_ID_MAX, 1, &bad);
 	invoice = api_str_field(resp, o, "invoice", "", STORE_ID_MAX, 0, &bad);
@@ -1115,12 +1157,18 @@ static void payment_post(const struct http_request *req,
 		api_fail(req, resp, "starting a transaction", &e);
 		goto out;
 	}
-	r = store_payment_insert(s, &p, &inserted, &e);
-	if (r == 0 && inserted)
-		r = pay_allocate(s, a->tenant_id, p.customer_id, p.currency,
-				 p.invoice_id, p.amount_minor, &left, &e);
+	/* As every payment: recorded once, allocated, and everything it
+	 * sets off (invoice.paid, the case resolving, service.restore, the
+	 * thank-you) in the same transaction (src/pay.h). */
+	r = store_tenant_by_id(s, a->tenant_id, &t, &e);
+	if (r == 0)
+		r = pay_receive(s, &t, &p, req->now, &res, &e);
+	inserted = res.recorded;
+	left = res.left_minor;
 	if (r == 0)
 		r = store_commit(s, &e);
+	if (r == 0 && inserted)
+		dispatch_wake(); /* the webhooks go out now */
 	if (r < 0) {
 		store_rollback(s);
 		api_fail(req, resp, "recording a payment", &e);
@@ -1131,6 +1179,7 @@ static void payment_post(const struct http_request *req,
 	api_send_json(resp, inserted ? 201 : 200,
 		      payment_json(&p, cust, invoice, inserted ? left : -1));
 out:
+	tenant_rec_clear(&t);
 	invoice_rec_clear(&inv);
 	json_decref(o);
 }

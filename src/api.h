@@ -109,6 +109,10 @@ void api_customer_get(const struct http_request *req,
 		      struct http_response *resp);
 void api_customer_post(const struct http_request *req,
 		       struct http_response *resp);
+/* GET /v1/invoices/{id}: one invoice by the tenant's id (404 when the
+ * tenant has none). */
+void api_invoice_get(const struct http_request *req,
+		     struct http_response *resp);
 void api_invoices_list(const struct http_request *req,
 		       struct http_response *resp);
 void api_invoice_post(const struct http_request *req,

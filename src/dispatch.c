@@ -910,6 +910,36 @@ fail:
 
 /* ---- inside serve ------------------------------------------------------ */
 
+/* Wakes the loop before its next scheduled pass (dispatch_wake): a
+ * payment's events (invoice.paid, service.restore) and thank-you go out
+ * at once instead of up to --dispatch-every seconds later. */
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
+static int wake_pending;
+
+void dispatch_wake(void)
+{
+	pthread_mutex_lock(&wake_lock);
+	wake_pending = 1;
+	pthread_cond_broadcast(&wake_cond);
+	pthread_mutex_unlock(&wake_lock);
+}
+
+/* Wait up to `seconds`, or until woken or asked to stop. */
+static void loop_wait(struct dispatch_loop *l, int seconds)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&wake_lock);
+	while (!wake_pending && !__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE))
+		if (pthread_cond_timedwait(&wake_cond, &wake_lock, &until) != 0)
+			break; /* timed out: the scheduled pass */
+	wake_pending = 0;
+	pthread_mutex_unlock(&wake_lock);
+}
+
 static void *loop_main(void *arg)
 {
 	struct dispatch_loop *l = arg;
@@ -973,13 +1003,7 @@ static void *loop_main(void *arg)
 			tenant_list_free(list, n);
 			fflush(l->log);
 		}
-		/* wait, looking at the stop flag ten times a second */
-		for (int t = 0; t < l->every * 10 &&
-				!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE);
-		     t++) {
-			struct timespec ts = { 0, 100 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
+		loop_wait(l, l->every);
 	}
 	store_close(s);
 	return NULL;
@@ -1007,6 +1031,7 @@ void dispatch_loop_stop(struct dispatch_loop *l)
 	if (!l->started)
 		return;
 	__atomic_store_n(&l->stop, 1, __ATOMIC_RELEASE);
+	dispatch_wake(); /* out of its wait at once */
 	memcpy(&t, &l->thread, sizeof(t));
 	pthread_join(t, NULL);
 	l->started = 0;

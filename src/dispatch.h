@@ -95,4 +95,10 @@ int dispatch_loop_start(struct dispatch_loop *l, struct err *e);
 /* Ask the loop to stop after the pass in progress, and wait for it. */
 void dispatch_loop_stop(struct dispatch_loop *l);
 
+/* Start the loop's next pass now (messages and webhooks), e.g. after a
+ * payment was committed: what it set off (invoice.paid, case.resolved,
+ * service.restore, the thank-you) goes out within moments instead of at
+ * the next scheduled pass. Harmless when no loop runs. */
+void dispatch_wake(void);
+
 #endif

@@ -27,6 +27,7 @@
 #include "import.h"
 #include "money.h"
 #include "mem.h"
+#include "operator.h"
 #include "preview.h"
 #include "profile.h"
 #include "render_letter.h"
@@ -68,6 +69,7 @@ struct cli {
 	const char *threads;  /* --threads N (serve) */
 	const char *scopes;   /* --scopes read,write,admin (apikey create) */
 	const char *events;   /* --events "case.opened ..." (webhook add) */
+	const char *role;     /* --role agent|manager|admin (operator add) */
 	const char *secrets;  /* --secrets FILE, else $DUNWELL_SECRETS
 				 (dispatch, serve) */
 	const char *pos[MAX_POSITIONAL]; /* positional arguments */
@@ -856,6 +858,79 @@ static int cmd_webhook(struct cli *cli, struct store *s,
 		       " deliver");
 }
 
+/* One line of standard input (the password of `operator add`), without
+ * its line end: `printf '%s\n' "$PW" | dunwell operator add ...`. Read as
+ * a plain line, echo and all: a person typing one at a terminal sees it,
+ * so scripts and password managers are the intended way in. */
+static int read_password(char *out, size_t size, struct err *e)
+{
+	size_t len;
+	if (!fgets(out, (int)size, stdin))
+		return err_set(e, ERR_INVALID, "operator add reads the password"
+			       " from standard input: printf '%%s\\n' \"$PW\" |"
+			       " dunwell operator add ...");
+	len = strcspn(out, "\r\n");
+	if (out[len] == '\0' && len == size - 1)
+		return err_set(e, ERR_TOOBIG, "the password is longer than %d"
+			       " bytes", OPERATOR_PASSWORD_MAX);
+	out[len] = '\0';
+	return 0;
+}
+
+/* `operator add EMAIL --name NAME --role ROLE` (password on stdin),
+ * `operator list`, `operator disable EMAIL`: the console's operators. */
+static int cmd_operator(struct cli *cli, struct store *s,
+			const struct tenant_rec *t, struct err *e)
+{
+	const char *verb = cli->npos > 0 ? cli->pos[0] : "";
+	int r;
+
+	if (cli->npos == 2 && strcmp(verb, "add") == 0) {
+		char pw[OPERATOR_PASSWORD_MAX + 2];
+		enum operator_role role = OPERATOR_AGENT;
+		int64_t id;
+		r = cli->role ? operator_role_parse(cli->role, &role, e) : 0;
+		if (r == 0)
+			r = read_password(pw, sizeof(pw), e);
+		if (r == 0)
+			r = operator_add(s, t->id, cli->pos[1], cli->name, role,
+					 pw, cli->now, &id, e);
+		explicit_bzero(pw, sizeof(pw));
+		if (r < 0)
+			return r;
+		printf("tenant %s: operator %lld %s (%s) added\n", t->slug,
+		       (long long)id, cli->pos[1], operator_role_name(role));
+		return 0;
+	}
+	if (cli->npos == 1 && strcmp(verb, "list") == 0) {
+		struct operator_rec *list;
+		size_t n;
+		r = operator_list(s, t->id, &list, &n, e);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < n; i++) {
+			char made[INSTANT_FMT_MAX];
+			instant_format(list[i].created_at, made);
+			printf("%-32s %-8s %-24s created %s%s\n", list[i].email,
+			       list[i].role, list[i].name, made,
+			       list[i].disabled ? " (disabled)" : "");
+		}
+		operator_list_free(list, n);
+		return 0;
+	}
+	if (cli->npos == 2 && strcmp(verb, "disable") == 0) {
+		r = operator_disable(s, t->id, cli->pos[1], e);
+		if (r < 0)
+			return r;
+		printf("tenant %s: operator %s disabled, sessions ended\n",
+		       t->slug, cli->pos[1]);
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "usage: dunwell operator add EMAIL"
+		       " --name NAME [--role agent|manager|admin] (password on"
+		       " standard input) | list | disable EMAIL");
+}
+
 static int cmd_help(struct cli *cli, struct store *s, const struct tenant_rec *t,
 		    struct err *e);
 
@@ -898,6 +973,9 @@ static const struct command commands[] = {
 	{ "webhook", cmd_webhook, NEEDS_TENANT, "events",
 	  "add URL [--events \"case.opened ...\"] | list | deliver",
 	  "signed webhooks to the tenant: add an endpoint, list, send due" },
+	{ "operator", cmd_operator, NEEDS_TENANT, "name role",
+	  "add EMAIL --name N [--role R] | list | disable EMAIL",
+	  "the console's operators (add reads the password from stdin)" },
 	{ "serve", cmd_serve, NEEDS_STORE,
 	  "listen threads dispatch-every secrets",
 	  "[--listen ADDR:PORT] [--threads N] [--dispatch-every SECONDS]"
@@ -973,6 +1051,7 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "dispatch-every", offsetof(struct cli, dispatch_every) },
 		{ "scopes", offsetof(struct cli, scopes) },
 		{ "events", offsetof(struct cli, events) },
+		{ "role", offsetof(struct cli, role) },
 		{ "secrets", offsetof(struct cli, secrets) },
 	};
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)

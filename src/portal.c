@@ -25,6 +25,7 @@
 #include "brand.h"
 #include "channel.h"
 #include "compose.h"
+#include "dispatch.h"
 #include "embed.h"
 #include "hex.h"
 #include "http_client.h"
@@ -365,24 +366,6 @@ static void fail(struct page *p, const char *what, const struct err *e)
 	notice(p, 500, "error.title", "error.internal", NULL, NULL);
 }
 
-static int tenant_by_id(struct store *s, int64_t id, struct tenant_rec *ret,
-			struct err *e)
-{
-	struct tenant_rec *list = NULL;
-	size_t n = 0;
-	int r = store_tenant_list(s, &list, &n, e);
-	if (r < 0)
-		return r;
-	r = err_set(e, ERR_NOTFOUND, "no tenant %lld", (long long)id);
-	for (size_t i = 0; i < n; i++)
-		if (list[i].id == id) {
-			*ret = list[i];
-			memset(&list[i], 0, sizeof(list[i]));
-			r = 0;
-		}
-	tenant_list_free(list, n);
-	return r;
-}
 
 /* This link's CSRF key, made on the first visit. */
 static int csrf_token(struct page *p, struct err *e)
@@ -461,7 +444,7 @@ static int page_open(const struct http_request *req,
 		return -1;
 	}
 	snprintf(p->base, sizeof(p->base), "/p/%s", p->token);
-	r = tenant_by_id(p->s, p->link.tenant_id, &p->t, &e);
+	r = store_tenant_by_id(p->s, p->link.tenant_id, &p->t, &e);
 	if (r == 0)
 		r = profile_load(p->s, p->t.id, p->t.name, &p->pr, &e);
 	if (r == 0)
@@ -623,6 +606,17 @@ static void form_close(struct page *p, const char *button_key)
 	tr(p, "page.back", NULL);
 	raw(p, "</a></p>\n");
 	end(p);
+}
+
+/* Commit what a page changed and wake the server's dispatch loop, so
+ * that the tenant's webhooks and the customer's confirmation go out at
+ * once (dispatch_wake). */
+static int commit(struct store *s, struct err *e)
+{
+	int r = store_commit(s, e);
+	if (r == 0)
+		dispatch_wake();
+	return r;
 }
 
 /* Redirect (303) to a page of this case after a POST. */
@@ -1384,7 +1378,7 @@ static int start_provider_checkout(struct page *p, const char *method,
 			r = store_checkout_insert(p->s, &c, &rowid, e);
 	}
 	if (r == 0)
-		r = store_commit(p->s, e);
+		r = commit(p->s, e);
 	if (r < 0) {
 		store_rollback(p->s);
 		r = -ERR_STORE;
@@ -1440,7 +1434,7 @@ void portal_pay_post(const struct http_request *req,
 	if (r == 0)
 		r = start_test_checkout(&p, method, url, sizeof(url), &e);
 	if (r == 0)
-		r = store_commit(p.s, &e);
+		r = commit(p.s, &e);
 	if (r < 0) {
 		store_rollback(p.s);
 		fail(&p, "starting a checkout", &e);
@@ -1603,7 +1597,7 @@ void portal_later_post(const struct http_request *req,
 				   "promise_confirmed", ds, p.total_minor,
 				   p.today, req->now, &e);
 	if (r == 0)
-		r = store_commit(p.s, &e);
+		r = commit(p.s, &e);
 	if (r < 0) {
 		store_rollback(p.s);
 		fail(&p, "recording a later date", &e);
@@ -1869,7 +1863,7 @@ void portal_plan_post(const struct http_request *req,
 				   key, in[0].amount_minor, p.today, req->now,
 				   &e);
 	if (r == 0)
-		r = store_commit(p.s, &e);
+		r = commit(p.s, &e);
 	if (r < 0) {
 		store_rollback(p.s);
 		fail(&p, "recording a plan", &e);
@@ -2006,7 +2000,7 @@ static int record_request(struct page *p, struct request_rec *rq,
 		r = store_case_hold(p->s, p->t.id, p->k.id, hold,
 				    p->today + hold_days, &found, e);
 	if (r == 0)
-		r = store_commit(p->s, e);
+		r = commit(p->s, e);
 	if (r < 0)
 		store_rollback(p->s);
 	return r;
@@ -2256,7 +2250,7 @@ void portal_dispute_post(const struct http_request *req,
 	if (r == 0)
 		r = case_event(&p, "dispute.opened", detail, &e);
 	if (r == 0)
-		r = store_commit(p.s, &e);
+		r = commit(p.s, &e);
 	if (r < 0) {
 		store_rollback(p.s);
 		fail(&p, "recording a dispute", &e);
@@ -2390,7 +2384,7 @@ void portal_prefs_post(const struct http_request *req,
 	if (r == 0)
 		r = case_event(&p, "preferences.changed", detail, &e);
 	if (r == 0)
-		r = store_commit(p.s, &e);
+		r = commit(p.s, &e);
 	if (r < 0) {
 		store_rollback(p.s);
 		fail(&p, "saving preferences", &e);
@@ -2647,7 +2641,7 @@ void portal_test_checkout_post(const struct http_request *req,
 					&res, &e);
 	}
 	if (r == 0)
-		r = store_commit(serve_store(req), &e);
+		r = commit(serve_store(req), &e);
 	if (r < 0) {
 		char msg[600];
 		store_rollback(serve_store(req));
@@ -2804,7 +2798,7 @@ static int apply_psp_event(const struct http_request *req,
 			r = pay_receive(s, t, &pay, req->now, &res, e);
 	}
 	if (r == 0)
-		r = store_commit(s, e);
+		r = commit(s, e);
 	if (r < 0)
 		store_rollback(s);
 	free(k.strategy);

@@ -25,6 +25,7 @@
 #include "http_client.h"
 #include "i18n.h"
 #include "mem.h"
+#include "console.h"
 #include "portal.h"
 #include "profile.h"
 #include "secrets.h"
@@ -477,6 +478,7 @@ static const struct route serve_routes[] = {
 	{ "GET", "/v1/invoices", api_invoices_list, 0 },
 	{ "POST", "/v1/invoices", api_invoice_post, 0 },
 	{ "POST", "/v1/invoices/bulk", api_invoices_bulk, 0 },
+	{ "GET", "/v1/invoices/{id}", api_invoice_get, 0 },
 	{ "GET", "/v1/cases", api_cases_list, 0 },
 	{ "GET", "/v1/cases/{id}", api_case_get, 0 },
 	{ "GET", "/v1/cases/{id}/actions", api_case_actions, 0 },
@@ -525,6 +527,15 @@ static const struct route serve_routes[] = {
 	{ "GET", "/p/{token}/done", portal_done, ROUTE_SECRET_PATH },
 	{ "GET", "/p/{token}/listen", portal_listen, ROUTE_SECRET_PATH },
 	{ "POST", "/v1/psp/{tenant}/{provider}", portal_psp_webhook, 0 },
+	/* The team's console (console.c). */
+	{ "GET", "/console/{tenant}", console_queue, 0 },
+	{ "GET", "/console/{tenant}/login", console_login, 0 },
+	{ "POST", "/console/{tenant}/login", console_login_post,
+	  ROUTE_BODY_FORM },
+	{ "POST", "/console/{tenant}/logout", console_logout, ROUTE_BODY_FORM },
+	{ "GET", "/console/{tenant}/cases/{id}", console_case, 0 },
+	{ "POST", "/console/{tenant}/cases/{id}", console_case_post,
+	  ROUTE_BODY_FORM },
 	{ "GET", "/checkout/test/{tenant}/{id}", portal_test_checkout, 0 },
 	{ "POST", "/checkout/test/{tenant}/{id}", portal_test_checkout_post,
 	  ROUTE_BODY_FORM },

@@ -568,7 +568,9 @@ const char *const *store_tables(void)
 		"messages", "links", "api_keys", "idempotency_keys",
 		"webhook_endpoints", "webhook_deliveries", "plans",
 		"plan_instalments", "requests", "psp_checkouts",
-		"statement_entries", "review_items", "payer_accounts", NULL,
+		"statement_entries", "review_items", "payer_accounts",
+		"operators", "operator_sessions", "login_failures",
+		"case_notes", NULL,
 	};
 	return tables;
 }
@@ -1047,6 +1049,34 @@ int store_request_insert(struct store *s, const struct request_rec *r,
 	return s->be->request_insert(s->h, r, ret_id, e);
 }
 
+int store_request_done(struct store *s, int64_t tenant_id, int64_t case_id,
+		       int64_t id, instant_t now, int *ret_found,
+		       struct err *e)
+{
+	GATE();
+	return s->be->request_done(s->h, tenant_id, case_id, id, now,
+				   ret_found, e);
+}
+
+int store_tenant_by_id(struct store *s, int64_t id, struct tenant_rec *ret,
+		       struct err *e)
+{
+	struct tenant_rec *list = NULL;
+	size_t n = 0;
+	int r = store_tenant_list(s, &list, &n, e);
+	if (r < 0)
+		return r;
+	r = err_set(e, ERR_NOTFOUND, "no tenant %lld", (long long)id);
+	for (size_t i = 0; i < n; i++)
+		if (list[i].id == id) {
+			*ret = list[i];
+			memset(&list[i], 0, sizeof(list[i]));
+			r = 0;
+		}
+	tenant_list_free(list, n);
+	return r;
+}
+
 int store_request_list(struct store *s, int64_t tenant_id, int64_t case_id,
 		       struct request_rec **ret, size_t *ret_n, struct err *e)
 {
@@ -1172,4 +1202,200 @@ int store_invoices_paid(struct store *s, int64_t tenant_id,
 {
 	return s->be->invoices_paid(s->h, tenant_id, customer_id, currency,
 				    ret, ret_n, e);
+}
+
+/* ---- the team's console (migration 0011) ---- */
+
+static int console_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "serve the console", e);
+}
+
+int store_operator_insert(struct store *s, const struct operator_rec *o,
+			  const char *password_hash, int64_t *ret_id,
+			  struct err *e)
+{
+	if (!s->be->operator_insert)
+		return console_missing(s, e);
+	GATE();
+	return s->be->operator_insert(s->h, o, password_hash, ret_id, e);
+}
+
+int store_operator_find(struct store *s, int64_t tenant_id, const char *email,
+			struct operator_rec *ret, char **ret_hash,
+			struct err *e)
+{
+	if (!s->be->operator_find)
+		return console_missing(s, e);
+	return s->be->operator_find(s->h, tenant_id, email, ret, ret_hash, e);
+}
+
+int store_operator_list(struct store *s, int64_t tenant_id,
+			struct operator_rec **ret, size_t *ret_n,
+			struct err *e)
+{
+	if (!s->be->operator_list)
+		return console_missing(s, e);
+	return s->be->operator_list(s->h, tenant_id, ret, ret_n, e);
+}
+
+int store_operator_set_disabled(struct store *s, int64_t tenant_id,
+				const char *email, int disabled,
+				int *ret_found, struct err *e)
+{
+	if (!s->be->operator_set_disabled)
+		return console_missing(s, e);
+	GATE();
+	return s->be->operator_set_disabled(s->h, tenant_id, email, disabled,
+					    ret_found, e);
+}
+
+int store_session_insert(struct store *s,
+			 const struct operator_session_rec *ses,
+			 struct err *e)
+{
+	if (!s->be->session_insert)
+		return console_missing(s, e);
+	GATE();
+	return s->be->session_insert(s->h, ses, e);
+}
+
+int store_session_find(struct store *s, const char *token_hash,
+		       struct operator_session_rec *ret,
+		       struct operator_rec *ret_operator, struct err *e)
+{
+	if (!s->be->session_find)
+		return console_missing(s, e);
+	return s->be->session_find(s->h, token_hash, ret, ret_operator, e);
+}
+
+int store_session_touch(struct store *s, const char *token_hash,
+			instant_t last_seen, struct err *e)
+{
+	if (!s->be->session_touch)
+		return console_missing(s, e);
+	GATE();
+	return s->be->session_touch(s->h, token_hash, last_seen, e);
+}
+
+int store_session_delete(struct store *s, const char *token_hash,
+			 struct err *e)
+{
+	if (!s->be->session_delete)
+		return console_missing(s, e);
+	GATE();
+	return s->be->session_delete(s->h, token_hash, e);
+}
+
+int store_sessions_end(struct store *s, int64_t tenant_id,
+		       int64_t operator_id, instant_t before, int idle_seconds,
+		       struct err *e)
+{
+	if (!s->be->sessions_end)
+		return console_missing(s, e);
+	GATE();
+	return s->be->sessions_end(s->h, tenant_id, operator_id, before,
+				   idle_seconds, e);
+}
+
+int store_login_failure_add(struct store *s, int64_t tenant_id,
+			    const char *email, const char *remote,
+			    instant_t at, struct err *e)
+{
+	if (!s->be->login_failure_add)
+		return console_missing(s, e);
+	GATE();
+	return s->be->login_failure_add(s->h, tenant_id, email, remote, at, e);
+}
+
+int store_login_failures_count(struct store *s, int64_t tenant_id,
+			       const char *email, const char *remote,
+			       instant_t since, int64_t *ret_by_email,
+			       instant_t *ret_oldest_email,
+			       int64_t *ret_by_remote,
+			       instant_t *ret_oldest_remote, struct err *e)
+{
+	if (!s->be->login_failures_count)
+		return console_missing(s, e);
+	return s->be->login_failures_count(s->h, tenant_id, email, remote,
+					   since, ret_by_email,
+					   ret_oldest_email, ret_by_remote,
+					   ret_oldest_remote, e);
+}
+
+int store_login_failures_prune(struct store *s, int64_t tenant_id,
+			       instant_t before, struct err *e)
+{
+	if (!s->be->login_failures_prune)
+		return console_missing(s, e);
+	GATE();
+	return s->be->login_failures_prune(s->h, tenant_id, before, e);
+}
+
+int store_case_notes(struct store *s, int64_t tenant_id, int64_t case_id,
+		     struct case_note_rec **ret, size_t *ret_n, struct err *e)
+{
+	if (!s->be->case_notes)
+		return console_missing(s, e);
+	return s->be->case_notes(s->h, tenant_id, case_id, ret, ret_n, e);
+}
+
+int store_case_note_add(struct store *s, const struct case_note_rec *n,
+			int64_t *ret_id, struct err *e)
+{
+	size_t len = n->body ? strlen(n->body) : 0;
+	if (!s->be->case_note_add)
+		return console_missing(s, e);
+	if (len == 0)
+		return err_set(e, ERR_INVALID, "a note needs some text");
+	if (len > STORE_NOTE_MAX)
+		return err_set(e, ERR_TOOBIG, "a note holds at most %d bytes,"
+			       " this one has %zu", STORE_NOTE_MAX, len);
+	GATE();
+	return s->be->case_note_add(s->h, n, ret_id, e);
+}
+
+int store_queue(struct store *s, int64_t tenant_id, int limit,
+		struct queue_item **ret, size_t *ret_n, struct err *e)
+{
+	if (!s->be->queue)
+		return console_missing(s, e);
+	if (limit < 1 || limit > STORE_QUEUE_MAX)
+		return err_set(e, ERR_RANGE, "queue limit %d: expected 1 to %d",
+			       limit, STORE_QUEUE_MAX);
+	return s->be->queue(s->h, tenant_id, limit, ret, ret_n, e);
+}
+
+void operator_rec_clear(struct operator_rec *o)
+{
+	if (!o)
+		return;
+	free(o->email);
+	free(o->name);
+	o->email = o->name = NULL;
+}
+
+void operator_list_free(struct operator_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		operator_rec_clear(&list[i]);
+	free(list);
+}
+
+void case_note_list_free(struct case_note_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].body);
+		free(list[i].author);
+	}
+	free(list);
+}
+
+void queue_list_free(struct queue_item *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].customer);
+		free(list[i].customer_name);
+	}
+	free(list);
 }

@@ -435,6 +435,67 @@ struct stmt_paid_rec {
 	date_t booked_on;
 };
 
+/* ---- the team's console (migration 0011) ---- */
+
+#define STORE_NOTE_MAX 4000     /* a case note's body: bytes */
+
+/* An operator: one of the company's people using the console. */
+struct operator_rec {
+	int64_t id;
+	int64_t tenant_id;
+	char *email;           /* lower-case; the login name */
+	char *name;            /* shown to colleagues */
+	char role[16];         /* agent | manager | admin */
+	int disabled;          /* 1: cannot log in, sessions refused */
+	instant_t created_at;
+};
+
+/* A logged-in browser (the token itself is only ever in its cookie). */
+struct operator_session_rec {
+	char token_hash[65];   /* SHA-256 hex of the session token */
+	int64_t tenant_id;
+	int64_t operator_id;
+	char csrf_key[65];     /* hex key of the session's form tokens */
+	instant_t created_at;
+	instant_t last_seen;   /* the last request, to the minute */
+	instant_t expires_at;  /* absolute end */
+};
+
+/* A note an operator wrote on a case. */
+struct case_note_rec {
+	int64_t id;            /* set by the store */
+	int64_t tenant_id;
+	int64_t case_id;
+	int64_t operator_id;   /* the author */
+	char *body;            /* at most STORE_NOTE_MAX bytes */
+	instant_t created_at;
+	char *author;          /* read only: the author's name ("" when
+				  unknown); ignored when adding */
+};
+
+/* One thing in the agents' queue that needs a person (store_queue). */
+struct queue_item {
+	int rank;              /* urgency, 1 = most urgent (see store_queue) */
+	char kind[16];         /* help | callback | dispute | vulnerable |
+				  broken_plan | payment_review |
+				  handed_to_agent */
+	int64_t case_id;       /* 0 for payment_review (no case yet) */
+	int64_t customer_id;   /* 0 when not known (payment_review) */
+	char *customer;        /* the tenant's external id, "" when none */
+	char *customer_name;   /* the customer's name; for payment_review
+				  the payer's name on the bank entry */
+	instant_t since;       /* when it started needing a person: the
+				  request, the case's opening, the plan's
+				  break, the review item, the hand-over */
+	instant_t callback_at; /* callback: the time asked for; else 0 */
+	int64_t open_minor;    /* the customer's open invoices in the
+				  case's currency; payment_review: the
+				  entry's amount */
+	char currency[4];      /* "" when unknown */
+	int64_t request_id;    /* help, callback, dispute: the request */
+	int64_t review_id;     /* payment_review: the review item */
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -759,6 +820,11 @@ struct store_backend {
 	/* Record a request (status "open"). */
 	int (*request_insert)(void *h, const struct request_rec *r,
 			      int64_t *ret_id, struct err *e);
+	/* Mark the case's open request `id` done (*ret_found = 0 when the
+	 * case has no such open request). */
+	int (*request_done)(void *h, int64_t tenant_id, int64_t case_id,
+			    int64_t id, instant_t now, int *ret_found,
+			    struct err *e);
 	/* The case's requests, newest first. */
 	int (*request_list)(void *h, int64_t tenant_id, int64_t case_id,
 			    struct request_rec **ret, size_t *ret_n,
@@ -813,6 +879,71 @@ struct store_backend {
 	int (*invoices_paid)(void *h, int64_t tenant_id, int64_t customer_id,
 			     const char *currency, struct invoice_rec **ret,
 			     size_t *ret_n, struct err *e);
+
+	/* The team's console (migration 0011). Record an operator (the
+	 * email lower-case already); -ERR_CONFLICT when the tenant has the
+	 * address already (nothing written). */
+	int (*operator_insert)(void *h, const struct operator_rec *o,
+			       const char *password_hash, int64_t *ret_id,
+			       struct err *e);
+	/* The tenant's operator with `email` (lower-case) and its password
+	 * hash (owned, may be NULL to skip); -ERR_NOTFOUND when none. */
+	int (*operator_find)(void *h, int64_t tenant_id, const char *email,
+			     struct operator_rec *ret, char **ret_hash,
+			     struct err *e);
+	/* The tenant's operators, by email. */
+	int (*operator_list)(void *h, int64_t tenant_id,
+			     struct operator_rec **ret, size_t *ret_n,
+			     struct err *e);
+	/* Set an operator's disabled flag; *ret_found = 0 when the tenant
+	 * has no operator with `email`. */
+	int (*operator_set_disabled)(void *h, int64_t tenant_id,
+				     const char *email, int disabled,
+				     int *ret_found, struct err *e);
+	/* Record a session. */
+	int (*session_insert)(void *h, const struct operator_session_rec *ses,
+			      struct err *e);
+	/* The session with `token_hash`, whatever its state or tenant, with
+	 * its operator; -ERR_NOTFOUND when none. */
+	int (*session_find)(void *h, const char *token_hash,
+			    struct operator_session_rec *ret,
+			    struct operator_rec *ret_operator, struct err *e);
+	/* Move a session's last_seen. */
+	int (*session_touch)(void *h, const char *token_hash,
+			     instant_t last_seen, struct err *e);
+	/* End one session (none is fine). */
+	int (*session_delete)(void *h, const char *token_hash, struct err *e);
+	/* End an operator's sessions: all of them (`before` 0), or those
+	 * expired by `before` (absolute end, or idle since before - idle). */
+	int (*sessions_end)(void *h, int64_t tenant_id, int64_t operator_id,
+			    instant_t before, int idle_seconds, struct err *e);
+	/* Record a failed login. */
+	int (*login_failure_add)(void *h, int64_t tenant_id, const char *email,
+				 const char *remote, instant_t at,
+				 struct err *e);
+	/* Failed logins since `since` for `email` and from `remote`: how
+	 * many, and the oldest of each (0 when none). */
+	int (*login_failures_count)(void *h, int64_t tenant_id,
+				    const char *email, const char *remote,
+				    instant_t since, int64_t *ret_by_email,
+				    instant_t *ret_oldest_email,
+				    int64_t *ret_by_remote,
+				    instant_t *ret_oldest_remote,
+				    struct err *e);
+	/* Forget the tenant's failed logins before `before`. */
+	int (*login_failures_prune)(void *h, int64_t tenant_id,
+				    instant_t before, struct err *e);
+	/* A case's notes, oldest first, with their authors' names. */
+	int (*case_notes)(void *h, int64_t tenant_id, int64_t case_id,
+			  struct case_note_rec **ret, size_t *ret_n,
+			  struct err *e);
+	/* Record a note. */
+	int (*case_note_add)(void *h, const struct case_note_rec *n,
+			     int64_t *ret_id, struct err *e);
+	/* The agents' queue: at most `limit` items, most urgent first (see
+	 * store_queue). */
+	int (*queue)(void *h, int64_t tenant_id, int limit,
+		     struct queue_item **ret, size_t *ret_n, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -977,6 +1108,13 @@ int store_plan_cases(struct store *s, int64_t tenant_id, int64_t **ret,
 		     size_t *ret_n, struct err *e);
 int store_request_insert(struct store *s, const struct request_rec *r,
 			 int64_t *ret_id, struct err *e);
+int store_request_done(struct store *s, int64_t tenant_id, int64_t case_id,
+		       int64_t id, instant_t now, int *ret_found,
+		       struct err *e);
+/* The tenant with this id (a lookup through the tenant list: tenants are
+ * few); -ERR_NOTFOUND when none. */
+int store_tenant_by_id(struct store *s, int64_t id, struct tenant_rec *ret,
+		       struct err *e);
 int store_request_list(struct store *s, int64_t tenant_id, int64_t case_id,
 		       struct request_rec **ret, size_t *ret_n,
 		       struct err *e);
@@ -1105,5 +1243,75 @@ int store_range_peek(struct store *s, int64_t tenant_id, int64_t after,
 		     int *ret_found, struct err *e);
 int store_range_done(struct store *s, int64_t tenant_id, int64_t from,
 		     instant_t as_of, struct err *e);
+
+/*
+ * The team's console (migration 0011): see struct store_backend. The
+ * operator functions behind these are in operator.c; nothing here hashes
+ * or checks a password.
+ *
+ * store_queue: the agents' queue, one item per thing needing a person,
+ * most urgent first: by rank, then by time within a rank, at most `limit`
+ * items (1..STORE_QUEUE_MAX) of the tenant:
+ *   1 help             open help requests, oldest first
+ *   2 callback         open call-back requests, by the time asked for
+ *   3 dispute          open disputes, oldest first
+ *   4 vulnerable       open cases of vulnerable customers without a note,
+ *                      oldest case first
+ *   5 broken_plan      open cases whose latest plan broke, by when
+ *   6 payment_review   open review items of bank statements (no case:
+ *                      case_id 0), oldest first
+ *   7 handed_to_agent  open cases with a case.handed_to_agent event and
+ *                      no note since the latest one, by that event
+ * A case may appear under more than one kind. Requests are shown whatever
+ * their case's state; the other case kinds only while it is open.
+ */
+#define STORE_QUEUE_MAX 1000
+int store_operator_insert(struct store *s, const struct operator_rec *o,
+			  const char *password_hash, int64_t *ret_id,
+			  struct err *e);
+int store_operator_find(struct store *s, int64_t tenant_id, const char *email,
+			struct operator_rec *ret, char **ret_hash,
+			struct err *e);
+int store_operator_list(struct store *s, int64_t tenant_id,
+			struct operator_rec **ret, size_t *ret_n,
+			struct err *e);
+int store_operator_set_disabled(struct store *s, int64_t tenant_id,
+				const char *email, int disabled,
+				int *ret_found, struct err *e);
+int store_session_insert(struct store *s,
+			 const struct operator_session_rec *ses,
+			 struct err *e);
+int store_session_find(struct store *s, const char *token_hash,
+		       struct operator_session_rec *ret,
+		       struct operator_rec *ret_operator, struct err *e);
+int store_session_touch(struct store *s, const char *token_hash,
+			instant_t last_seen, struct err *e);
+int store_session_delete(struct store *s, const char *token_hash,
+			 struct err *e);
+int store_sessions_end(struct store *s, int64_t tenant_id,
+		       int64_t operator_id, instant_t before, int idle_seconds,
+		       struct err *e);
+int store_login_failure_add(struct store *s, int64_t tenant_id,
+			    const char *email, const char *remote,
+			    instant_t at, struct err *e);
+int store_login_failures_count(struct store *s, int64_t tenant_id,
+			       const char *email, const char *remote,
+			       instant_t since, int64_t *ret_by_email,
+			       instant_t *ret_oldest_email,
+			       int64_t *ret_by_remote,
+			       instant_t *ret_oldest_remote, struct err *e);
+int store_login_failures_prune(struct store *s, int64_t tenant_id,
+			       instant_t before, struct err *e);
+int store_case_notes(struct store *s, int64_t tenant_id, int64_t case_id,
+		     struct case_note_rec **ret, size_t *ret_n, struct err *e);
+/* -ERR_INVALID for an empty body, -ERR_TOOBIG over STORE_NOTE_MAX. */
+int store_case_note_add(struct store *s, const struct case_note_rec *n,
+			int64_t *ret_id, struct err *e);
+int store_queue(struct store *s, int64_t tenant_id, int limit,
+		struct queue_item **ret, size_t *ret_n, struct err *e);
+void operator_rec_clear(struct operator_rec *o);
+void operator_list_free(struct operator_rec *list, size_t n);
+void case_note_list_free(struct case_note_rec *list, size_t n);
+void queue_list_free(struct queue_item *list, size_t n);
 
 #endif

@@ -151,6 +151,7 @@ enum pg_stmt {
 	PG_PLAN_UPDATE,
 	PG_REQUEST_INSERT,
 	PG_REQUEST_LIST,
+	PG_REQUEST_DONE,
 	PG_CHECKOUT_INSERT,
 	PG_CHECKOUT_FIND,
 	PG_CHECKOUT_SET_STATUS,
@@ -164,6 +165,21 @@ enum pg_stmt {
 	PG_STMT_PAID_E2E,
 	PG_STMT_PAID_STMT,
 	PG_INVOICES_PAID,
+	PG_OPERATOR_INSERT,
+	PG_OPERATOR_FIND,
+	PG_OPERATOR_LIST,
+	PG_OPERATOR_SET_DISABLED,
+	PG_SESSION_INSERT,
+	PG_SESSION_FIND,
+	PG_SESSION_TOUCH,
+	PG_SESSION_DELETE,
+	PG_SESSIONS_END,
+	PG_LOGIN_FAILURE_ADD,
+	PG_LOGIN_FAILURES_COUNT,
+	PG_LOGIN_FAILURES_PRUNE,
+	PG_CASE_NOTES,
+	PG_CASE_NOTE_ADD,
+	PG_QUEUE,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
@@ -173,6 +189,10 @@ enum pg_stmt {
 /* An instant column as 'YYYY-MM-DDTHH:MM:SSZ', whatever the session's zone. */
 #define PG_INSTANT(col) \
 	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* The columns of an operator, in the order read_operator reads them. */
+#define PG_OPERATOR_COLS \
+	"id, tenant_id, email, name, role, disabled, " PG_INSTANT("created_at")
 
 /* The columns of a message, in the order read_message reads them. */
 #define PG_MSG_COLS                                                       \
@@ -675,6 +695,10 @@ static const char *const pg_sql[PG__COUNT] = {
 		PG_INSTANT("callback_at") ", invoice_id, status, "
 		PG_INSTANT("created_at") " FROM requests"
 		" WHERE tenant_id = $1 AND case_id = $2 ORDER BY id DESC",
+	[PG_REQUEST_DONE] =
+		"UPDATE requests SET status = 'done', done_at = $4"
+		" WHERE tenant_id = $1 AND case_id = $2 AND id = $3"
+		" AND status = 'open'",
 	[PG_CHECKOUT_INSERT] =
 		"INSERT INTO psp_checkouts (tenant_id, case_id, provider,"
 		" provider_id, amount_minor, currency, status, created_at,"
@@ -754,6 +778,144 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE tenant_id = $1 AND customer_id = $2 AND currency = $3"
 		" AND open_minor < amount_minor AND NOT written_off"
 		" ORDER BY due_date DESC, id DESC FOR UPDATE",
+	/* ---- the team's console (migration 0011) ---- */
+	[PG_OPERATOR_INSERT] =
+		/* a taken address is no row rather than an error, which
+		 * would abort the caller's transaction */
+		"INSERT INTO operators (tenant_id, email, name, role,"
+		" password_hash, disabled, created_at) VALUES ($1, $2, $3, $4,"
+		" $5, $6, $7) ON CONFLICT (tenant_id, email) DO NOTHING"
+		" RETURNING id",
+	[PG_OPERATOR_FIND] =
+		"SELECT " PG_OPERATOR_COLS ", password_hash FROM operators"
+		" WHERE tenant_id = $1 AND email = $2",
+	[PG_OPERATOR_LIST] =
+		"SELECT " PG_OPERATOR_COLS " FROM operators WHERE tenant_id = $1"
+		" ORDER BY email",
+	[PG_OPERATOR_SET_DISABLED] =
+		"UPDATE operators SET disabled = $3 WHERE tenant_id = $1"
+		" AND email = $2",
+	[PG_SESSION_INSERT] =
+		"INSERT INTO operator_sessions (token_hash, tenant_id,"
+		" operator_id, csrf_key, created_at, last_seen, expires_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	[PG_SESSION_FIND] =
+		"SELECT s.token_hash, s.tenant_id, s.operator_id, s.csrf_key, "
+		PG_INSTANT("s.created_at") ", " PG_INSTANT("s.last_seen") ", "
+		PG_INSTANT("s.expires_at") ", o.id, o.tenant_id, o.email, o.name,"
+		" o.role, o.disabled, " PG_INSTANT("o.created_at")
+		" FROM operator_sessions s JOIN operators o"
+		" ON o.tenant_id = s.tenant_id AND o.id = s.operator_id"
+		" WHERE s.token_hash = $1",
+	[PG_SESSION_TOUCH] =
+		"UPDATE operator_sessions SET last_seen = $2"
+		" WHERE token_hash = $1 AND last_seen < $2",
+	[PG_SESSION_DELETE] =
+		"DELETE FROM operator_sessions WHERE token_hash = $1",
+	[PG_SESSIONS_END] =
+		/* $3 NULL: all of them */
+		"DELETE FROM operator_sessions WHERE tenant_id = $1"
+		" AND operator_id = $2 AND ($3::timestamptz IS NULL"
+		" OR expires_at <= $3 OR last_seen < $4)",
+	[PG_LOGIN_FAILURE_ADD] =
+		"INSERT INTO login_failures (tenant_id, email, remote, at)"
+		" VALUES ($1, $2, $3, $4)",
+	[PG_LOGIN_FAILURES_COUNT] =
+		"SELECT (SELECT count(*) FROM login_failures WHERE tenant_id = $1"
+		" AND email = $2 AND at >= $4), (SELECT "
+		PG_INSTANT("min(at)") " FROM login_failures WHERE tenant_id = $1"
+		" AND email = $2 AND at >= $4),"
+		" (SELECT count(*) FROM login_failures WHERE tenant_id = $1"
+		" AND remote = $3 AND at >= $4), (SELECT "
+		PG_INSTANT("min(at)") " FROM login_failures WHERE tenant_id = $1"
+		" AND remote = $3 AND at >= $4)",
+	[PG_LOGIN_FAILURES_PRUNE] =
+		"DELETE FROM login_failures WHERE tenant_id = $1 AND at < $2",
+	[PG_CASE_NOTES] =
+		"SELECT n.id, n.case_id, n.operator_id, n.body, "
+		PG_INSTANT("n.created_at") ", COALESCE(o.name, '')"
+		" FROM case_notes n LEFT JOIN operators o"
+		" ON o.tenant_id = n.tenant_id AND o.id = n.operator_id"
+		" WHERE n.tenant_id = $1 AND n.case_id = $2"
+		" ORDER BY n.created_at, n.id",
+	[PG_CASE_NOTE_ADD] =
+		"INSERT INTO case_notes (tenant_id, case_id, operator_id, body,"
+		" created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+	[PG_QUEUE] =
+		/* as SQ_QUEUE in store_sqlite.c: each branch reads its own
+		 * index in order and stops after $2 rows */
+		"WITH q AS ("
+		"(SELECT 1 AS rank, r.created_at AS sort_at,"
+		" r.created_at AS since, r.case_id AS case_id,"
+		" r.customer_id AS customer_id, 'help'::text AS kind,"
+		" NULL::timestamptz AS callback_at, r.id AS request_id,"
+		" 0::bigint AS review_id, NULL::bigint AS amount,"
+		" NULL::text AS currency, NULL::text AS party"
+		" FROM requests r WHERE r.tenant_id = $1 AND r.status = 'open'"
+		" AND r.kind = 'help' ORDER BY r.created_at, r.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 2, r.callback_at, r.created_at, r.case_id,"
+		" r.customer_id, 'callback', r.callback_at, r.id, 0, NULL, NULL,"
+		" NULL FROM requests r WHERE r.tenant_id = $1"
+		" AND r.status = 'open' AND r.kind = 'callback'"
+		" ORDER BY r.callback_at, r.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 3, r.created_at, r.created_at, r.case_id,"
+		" r.customer_id, 'dispute', NULL, r.id, 0, NULL, NULL, NULL"
+		" FROM requests r WHERE r.tenant_id = $1 AND r.status = 'open'"
+		" AND r.kind = 'dispute' ORDER BY r.created_at, r.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 4, k.opened_on::timestamp AT TIME ZONE 'UTC',"
+		" k.opened_on::timestamp AT TIME ZONE 'UTC', k.id, k.customer_id,"
+		" 'vulnerable', NULL, 0, 0, NULL, NULL, NULL"
+		" FROM customers c JOIN cases k ON k.tenant_id = c.tenant_id"
+		" AND k.customer_id = c.id AND k.status = 'open'"
+		" WHERE c.tenant_id = $1 AND c.vulnerable"
+		" AND NOT EXISTS (SELECT 1 FROM case_notes n"
+		" WHERE n.tenant_id = k.tenant_id AND n.case_id = k.id)"
+		" ORDER BY k.opened_on, k.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 5, p.ended_at, p.ended_at, p.case_id,"
+		" p.customer_id, 'broken_plan', NULL, 0, 0, NULL, NULL, NULL"
+		" FROM plans p JOIN cases k ON k.id = p.case_id"
+		" AND k.tenant_id = p.tenant_id"
+		" WHERE p.tenant_id = $1 AND p.status = 'broken'"
+		" AND k.status = 'open' AND NOT EXISTS (SELECT 1 FROM plans l"
+		" WHERE l.tenant_id = p.tenant_id AND l.case_id = p.case_id"
+		" AND l.id > p.id) ORDER BY p.ended_at, p.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 6, ri.created_at, ri.created_at, 0,"
+		" COALESCE(se.customer_id, 0), 'payment_review', NULL, 0, ri.id,"
+		" se.amount_minor, se.currency, se.debtor_name"
+		" FROM review_items ri JOIN statement_entries se"
+		" ON se.tenant_id = ri.tenant_id AND se.id = ri.entry_id"
+		" WHERE ri.tenant_id = $1 AND ri.status = 'open'"
+		" ORDER BY ri.created_at, ri.id LIMIT $2)"
+		" UNION ALL "
+		"(SELECT 7, ev.at, ev.at, ev.case_id, k.customer_id,"
+		" 'handed_to_agent', NULL, 0, 0, NULL, NULL, NULL"
+		" FROM case_events ev JOIN cases k ON k.id = ev.case_id"
+		" AND k.tenant_id = ev.tenant_id"
+		" WHERE ev.tenant_id = $1 AND ev.kind = 'case.handed_to_agent'"
+		" AND k.status = 'open' AND NOT EXISTS (SELECT 1"
+		" FROM case_events l WHERE l.tenant_id = ev.tenant_id"
+		" AND l.case_id = ev.case_id AND l.kind = 'case.handed_to_agent'"
+		" AND l.id > ev.id) AND NOT EXISTS (SELECT 1 FROM case_notes n"
+		" WHERE n.tenant_id = ev.tenant_id AND n.case_id = ev.case_id"
+		" AND n.created_at >= ev.at) ORDER BY ev.at, ev.id LIMIT $2))"
+		" SELECT q.rank, q.kind, q.case_id, q.customer_id,"
+		" COALESCE(c.external_id, ''), COALESCE(c.name, q.party, ''), "
+		PG_INSTANT("q.since") ", " PG_INSTANT("q.callback_at") ","
+		" COALESCE(q.amount, (SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = $1 AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), 0),"
+		" COALESCE(q.currency, k.currency, ''), q.request_id, q.review_id"
+		" FROM q LEFT JOIN cases k ON k.tenant_id = $1 AND k.id = q.case_id"
+		" LEFT JOIN customers c ON c.tenant_id = $1"
+		" AND c.id = q.customer_id"
+		" ORDER BY q.rank, q.sort_at, q.case_id, q.request_id,"
+		" q.review_id LIMIT $2",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -3689,6 +3851,10 @@ static const struct {
 	{ "statement_entries", "tenant_id, id", 1 },
 	{ "review_items", "tenant_id, id", 1 },
 	{ "payer_accounts", "tenant_id, iban, customer_id", 0 },
+	{ "operators", "tenant_id, id", 1 },
+	{ "operator_sessions", "token_hash", 0 },
+	{ "login_failures", "tenant_id, id", 1 },
+	{ "case_notes", "tenant_id, id", 1 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -4717,6 +4883,27 @@ static int pg_checkout_set_status(void *hv, int64_t tenant_id, int64_t id,
 	return pg_do(hv, PG_CHECKOUT_SET_STATUS, &p, "updating a checkout", e);
 }
 
+static int pg_request_done(void *hv, int64_t tenant_id, int64_t case_id,
+			   int64_t id, instant_t now, int *ret_found,
+			   struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_int(&p, id);
+	p_instant(&p, now);
+	r = pg_run(hv, PG_REQUEST_DONE, &p, "closing a request", &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = res_changed(res);
+	PQclear(res);
+	return 0;
+}
+
 /* ---- bank statements (migration 0010) ---- */
 
 static int pg_statement_index(void *hv, int64_t tenant_id,
@@ -4993,6 +5180,357 @@ static int pg_invoices_paid(void *hv, int64_t tenant_id, int64_t customer_id,
 	return 0;
 }
 
+/* ---- the team's console (migration 0011) ---- */
+
+/* An operator from the PG_OPERATOR_COLS starting at column `c`. */
+static void read_operator(const PGresult *res, int row, int c,
+			  struct operator_rec *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = col_int(res, row, c);
+	o->tenant_id = col_int(res, row, c + 1);
+	o->email = col_dup(res, row, c + 2);
+	o->name = col_dup(res, row, c + 3);
+	col_fixed(res, row, c + 4, o->role, sizeof(o->role));
+	o->disabled = col_bool(res, row, c + 5);
+	o->created_at = col_instant(res, row, c + 6);
+}
+
+static int pg_operator_insert(void *hv, const struct operator_rec *o,
+			      const char *password_hash, int64_t *ret_id,
+			      struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, o->tenant_id);
+	p_text(&p, o->email);
+	p_text(&p, o->name);
+	p_text(&p, o->role);
+	p_text(&p, password_hash);
+	p_bool(&p, o->disabled);
+	p_instant(&p, o->created_at);
+	r = pg_run(hv, PG_OPERATOR_INSERT, &p, "recording an operator", &res,
+		   e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_CONFLICT, "exists");
+	else
+		*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return r;
+}
+
+static int pg_operator_find(void *hv, int64_t tenant_id, const char *email,
+			    struct operator_rec *ret, char **ret_hash,
+			    struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, email);
+	r = pg_run(hv, PG_OPERATOR_FIND, &p, "reading an operator", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = err_set(e, ERR_NOTFOUND, "no operator");
+	} else {
+		read_operator(res, 0, 0, ret);
+		if (ret_hash)
+			*ret_hash = col_dup(res, 0, 7);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_operator_list(void *hv, int64_t tenant_id,
+			    struct operator_rec **ret, size_t *ret_n,
+			    struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	struct operator_rec *list;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(hv, PG_OPERATOR_LIST, &p, "listing operators", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_operator(res, i, 0, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_operator_set_disabled(void *hv, int64_t tenant_id,
+				    const char *email, int disabled,
+				    int *ret_found, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, email);
+	p_bool(&p, disabled);
+	r = pg_run(hv, PG_OPERATOR_SET_DISABLED, &p, "disabling an operator",
+		   &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = res_changed(res);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_session_insert(void *hv, const struct operator_session_rec *ses,
+			     struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_text(&p, ses->token_hash);
+	p_int(&p, ses->tenant_id);
+	p_int(&p, ses->operator_id);
+	p_text(&p, ses->csrf_key);
+	p_instant(&p, ses->created_at);
+	p_instant(&p, ses->last_seen);
+	p_instant(&p, ses->expires_at);
+	return pg_do(hv, PG_SESSION_INSERT, &p, "recording a session", e);
+}
+
+static int pg_session_find(void *hv, const char *token_hash,
+			   struct operator_session_rec *ret,
+			   struct operator_rec *ret_operator, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_text(&p, token_hash);
+	r = pg_run(hv, PG_SESSION_FIND, &p, "reading a session", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		r = err_set(e, ERR_NOTFOUND, "no such session");
+	} else {
+		memset(ret, 0, sizeof(*ret));
+		col_fixed(res, 0, 0, ret->token_hash, sizeof(ret->token_hash));
+		ret->tenant_id = col_int(res, 0, 1);
+		ret->operator_id = col_int(res, 0, 2);
+		col_fixed(res, 0, 3, ret->csrf_key, sizeof(ret->csrf_key));
+		ret->created_at = col_instant(res, 0, 4);
+		ret->last_seen = col_instant(res, 0, 5);
+		ret->expires_at = col_instant(res, 0, 6);
+		read_operator(res, 0, 7, ret_operator);
+	}
+	PQclear(res);
+	return r;
+}
+
+static int pg_session_touch(void *hv, const char *token_hash,
+			    instant_t last_seen, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_text(&p, token_hash);
+	p_instant(&p, last_seen);
+	return pg_do(hv, PG_SESSION_TOUCH, &p, "touching a session", e);
+}
+
+static int pg_session_delete(void *hv, const char *token_hash, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_text(&p, token_hash);
+	return pg_do(hv, PG_SESSION_DELETE, &p, "ending a session", e);
+}
+
+static int pg_sessions_end(void *hv, int64_t tenant_id, int64_t operator_id,
+			   instant_t before, int idle_seconds, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, operator_id);
+	if (before) {
+		p_instant(&p, before);
+		p_instant(&p, before - idle_seconds);
+	} else {
+		p_text(&p, NULL);
+		p_text(&p, NULL);
+	}
+	return pg_do(hv, PG_SESSIONS_END, &p, "ending sessions", e);
+}
+
+static int pg_login_failure_add(void *hv, int64_t tenant_id,
+				const char *email, const char *remote,
+				instant_t at, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, email);
+	p_text(&p, remote);
+	p_instant(&p, at);
+	return pg_do(hv, PG_LOGIN_FAILURE_ADD, &p, "recording a failed login",
+		     e);
+}
+
+static int pg_login_failures_count(void *hv, int64_t tenant_id,
+				   const char *email, const char *remote,
+				   instant_t since, int64_t *ret_by_email,
+				   instant_t *ret_oldest_email,
+				   int64_t *ret_by_remote,
+				   instant_t *ret_oldest_remote,
+				   struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, email);
+	p_text(&p, remote);
+	p_instant(&p, since);
+	r = pg_run(hv, PG_LOGIN_FAILURES_COUNT, &p, "counting failed logins",
+		   &res, e);
+	if (r < 0)
+		return r;
+	*ret_by_email = col_int(res, 0, 0);
+	*ret_oldest_email = col_instant(res, 0, 1);
+	*ret_by_remote = col_int(res, 0, 2);
+	*ret_oldest_remote = col_instant(res, 0, 3);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_login_failures_prune(void *hv, int64_t tenant_id,
+				   instant_t before, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_instant(&p, before);
+	return pg_do(hv, PG_LOGIN_FAILURES_PRUNE, &p, "pruning failed logins",
+		     e);
+}
+
+static int pg_case_notes(void *hv, int64_t tenant_id, int64_t case_id,
+			 struct case_note_rec **ret, size_t *ret_n,
+			 struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	struct case_note_rec *list;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	r = pg_run(hv, PG_CASE_NOTES, &p, "reading a case's notes", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].id = col_int(res, i, 0);
+		list[i].tenant_id = tenant_id;
+		list[i].case_id = col_int(res, i, 1);
+		list[i].operator_id = col_int(res, i, 2);
+		list[i].body = col_dup(res, i, 3);
+		list[i].created_at = col_instant(res, i, 4);
+		list[i].author = col_dup(res, i, 5);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_case_note_add(void *hv, const struct case_note_rec *n,
+			    int64_t *ret_id, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, n->tenant_id);
+	p_int(&p, n->case_id);
+	p_int(&p, n->operator_id);
+	p_text(&p, n->body);
+	p_instant(&p, n->created_at);
+	r = pg_run(h, PG_CASE_NOTE_ADD, &p, "recording a note", &res, e);
+	if (r < 0)
+		return r;
+	if (ret_id)
+		*ret_id = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_queue(void *hv, int64_t tenant_id, int limit,
+		    struct queue_item **ret, size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	struct queue_item *list;
+	int r = flush_all(h, e), n;
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, limit);
+	r = pg_run(h, PG_QUEUE, &p, "reading the agents' queue", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct queue_item *q = &list[i];
+		q->rank = (int)col_int(res, i, 0);
+		col_fixed(res, i, 1, q->kind, sizeof(q->kind));
+		q->case_id = col_int(res, i, 2);
+		q->customer_id = col_int(res, i, 3);
+		q->customer = col_dup(res, i, 4);
+		q->customer_name = col_dup(res, i, 5);
+		q->since = col_instant(res, i, 6);
+		q->callback_at = col_instant(res, i, 7);
+		q->open_minor = col_int(res, i, 8);
+		col_currency(res, i, 9, q->currency);
+		q->request_id = col_int(res, i, 10);
+		q->review_id = col_int(res, i, 11);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -5080,6 +5618,7 @@ const struct store_backend store_pg_backend = {
 	.plan_cases = pg_plan_cases,
 	.request_insert = pg_request_insert,
 	.request_list = pg_request_list,
+	.request_done = pg_request_done,
 	.checkout_insert = pg_checkout_insert,
 	.checkout_find = pg_checkout_find,
 	.checkout_set_status = pg_checkout_set_status,
@@ -5090,4 +5629,19 @@ const struct store_backend store_pg_backend = {
 	.payer_upsert = pg_payer_upsert,
 	.statement_paid_find = pg_statement_paid_find,
 	.invoices_paid = pg_invoices_paid,
+	.operator_insert = pg_operator_insert,
+	.operator_find = pg_operator_find,
+	.operator_list = pg_operator_list,
+	.operator_set_disabled = pg_operator_set_disabled,
+	.session_insert = pg_session_insert,
+	.session_find = pg_session_find,
+	.session_touch = pg_session_touch,
+	.session_delete = pg_session_delete,
+	.sessions_end = pg_sessions_end,
+	.login_failure_add = pg_login_failure_add,
+	.login_failures_count = pg_login_failures_count,
+	.login_failures_prune = pg_login_failures_prune,
+	.case_notes = pg_case_notes,
+	.case_note_add = pg_case_note_add,
+	.queue = pg_queue,
 };

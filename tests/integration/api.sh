@@ -138,6 +138,9 @@ check invoice_body [ "$(jv 'str(d["amount"])+d["currency"]+d["due_date"]')" = "7
 expect invoice_unknown_customer_404 404 "$RW" POST /v1/invoices "${J[@]}" \
 	-d '{"id":"INV-X","customer":"NOPE","issue_date":"2026-10-01","due_date":"2026-10-31","amount":1,"currency":"EUR"}'
 check invoice_unknown_customer_param [ "$(jv 'd["error"]["param"]')" = customer ]
+expect invoice_get_200 200 "$RO" GET /v1/invoices/INV-1
+check invoice_get_body [ "$(jv 'd["id"]+d["customer"]+str(d["amount_open"])')" = "INV-1C-0017995" ]
+expect invoice_get_unknown_404 404 "$RO" GET /v1/invoices/NOPE
 bulk() { # N BAD_INDEX: N invoices, the one at BAD_INDEX with a bad due date
 	python3 -c 'import json,sys
 n, bad = int(sys.argv[1]), int(sys.argv[2])
@@ -178,6 +181,7 @@ expect isolation_get_404 404 "$OTHER" GET /v1/customers/C-001
 expect isolation_list 200 "$OTHER" GET /v1/customers
 check isolation_list_own_only [ "$(jv '",".join(c["id"] for c in d["data"])')" = "C-100" ]
 expect isolation_invoices_404 404 "$OTHER" GET '/v1/invoices?customer=C-001'
+expect isolation_invoice_get_404 404 "$OTHER" GET /v1/invoices/INV-1
 check isolation_name_unchanged [ "$(q "SELECT c.name FROM customers c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = 'acme' AND external_id = 'C-100'")" = Idem ]
 
 # The OpenAPI document, without a key.
@@ -276,7 +280,7 @@ expect case_actions_after_last 200 "$RO" GET "/v1/cases/$CASE/actions?starting_a
 check case_actions_after_last_empty [ "$(jv 'str(len(d["data"]))+str(d["has_more"])')" = 0False ]
 expect case_actions_bad_cursor_400 400 "$RO" GET "/v1/cases/$CASE/actions?starting_after=x"
 check case_actions_bad_cursor_param [ "$(jv 'd["error"]["param"]')" = starting_after ]
-expect case_events_200 200 "$RO" GET "/v1/cases/$CASE/events"
+expect case_events_200 200 "$RO" GET "/v1/cases/$CASE/events?limit=100"
 check case_events_match_store [ "$(jv 'len(d["data"])')" = "$(q "SELECT COUNT(*) FROM case_events WHERE case_id = $CASE")" ]
 check case_events_first_opened [ "$(jv 'd["data"][0]["kind"]+"|"+d["data"][0]["id"]+"|"+type(d["data"][0]["detail"]).__name__')" = "case.opened|1|dict" ]
 nev=$(jv 'len(d["data"])')

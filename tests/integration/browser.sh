@@ -47,8 +47,16 @@ node "$B/portal.mjs" "$BASE" "$A" "$B2" "$C" "$SHOTS" >"$T/browser.out" 2>&1
 rc=$?
 cat "$T/browser.out"
 check browser_run_completed [ "$rc" = 0 ]
+# The team's console: an agent works the help request just made.
+printf '%s\n' 'correct horse battery staple' |
+	"$DUNWELL" operator add ada@acme.example --name "Ada Agent" --role agent --tenant acme >/dev/null
+node "$B/console.mjs" "$BASE" acme ada@acme.example 'correct horse battery staple' "$SHOTS" >"$T/console.out" 2>&1
+rc=$?
+cat "$T/console.out"
+check console_run_completed [ "$rc" = 0 ]
 serve_stop
-check screenshots_kept [ "$(ls "$SHOTS"/*-phone.png "$SHOTS"/*-desktop.png 2>/dev/null | wc -l)" -ge 10 ]
+check screenshots_kept [ "$(ls "$SHOTS"/*-phone.png "$SHOTS"/*-desktop.png 2>/dev/null | wc -l)" -ge 12 ]
+check console_note_recorded [ "$(q "SELECT COUNT(*) FROM case_notes")" = 1 ]
 
 # In the database ...
 check later_recorded [ "$(q "SELECT hold_reason FROM cases c JOIN customers u ON u.id = c.customer_id WHERE u.external_id = 'C1' AND c.currency = 'EUR'")" = postponed ]

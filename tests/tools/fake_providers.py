@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fake_providers: Twilio, MessageBird, WhatsApp Cloud API and a tenant's
 push webhook on one loopback port, for the tests of the HTTP delivery
-adapters (tests/unit/test_deliver_http.c).
+adapters (tests/unit/test_deliver_http.c) and of dispatch end to end
+(tests/integration/dispatch.sh, faults.sh).
 
 Each endpoint checks a request the way the real service does (path,
 method, authentication, content type, required fields) and answers with

@@ -132,15 +132,75 @@ static int rate_check(struct http_response *resp, const char *key_hash)
  * and returns < 0 then. The key is looked up by its SHA-256, so the
  * comparison a lookup makes is of hashes, never of the key itself.
  */
+/* Keys recently found, per server thread (plain data: nothing to free):
+ * a busy client's every request need not read its key from the store.
+ * An entry is trusted for API_KEY_CACHE_SECONDS, so a revoked key stops
+ * working within that time on every thread. */
+#define API_KEY_CACHE_SLOTS 16
+#define API_KEY_CACHE_SECONDS 1.0
+
+struct key_cache_entry {
+	char hash[TOKEN_HASH_BUF];  /* the key's SHA-256 hex; "" = free */
+	int64_t tenant_id;
+	char scopes[64];            /* as stored */
+	double at;                  /* when read (monotonic seconds) */
+};
+
+static _Thread_local struct key_cache_entry key_cache[API_KEY_CACHE_SLOTS];
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The key of `hash` (working, not revoked), from the cache or the store:
+ * 0, -ERR_NOTFOUND (unknown or revoked) or another error. */
+static int key_lookup(struct store *s, const char *hash, int64_t *ret_tenant,
+		      char *ret_scopes, size_t cap, struct err *e)
+{
+	struct key_cache_entry *c = &key_cache[(unsigned char)hash[0] %
+					       API_KEY_CACHE_SLOTS];
+	double now = now_seconds();
+	struct apikey_rec k;
+	int r;
+
+	if (strcmp(c->hash, hash) == 0 &&
+	    now - c->at < API_KEY_CACHE_SECONDS) {
+		*ret_tenant = c->tenant_id;
+		snprintf(ret_scopes, cap, "%s", c->scopes);
+		return 0;
+	}
+	r = store_apikey_find(s, hash, &k, e);
+	if (r == 0 && k.revoked_at != 0) {
+		apikey_rec_clear(&k);
+		r = -ERR_NOTFOUND;
+	}
+	if (r < 0) {
+		if (strcmp(c->hash, hash) == 0)
+			c->hash[0] = '\0';
+		return r;
+	}
+	*ret_tenant = k.tenant_id;
+	snprintf(ret_scopes, cap, "%s", k.scopes ? k.scopes : "");
+	snprintf(c->hash, sizeof(c->hash), "%s", hash);
+	c->tenant_id = k.tenant_id;
+	snprintf(c->scopes, sizeof(c->scopes), "%s", k.scopes ? k.scopes : "");
+	c->at = now;
+	apikey_rec_clear(&k);
+	return 0;
+}
+
 int api_authenticate(const struct http_request *req,
 		     struct http_response *resp, unsigned need,
 		     struct api_auth *ret)
 {
 	const char *h = http_header(req, "Authorization");
-	char tok[TOKEN_BUF], hash[TOKEN_HASH_BUF];
-	struct apikey_rec k;
+	char tok[TOKEN_BUF], hash[TOKEN_HASH_BUF], stored[64];
 	struct err e;
 	unsigned bits = 0;
+	int64_t tenant = 0;
 	char scopes[32];
 	int r;
 
@@ -154,10 +214,9 @@ int api_authenticate(const struct http_request *req,
 		return -ERR_INVALID;
 	}
 	api_sha256_hex(h + 7, API_KEY_LEN, hash);
-	r = store_apikey_find(serve_store(req), hash, &k, &e);
-	if (r == -ERR_NOTFOUND || (r == 0 && k.revoked_at != 0)) {
-		if (r == 0)
-			apikey_rec_clear(&k);
+	r = key_lookup(serve_store(req), hash, &tenant, stored, sizeof(stored),
+		       &e);
+	if (r == -ERR_NOTFOUND) {
 		api_error(resp, 401, "authentication_error", "invalid_api_key",
 			  "The API key is unknown or revoked.", NULL);
 		return -ERR_INVALID;
@@ -166,17 +225,14 @@ int api_authenticate(const struct http_request *req,
 		api_fail(req, resp, "reading an API key", &e);
 		return r;
 	}
-	if (rate_check(resp, hash) < 0) {
-		apikey_rec_clear(&k);
+	if (rate_check(resp, hash) < 0)
 		return -ERR_TOOBIG;
-	}
-	if (api_scopes_parse(k.scopes, &bits, scopes, NULL) < 0)
+	if (api_scopes_parse(stored, &bits, scopes, NULL) < 0)
 		bits = 0;
 	if (bits & API_SCOPE_ADMIN)
 		bits |= API_SCOPE_READ | API_SCOPE_WRITE;
-	ret->tenant_id = k.tenant_id;
+	ret->tenant_id = tenant;
 	ret->scopes = bits;
-	apikey_rec_clear(&k);
 	if ((bits & need) != need) {
 		api_error(resp, 403, "permission_error", "missing_scope",
 			  need & API_SCOPE_ADMIN

@@ -843,7 +843,11 @@ static const char *const pg_sql[PG__COUNT] = {
 		" created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
 	[PG_QUEUE] =
 		/* as SQ_QUEUE in store_sqlite.c: each branch reads its own
-		 * index in order and stops after $2 rows */
+		 * index in order and stops after $2 rows; where a branch must
+		 * pass over many rows (a tenant whose vulnerable customers'
+		 * cases all have notes, whose broken plans' cases are all
+		 * closed) it does so through indexes only (0011_console.sql),
+		 * one look-up per row: bench/console.sh */
 		"WITH q AS ("
 		"(SELECT 1 AS rank, r.created_at AS sort_at,"
 		" r.created_at AS since, r.case_id AS case_id,"
@@ -865,24 +869,38 @@ static const char *const pg_sql[PG__COUNT] = {
 		" FROM requests r WHERE r.tenant_id = $1 AND r.status = 'open'"
 		" AND r.kind = 'dispute' ORDER BY r.created_at, r.id LIMIT $2)"
 		" UNION ALL "
+		/* vulnerable: for each vulnerable customer, their open cases
+		 * (cases_open_since, index only) without a note. The LATERAL
+		 * with OFFSET 0 keeps this a loop over the customers: left to
+		 * itself the planner joined all 700,000 open cases of a
+		 * million by hash (a scan of the table) */
 		"(SELECT 4, k.opened_on::timestamp AT TIME ZONE 'UTC',"
-		" k.opened_on::timestamp AT TIME ZONE 'UTC', k.id, k.customer_id,"
+		" k.opened_on::timestamp AT TIME ZONE 'UTC', k.id, c.id,"
 		" 'vulnerable', NULL, 0, 0, NULL, NULL, NULL"
-		" FROM customers c JOIN cases k ON k.tenant_id = c.tenant_id"
+		" FROM customers c CROSS JOIN LATERAL (SELECT k.id, k.opened_on"
+		" FROM cases k WHERE k.tenant_id = c.tenant_id"
 		" AND k.customer_id = c.id AND k.status = 'open'"
-		" WHERE c.tenant_id = $1 AND c.vulnerable"
 		" AND NOT EXISTS (SELECT 1 FROM case_notes n"
 		" WHERE n.tenant_id = k.tenant_id AND n.case_id = k.id)"
+		" OFFSET 0) k"
+		" WHERE c.tenant_id = $1 AND c.vulnerable"
 		" ORDER BY k.opened_on, k.id LIMIT $2)"
 		" UNION ALL "
+		/* broken plans, by when they broke (plans_broken, index
+		 * only), while the case is open -- looked up among its
+		 * customer's open cases (cases_open_since, index only: a
+		 * plan's customer is its case's) -- and no later plan
+		 * followed; asked in that order, one plan at a time, so that
+		 * a closed case costs one look-up (OFFSET 0: a subplan, not
+		 * a join of every broken plan) */
 		"(SELECT 5, p.ended_at, p.ended_at, p.case_id,"
 		" p.customer_id, 'broken_plan', NULL, 0, 0, NULL, NULL, NULL"
-		" FROM plans p JOIN cases k ON k.id = p.case_id"
-		" AND k.tenant_id = p.tenant_id"
-		" WHERE p.tenant_id = $1 AND p.status = 'broken'"
+		" FROM plans p WHERE p.tenant_id = $1 AND p.status = 'broken'"
+		" AND EXISTS (SELECT 1 FROM cases k WHERE k.tenant_id = p.tenant_id"
+		" AND k.customer_id = p.customer_id AND k.id = p.case_id"
 		" AND k.status = 'open' AND NOT EXISTS (SELECT 1 FROM plans l"
-		" WHERE l.tenant_id = p.tenant_id AND l.case_id = p.case_id"
-		" AND l.id > p.id) ORDER BY p.ended_at, p.id LIMIT $2)"
+		" WHERE l.tenant_id = k.tenant_id AND l.case_id = k.id"
+		" AND l.id > p.id) OFFSET 0) ORDER BY p.ended_at, p.id LIMIT $2)"
 		" UNION ALL "
 		"(SELECT 6, ri.created_at, ri.created_at, 0,"
 		" COALESCE(se.customer_id, 0), 'payment_review', NULL, 0, ri.id,"
@@ -892,12 +910,17 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE ri.tenant_id = $1 AND ri.status = 'open'"
 		" ORDER BY ri.created_at, ri.id LIMIT $2)"
 		" UNION ALL "
+		/* handed to an agent: the hand-overs by time (covering),
+		 * first whether a note or a later hand-over followed (index
+		 * only), then, for those left, the case row (LATERAL with
+		 * OFFSET 0: one row read per item, not per hand-over) */
 		"(SELECT 7, ev.at, ev.at, ev.case_id, k.customer_id,"
 		" 'handed_to_agent', NULL, 0, 0, NULL, NULL, NULL"
-		" FROM case_events ev JOIN cases k ON k.id = ev.case_id"
-		" AND k.tenant_id = ev.tenant_id"
+		" FROM case_events ev CROSS JOIN LATERAL (SELECT k.customer_id"
+		" FROM cases k WHERE k.tenant_id = ev.tenant_id"
+		" AND k.id = ev.case_id AND k.status = 'open' OFFSET 0) k"
 		" WHERE ev.tenant_id = $1 AND ev.kind = 'case.handed_to_agent'"
-		" AND k.status = 'open' AND NOT EXISTS (SELECT 1"
+		" AND NOT EXISTS (SELECT 1"
 		" FROM case_events l WHERE l.tenant_id = ev.tenant_id"
 		" AND l.case_id = ev.case_id AND l.kind = 'case.handed_to_agent'"
 		" AND l.id > ev.id) AND NOT EXISTS (SELECT 1 FROM case_notes n"

@@ -81,11 +81,37 @@ void experiment_moments_add(struct experiment_moments *m, double x)
 #define BETA_TINY 1e-300    /* guards Lentz's method against division by 0 */
 #define BETA_MAXIT 100000   /* terms; about sqrt(a+b) are needed */
 
+/* lgamma(a + b) - lgamma(a), a > 0, b > 0. For a >= 100 lgamma(a) is
+ * large (about 6e6 at a = 5e5) and the plain difference keeps only
+ * 1e-16 of that: there, Stirling's series in the form
+ *     (a+b-1/2) log(a+b) - (a-1/2) log a - b + c(a+b) - c(a)
+ *   = (a-1/2) log1p(b/a) + b log(a+b) - b + c(a+b) - c(a),
+ * c(x) = 1/(12x) - 1/(360x^3) + 1/(1260x^5) (next term below 1e-17). */
+static double stirling_c(double x)
+{
+	double x2 = x * x;
+
+	return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * x2)) / x2) / x;
+}
+
+static double lgamma_diff(double a, double b)
+{
+	int s;
+
+	if (a < 100.0)
+		return lgamma_r(a + b, &s) - lgamma_r(a, &s);
+	return (a - 0.5) * log1p(b / a) + b * log(a + b) - b +
+	       stirling_c(a + b) - stirling_c(a);
+}
+
+/* log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b). */
 static double log_beta(double a, double b)
 {
 	int s;
 
-	return lgamma_r(a, &s) + lgamma_r(b, &s) - lgamma_r(a + b, &s);
+	if (a < b)
+		return lgamma_r(a, &s) - lgamma_diff(b, a);
+	return lgamma_r(b, &s) - lgamma_diff(a, b);
 }
 
 /* The continued fraction of the incomplete beta function (Numerical
@@ -127,9 +153,12 @@ static double beta_cf(double a, double b, double x)
 	return h;
 }
 
-/* The regularised incomplete beta I_x(a, b), given x and y = 1 - x
- * separately so that neither loses digits to the subtraction. */
-static double inc_beta(double x, double y, double a, double b)
+/* The regularised incomplete beta I_x(a, b), given x, y = 1 - x and
+ * their logarithms separately: for a large a, a * log(x) magnifies the
+ * rounding of x (5e-11 at a = 5e5), so callers pass log x computed
+ * directly (log1p). */
+static double inc_beta(double x, double y, double logx, double logy,
+		       double a, double b)
 {
 	double front;
 
@@ -137,7 +166,7 @@ static double inc_beta(double x, double y, double a, double b)
 		return 0.0;
 	if (y <= 0.0)
 		return 1.0;
-	front = exp(a * log(x) + b * log(y) - log_beta(a, b));
+	front = exp(a * logx + b * logy - log_beta(a, b));
 	if (x < (a + 1.0) / (a + b + 2.0))
 		return front * beta_cf(a, b, x) / a;
 	return 1.0 - front * beta_cf(b, a, y) / b;
@@ -195,7 +224,12 @@ static double t_upper(double t, double df)
 
 	if (df > T_NORMAL_DF)
 		return normal_sf(t);
-	return 0.5 * inc_beta(df / (df + t2), t2 / (df + t2), 0.5 * df, 0.5);
+	if (t2 == 0.0)
+		return 0.5;
+	/* x = df / (df + t^2), y = t^2 / (df + t^2). */
+	return 0.5 * inc_beta(df / (df + t2), t2 / (df + t2),
+			      -log1p(t2 / df), -log1p(df / t2), 0.5 * df,
+			      0.5);
 }
 
 double experiment_t_sf(double t, double df)
@@ -207,12 +241,9 @@ double experiment_t_sf(double t, double df)
 
 static double t_pdf(double t, double df)
 {
-	int s;
-
 	if (df > T_NORMAL_DF)
 		return normal_pdf(t);
-	return exp(lgamma_r(0.5 * (df + 1.0), &s) - lgamma_r(0.5 * df, &s) -
-		   0.5 * log(df * M_PI) -
+	return exp(lgamma_diff(0.5 * df, 0.5) - 0.5 * log(df * M_PI) -
 		   0.5 * (df + 1.0) * log1p(t * t / df));
 }
 
@@ -539,7 +570,8 @@ const char *experiment_verdict_text(enum experiment_verdict v)
 static void fmt_count(int64_t v, char out[NUM_MAX])
 {
 	char digits[32];
-	int len = snprintf(digits, sizeof(digits), "%" PRId64, v < 0 ? -v : v);
+	uint64_t mag = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int len = snprintf(digits, sizeof(digits), "%" PRIu64, mag);
 	size_t o = 0;
 
 	if (v < 0)

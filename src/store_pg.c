@@ -925,7 +925,13 @@ static const char *const pg_sql[PG__COUNT] = {
 		" AND l.case_id = ev.case_id AND l.kind = 'case.handed_to_agent'"
 		" AND l.id > ev.id) AND NOT EXISTS (SELECT 1 FROM case_notes n"
 		" WHERE n.tenant_id = ev.tenant_id AND n.case_id = ev.case_id"
-		" AND n.created_at >= ev.at) ORDER BY ev.at, ev.id LIMIT $2))"
+		" AND n.created_at >= ev.at) ORDER BY ev.at, ev.id LIMIT $2)),"
+		/* the page first, then its case and customer rows, one
+		 * look-up per item (LATERAL with OFFSET 0: the plan kept for
+		 * the prepared statement, made without knowing $2, hashed
+		 * the whole customers table otherwise) */
+		" top AS (SELECT * FROM q ORDER BY q.rank, q.sort_at, q.case_id,"
+		" q.request_id, q.review_id LIMIT $2)"
 		" SELECT q.rank, q.kind, q.case_id, q.customer_id,"
 		" COALESCE(c.external_id, ''), COALESCE(c.name, q.party, ''), "
 		PG_INSTANT("q.since") ", " PG_INSTANT("q.callback_at") ","
@@ -934,11 +940,13 @@ static const char *const pg_sql[PG__COUNT] = {
 		" AND i.currency = k.currency AND i.open_minor > 0"
 		" AND NOT i.written_off), 0),"
 		" COALESCE(q.currency, k.currency, ''), q.request_id, q.review_id"
-		" FROM q LEFT JOIN cases k ON k.tenant_id = $1 AND k.id = q.case_id"
-		" LEFT JOIN customers c ON c.tenant_id = $1"
-		" AND c.id = q.customer_id"
+		" FROM top q LEFT JOIN LATERAL (SELECT k.customer_id, k.currency"
+		" FROM cases k WHERE k.tenant_id = $1 AND k.id = q.case_id"
+		" OFFSET 0) k ON true LEFT JOIN LATERAL (SELECT c.external_id,"
+		" c.name FROM customers c WHERE c.tenant_id = $1"
+		" AND c.id = q.customer_id OFFSET 0) c ON true"
 		" ORDER BY q.rank, q.sort_at, q.case_id, q.request_id,"
-		" q.review_id LIMIT $2",
+		" q.review_id",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =

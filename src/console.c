@@ -23,7 +23,11 @@
 #include "http_client.h"
 #include "i18n.h"
 #include "money.h"
+#include "dispatch.h"
 #include "notify.h"
+#include "offer.h"
+#include "plan.h"
+#include "profile.h"
 #include "operator.h"
 #include "portal_text.h"
 #include "serve.h"
@@ -765,6 +769,24 @@ void console_case(const struct http_request *req, struct http_response *resp)
 	else
 		action_form(&p, k.id, "resume", "Resume dunning", "",
 			    "Resume now");
+	if (k.st.status == CASE_OPEN && k.st.hold_reason != HOLD_PLAN) {
+		action_form(&p, k.id, "later", "A later date, on the customer's "
+			    "behalf",
+			    "<label for=\"later-date\">Pays by</label>\n"
+			    "<input type=\"date\" id=\"later-date\" "
+			    "name=\"until\" required>\n",
+			    "Agree the date");
+		action_form(&p, k.id, "plan", "An instalment plan, on the "
+			    "customer's behalf",
+			    "<label for=\"plan-months\">Monthly payments</label>\n"
+			    "<input type=\"number\" id=\"plan-months\" "
+			    "name=\"months\" min=\"2\" max=\"36\" value=\"3\" "
+			    "required>\n<label for=\"plan-day\">Day of the "
+			    "month (31 = the last)</label>\n<input "
+			    "type=\"number\" id=\"plan-day\" name=\"day\" "
+			    "min=\"1\" max=\"31\" value=\"28\" required>\n",
+			    "Set up the plan");
+	}
 	action_form(&p, k.id, "moratorium", "Moratorium (e.g. breathing space)",
 		    "<label for=\"mor-until\">No contact through</label>\n"
 		    "<input type=\"date\" id=\"mor-until\" name=\"until\" "
@@ -830,6 +852,120 @@ static int op_event(struct cpage *p, int64_t case_id, const char *kind,
 	return store_event_append(p->s, &ev, e);
 }
 
+static int small_number(const char *s, int lo, int hi, int *ret)
+{
+	char *end;
+	long v;
+	if (!*s)
+		return -1;
+	v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return -1;
+	*ret = (int)v;
+	return 0;
+}
+
+/* A later date or a plan on the customer's behalf, checked against the
+ * tenant's rules as on the customer's page (an agent may agree a second
+ * later date). 0 done (committed), 1 refused (answered), < 0 failed. */
+static int offer(struct cpage *p, const struct case_rec *k,
+		 const struct customer_rec *cu, const char *action,
+		 const char *until, struct err *e)
+{
+	struct offer_by by = { "agent", p->op.id };
+	struct invoice_rec *inv = NULL;
+	struct plan_instalment in[PLAN_MAX_INSTALMENTS];
+	struct plan_rules rules;
+	struct profile pr;
+	struct tz *zone = NULL;
+	char ms[16], ds[16], msg[ERR_MSG_MAX + 64];
+	date_t today, d = DATE_NONE, oldest = DATE_NONE;
+	int64_t total = k->st.fees_minor;
+	size_t n_inv = 0;
+	int n = 0, months = 0, dom = 0, found = 0, r;
+
+	memset(&pr, 0, sizeof(pr));
+	if (k->st.status != CASE_OPEN) {
+		message_page(p, 409, "The case is closed",
+			     "Nothing is owed on a closed case.");
+		return 1;
+	}
+	r = profile_load(p->s, p->t.id, p->t.name, &pr, e);
+	if (r == 0)
+		r = store_invoices_open(p->s, p->t.id, cu->id, k->currency,
+					&inv, &n_inv, e);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n_inv; i++) {
+		if (money_add(total, inv[i].open_minor, &total) < 0)
+			total = INT64_MAX;
+		if (oldest == DATE_NONE || inv[i].due_date < oldest)
+			oldest = inv[i].due_date;
+	}
+	if (tz_load(*cu->timezone ? cu->timezone : p->t.timezone, &zone,
+		    NULL) < 0 &&
+	    (r = tz_load("UTC", &zone, e)) < 0)
+		goto out;
+	today = tz_local_date(zone, p->req->now);
+	offer_rules(&pr, currency_find(k->currency), &rules);
+	rules.postpone_once = 0;
+	if (*action == 'l') {
+		struct err ce;
+		if (date_parse(until, &d, &ce) < 0 ||
+		    plan_postpone_check(today, d, oldest, &rules, 0, &ce) < 0) {
+			snprintf(msg, sizeof(msg), "%s", ce.msg);
+			message_page(p, 422, "Not a date that can be agreed",
+				     msg);
+			r = 1;
+			goto out;
+		}
+		r = store_begin(p->s, e);
+		if (r == 0)
+			r = offer_later(p->s, k, cu, d, total, today,
+					p->req->now, &by, &found, e);
+	} else {
+		struct err ce;
+		if (form(p, "months", ms, sizeof(ms)) < 0 ||
+		    form(p, "day", ds, sizeof(ds)) < 0 ||
+		    small_number(ms, 1, PLAN_MAX_INSTALMENTS, &months) < 0 ||
+		    small_number(ds, 1, 31, &dom) < 0 ||
+		    plan_schedule(total, currency_find(k->currency), months,
+				  dom, today, &rules, in, &n, &ce) < 0) {
+			snprintf(msg, sizeof(msg), "%s",
+				 months && dom ? ce.msg
+					       : "Give the number of months and "
+						 "the day of the month.");
+			message_page(p, 422, "Not a plan that can be agreed",
+				     msg);
+			r = 1;
+			goto out;
+		}
+		r = store_begin(p->s, e);
+		if (r == 0)
+			r = offer_plan(p->s, k, cu, total, months, dom, in, n,
+				       &rules, today, p->req->now, &by, NULL,
+				       e);
+		if (r == -ERR_CONFLICT) {
+			store_rollback(p->s);
+			message_page(p, 409, "A plan is running",
+				     "This case has an active plan already.");
+			r = 1;
+			goto out;
+		}
+	}
+	if (r == 0)
+		r = store_commit(p->s, e);
+	if (r < 0)
+		store_rollback(p->s);
+	else
+		dispatch_wake();
+out:
+	tz_free(zone);
+	invoice_list_free(inv, n_inv);
+	profile_clear(&pr);
+	return r;
+}
+
 void console_case_post(const struct http_request *req,
 		       struct http_response *resp)
 {
@@ -864,6 +1000,17 @@ void console_case_post(const struct http_request *req,
 		char ds[DATE_FMT_MAX];
 		date_format(d, ds);
 		snprintf(extra, sizeof(extra), "\"until\":\"%s\"", ds);
+	}
+	if (strcmp(action, "later") == 0 || strcmp(action, "plan") == 0) {
+		r = offer(&p, &k, &cu, action, until, &e);
+		if (r == 1)
+			goto out; /* answered: the choice was refused */
+		if (r < 0)
+			goto fail;
+		snprintf(loc, sizeof(loc), "%s/cases/%lld", p.base,
+			 (long long)k.id);
+		see_other(&p, loc);
+		goto out;
 	}
 	r = store_begin(p.s, &e);
 	if (r < 0)

@@ -9,17 +9,10 @@
 
 #include "money.h"
 #include "notify.h"
+#include "offer.h"
 #include "plan.h"
 #include "profile.h"
 #include "tz.h"
-
-/* The rules the tenant's settings give (as on the customer's page). */
-static void rules_for(const struct profile *pr, const struct currency *cur,
-		      struct plan_rules *r)
-{
-	plan_rules_default(cur, r);
-	r->grace_days = pr->plan_grace_days;
-}
 
 static int one_plan(struct store *s, const struct tenant_rec *t,
 		    const struct profile *pr, struct tz_cache *zones,
@@ -67,7 +60,7 @@ static int one_plan(struct store *s, const struct tenant_rec *t,
 		in[i].due = p.instalments[i].due_on;
 		in[i].amount_minor = p.instalments[i].amount_minor;
 	}
-	rules_for(pr, currency_find(p.currency), &rules);
+	offer_rules(pr, currency_find(p.currency), &rules);
 	r = plan_evaluate(in, (int)n, p.paid_minor, today, &rules, &ps, e);
 	if (r < 0)
 		goto out;

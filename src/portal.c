@@ -33,6 +33,7 @@
 #include "mem.h"
 #include "money.h"
 #include "notify.h"
+#include "offer.h"
 #include "pay.h"
 #include "plan.h"
 #include "portal_text.h"
@@ -339,6 +340,9 @@ static void notice(struct page *p, int status, const char *title_key,
 	}
 	end(p);
 }
+
+/* What the customer records on their own page. */
+static const struct offer_by by_customer = { "portal", 0 };
 
 /* ---- opening a page ---------------------------------------------------- */
 
@@ -1476,18 +1480,7 @@ void portal_paid(const struct http_request *req, struct http_response *resp)
 
 static void rules_of(const struct page *p, struct plan_rules *r)
 {
-	plan_rules_default(p->cur, r);
-	r->max_postpone_days = p->pr.postpone_days;
-	if (p->pr.plan_max_months >= 2)
-		r->max_months = p->pr.plan_max_months;
-	r->grace_days = p->pr.plan_grace_days;
-	if (p->cur) {
-		int64_t unit = 1;
-		for (int i = 0; i < p->cur->exponent; i++)
-			unit *= 10;
-		r->min_instalment_minor = (int64_t)p->pr.plan_min_instalment *
-					  unit;
-	}
+	offer_rules(&p->pr, p->cur, r);
 }
 
 static date_t oldest_due(const struct page *p)
@@ -1553,7 +1546,7 @@ void portal_later_post(const struct http_request *req,
 {
 	struct page p;
 	struct plan_rules rules;
-	char value[FIELD_MAX], detail[128], ds[DATE_FMT_MAX];
+	char value[FIELD_MAX];
 	int64_t used = 0;
 	date_t d = DATE_NONE;
 	struct err e;
@@ -1583,19 +1576,10 @@ void portal_later_post(const struct http_request *req,
 		later_page(&p, 422, value, text(&p, "later.range_error"));
 		goto out;
 	}
-	date_format(d, ds);
-	snprintf(detail, sizeof(detail),
-		 "{\"until\":\"%s\",\"source\":\"portal\"}", ds);
 	r = store_begin(p.s, &e);
 	if (r == 0)
-		r = store_case_hold(p.s, p.t.id, p.k.id, HOLD_POSTPONED, d,
-				    &found, &e);
-	if (r == 0 && found)
-		r = case_event(&p, "promise.made", detail, &e);
-	if (r == 0 && found)
-		r = notify_confirm(p.s, &p.k, &p.cu, "later",
-				   "promise_confirmed", ds, p.total_minor,
-				   p.today, req->now, &e);
+		r = offer_later(p.s, &p.k, &p.cu, d, p.total_minor, p.today,
+				req->now, &by_customer, &found, &e);
 	if (r == 0)
 		r = commit(p.s, &e);
 	if (r < 0) {
@@ -1778,13 +1762,9 @@ void portal_plan_post(const struct http_request *req,
 	struct page p;
 	struct plan_rules rules;
 	struct plan_instalment in[PLAN_MAX_INSTALMENTS];
-	struct plan_instalment_rec recs[PLAN_MAX_INSTALMENTS];
-	struct plan_rec pl;
-	char step[16], ms[16], ds[16], detail[160], key[24];
+	char step[16], ms[16], ds[16];
 	int n = 0;
-	int months = 0, dom = 0, have = 0, found = 0, r;
-	int64_t id = 0;
-	struct plan_status st;
+	int months = 0, dom = 0, have = 0, r;
 	struct err e;
 
 	if (page_open(req, resp, &p) < 0 || actionable(&p) < 0 ||
@@ -1817,51 +1797,16 @@ void portal_plan_post(const struct http_request *req,
 		plan_preview(&p, months, dom, in, (size_t)n);
 		goto out;
 	}
-	memset(&pl, 0, sizeof(pl));
-	pl.tenant_id = p.t.id;
-	pl.case_id = p.k.id;
-	pl.customer_id = p.cu.id;
-	memcpy(pl.currency, p.k.currency, 4);
-	pl.total_minor = p.total_minor;
-	pl.months = months;
-	pl.day_of_month = dom;
-	snprintf(pl.status, sizeof(pl.status), "active");
-	snprintf(pl.source, sizeof(pl.source), "portal");
-	pl.created_at = req->now;
-	for (int i = 0; i < n; i++) {
-		recs[i].n = i + 1;
-		recs[i].due_on = in[i].due;
-		recs[i].amount_minor = in[i].amount_minor;
-	}
-	pl.instalments = recs;
-	pl.n_instalments = (size_t)n;
-	r = plan_evaluate(in, n, 0, p.today, &rules, &st, &e);
+	r = store_begin(p.s, &e);
 	if (r == 0)
-		r = store_begin(p.s, &e);
-	if (r < 0) {
-		fail(&p, "starting a plan", &e);
-		goto out;
-	}
-	r = store_plan_insert(p.s, &pl, &id, &e);
+		r = offer_plan(p.s, &p.k, &p.cu, p.total_minor, months, dom, in,
+			       n, &rules, p.today, req->now, &by_customer, NULL,
+			       &e);
 	if (r == -ERR_CONFLICT) {
 		store_rollback(p.s);
 		notice(&p, 409, "plan.title", "plan.exists", NULL, NULL);
 		goto out;
 	}
-	if (r == 0)
-		r = store_case_hold(p.s, p.t.id, p.k.id, HOLD_PLAN,
-				    st.breaks_on - 1, &found, &e);
-	snprintf(detail, sizeof(detail),
-		 "{\"plan\":%lld,\"months\":%d,\"day\":%d,"
-		 "\"total_minor\":%lld,\"source\":\"portal\"}",
-		 (long long)id, months, dom, (long long)p.total_minor);
-	if (r == 0)
-		r = case_event(&p, "plan.created", detail, &e);
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	if (r == 0)
-		r = notify_confirm(p.s, &p.k, &p.cu, "plan", "plan_confirmed",
-				   key, in[0].amount_minor, p.today, req->now,
-				   &e);
 	if (r == 0)
 		r = commit(p.s, &e);
 	if (r < 0) {

@@ -104,6 +104,26 @@ check pause_bad_date_422 [ "$code" = 422 ]
 hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=resend"
 check resend_queued [ "$(q "SELECT COUNT(*) FROM actions WHERE case_id = $CASE AND step LIKE 'confirm.link.%'")" = 1 ]
 hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=resume"
+# A later date and a plan agreed on the customer's behalf: the same rules,
+# hold, event (naming the operator) and confirmation as on their page.
+hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=later&until=2027-06-01"
+check later_beyond_limit_422 [ "$code" = 422 ]
+hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=later&until=2026-12-05"
+check later_agreed [ "$(q "SELECT hold_reason || ' ' || hold_until FROM cases WHERE id = $CASE")" = "postponed 2026-12-05" ]
+check later_event_names_operator [ "$(q "SELECT COUNT(*) FROM case_events WHERE case_id = $CASE AND kind = 'promise.made' AND detail LIKE '%\"source\":\"agent\",\"operator\":%'")" = 1 ]
+check later_confirmation_queued [ "$(q "SELECT COUNT(*) FROM actions WHERE case_id = $CASE AND step LIKE 'confirm.later.%'")" = 1 ]
+SMIT=$(q "SELECT k.id FROM cases k JOIN customers c ON c.id = k.customer_id WHERE c.external_id = 'C2' AND k.status = 'open'")
+hc GET "$C/cases/$SMIT" -b "$JAR"
+check plan_form_offered has 'An instalment plan, on the customer'
+hc POST "$C/cases/$SMIT" -b "$JAR" --data "csrf=$CT&action=plan&months=40&day=15"
+check plan_too_many_months_422 [ "$code" = 422 ]
+hc POST "$C/cases/$SMIT" -b "$JAR" --data "csrf=$CT&action=plan&months=3&day=15"
+check plan_agreed_303 [ "$code" = 303 ]
+check plan_by_agent [ "$(q "SELECT months || ' ' || day_of_month || ' ' || source FROM plans WHERE case_id = $SMIT")" = "3 15 agent" ]
+check plan_event_names_operator [ "$(q "SELECT COUNT(*) FROM case_events WHERE case_id = $SMIT AND kind = 'plan.created' AND detail LIKE '%\"operator\":%'")" = 1 ]
+hc POST "$C/cases/$SMIT" -b "$JAR" --data "csrf=$CT&action=plan&months=3&day=15"
+check plan_only_one [ "$code" = 409 ]
+hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=resume"
 hc POST "$C/cases/$CASE" -b "$JAR" --data "csrf=$CT&action=moratorium&until=2027-02-28"
 check moratorium_set [ "$(q "SELECT moratorium_until FROM customers WHERE external_id = 'C1'")" = 2027-02-28 ]
 check moratorium_event [ "$(q "SELECT COUNT(*) FROM case_events WHERE case_id = $CASE AND kind = 'moratorium.set'")" = 1 ]
@@ -133,6 +153,10 @@ check logout_303 [ "$code" = 303 ]
 hc GET "$C" -b "$JAR"
 check session_ended [ "$code" = 303 ]
 serve_stop
+
+# The customer receives the plan the agent set up.
+"$DUNWELL" dispatch --tenant acme --as-of 2026-11-21T12:30:00Z --outbox "$T/outbox1" >/dev/null
+check plan_confirmation_sent [ "$(q "SELECT status FROM messages WHERE case_id = $SMIT AND step LIKE 'confirm.plan.%'")" = sent ]
 
 # After the moratorium nothing goes out to her until it ends.
 "$DUNWELL" run --tenant acme --as-of 2026-12-20T09:00:00Z >/dev/null

@@ -839,17 +839,12 @@ static int op_event(struct cpage *p, int64_t case_id, const char *kind,
 		    const char *extra, struct err *e)
 {
 	char detail[256];
-	struct event_rec ev = {
-		.tenant_id = p->t.id,
-		.case_id = case_id,
-		.at = p->req->now,
-		.kind = kind,
-		.detail = detail,
-	};
+
 	snprintf(detail, sizeof(detail), "{\"operator\":%lld%s%s}",
 		 (long long)p->op.id, extra && *extra ? "," : "",
 		 extra ? extra : "");
-	return store_event_append(p->s, &ev, e);
+	return store_case_event(p->s, p->t.id, case_id, p->req->now, kind,
+				detail, e);
 }
 
 static int small_number(const char *s, int lo, int hi, int *ret)

@@ -27,19 +27,6 @@ void offer_rules(const struct profile *pr, const struct currency *cur,
 	}
 }
 
-static int event(struct store *s, const struct case_rec *k, instant_t now,
-		 const char *kind, const char *detail, struct err *e)
-{
-	struct event_rec ev = {
-		.tenant_id = k->tenant_id,
-		.case_id = k->id,
-		.at = now,
-		.kind = kind,
-		.detail = detail,
-	};
-	return store_event_append(s, &ev, e);
-}
-
 /* ",\"source\":\"portal\"" or ",\"source\":\"agent\",\"operator\":7" */
 static void by_json(const struct offer_by *by, char *buf, size_t cap)
 {
@@ -64,7 +51,8 @@ int offer_later(struct store *s, const struct case_rec *kase,
 	r = store_case_hold(s, kase->tenant_id, kase->id, HOLD_POSTPONED,
 			    until, ret_found, e);
 	if (r == 0 && *ret_found)
-		r = event(s, kase, now, "promise.made", detail, e);
+		r = store_case_event(s, kase->tenant_id, kase->id, now,
+				     "promise.made", detail, e);
 	if (r == 0 && *ret_found)
 		r = notify_confirm(s, kase, customer, "later",
 				   "promise_confirmed", ds, amount_minor, today,
@@ -122,7 +110,8 @@ int offer_plan(struct store *s, const struct case_rec *kase,
 		 (long long)id, months, day_of_month, (long long)total_minor,
 		 who);
 	if (r == 0)
-		r = event(s, kase, now, "plan.created", detail, e);
+		r = store_case_event(s, kase->tenant_id, kase->id, now,
+				     "plan.created", detail, e);
 	snprintf(key, sizeof(key), "%lld", (long long)id);
 	if (r == 0)
 		r = notify_confirm(s, kase, customer, "plan", "plan_confirmed",

@@ -141,19 +141,6 @@ static void payer_clear(struct payer *py)
 	memset(py, 0, sizeof(*py));
 }
 
-static int event(struct store *s, const struct case_rec *k, instant_t now,
-		 const char *kind, const char *detail, struct err *e)
-{
-	struct event_rec ev = {
-		.tenant_id = k->tenant_id,
-		.case_id = k->id,
-		.at = now,
-		.kind = kind,
-		.detail = detail,
-	};
-	return store_event_append(s, &ev, e);
-}
-
 /* Apply the payment to the case's active plan, if any: a completed plan
  * ends; one in good standing holds the case until its next instalment
  * would break it. The customer's date is read only when there is a plan;
@@ -197,7 +184,8 @@ static int plan_progress(struct store *s, const struct tenant_rec *t,
 		p.ended_at = now;
 		snprintf(detail, sizeof(detail), "{\"plan\":%lld}",
 			 (long long)p.id);
-		r = event(s, k, now, "plan.completed", detail, e);
+		r = store_case_event(s, k->tenant_id, k->id, now,
+				     "plan.completed", detail, e);
 		if (r == 0)
 			r = store_case_hold(s, k->tenant_id, k->id, HOLD_NONE,
 					    DATE_NONE, &found, e);
@@ -369,7 +357,8 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 			 "\"currency\":\"%s\"}",
 			 (long long)paid[i].id,
 			 (long long)paid[i].amount_minor, p->currency);
-		r = event(s, &k, now, "invoice.paid", detail, e);
+		r = store_case_event(s, k.tenant_id, k.id, now, "invoice.paid",
+				     detail, e);
 		if (r < 0)
 			goto out;
 	}
@@ -379,7 +368,8 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 			 "\"currency\":\"%s\",\"left_minor\":%lld}",
 			 (long long)p->amount_minor,
 			 p->currency, (long long)ret->left_minor);
-		r = event(s, &k, now, "payment.received", detail, e);
+		r = store_case_event(s, k.tenant_id, k.id, now,
+				     "payment.received", detail, e);
 		/* Payments make no plan: a case seen without one has none
 		 * for the rest of the batch. */
 		if (r == 0 && !o->no_plan)

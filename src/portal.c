@@ -642,14 +642,8 @@ static void see_other(struct page *p, const char *sub)
 static int case_event(struct page *p, const char *kind, const char *detail,
 		      struct err *e)
 {
-	struct event_rec ev = {
-		.tenant_id = p->t.id,
-		.case_id = p->k.id,
-		.at = p->req->now,
-		.kind = kind,
-		.detail = detail,
-	};
-	return store_event_append(p->s, &ev, e);
+	return store_case_event(p->s, p->t.id, p->k.id, p->req->now, kind,
+				detail, e);
 }
 
 /* The case is open and owes something: the customer may act. Otherwise

@@ -547,6 +547,20 @@ int store_event_append(struct store *s, const struct event_rec *ev,
 	return s->be->event_append(s->h, ev, e);
 }
 
+int store_case_event(struct store *s, int64_t tenant_id, int64_t case_id,
+		     instant_t at, const char *kind, const char *detail,
+		     struct err *e)
+{
+	struct event_rec ev = {
+		.tenant_id = tenant_id,
+		.case_id = case_id,
+		.at = at,
+		.kind = kind,
+		.detail = detail,
+	};
+	return store_event_append(s, &ev, e);
+}
+
 int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
 		       store_history_cb cb, void *ctx, struct err *e)
 {

@@ -1215,6 +1215,11 @@ int store_action_insert(struct store *s, const struct action_rec *a,
 			struct err *e);
 int store_event_append(struct store *s, const struct event_rec *ev,
 		       struct err *e);
+/* Append one event to a case's log (store_event_append with its record
+ * filled in). */
+int store_case_event(struct store *s, int64_t tenant_id, int64_t case_id,
+		     instant_t at, const char *kind, const char *detail,
+		     struct err *e);
 int store_case_history(struct store *s, int64_t tenant_id, int64_t case_id,
 		       store_history_cb cb, void *ctx, struct err *e);
 int store_stats(struct store *s, int64_t tenant_id, struct store_stats *ret,

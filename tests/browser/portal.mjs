@@ -5,47 +5,9 @@
 //   node portal.mjs BASE_URL TOKEN_A TOKEN_B TOKEN_C OUT_DIR
 // Prints one "PASS name" or "FAIL name: why" line per check (the format of
 // tests/lib.sh) and exits non-zero when any check failed.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { anyFailed, axe as axeRun, check, launch, visible } from './lib.mjs';
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const [base, tokA, tokB, tokC, outDir] = process.argv.slice(2);
-let failed = 0;
-
-function check(name, ok, why) {
-	if (ok) {
-		console.log(`PASS ${name}`);
-	} else {
-		failed = 1;
-		console.log(`FAIL ${name}${why ? ': ' + why : ''}`);
-	}
-}
-
-// Run axe-core on the page as it is; the context bypasses the page's CSP
-// only so that the axe script can be injected.
-async function axe(page, name) {
-	await page.addScriptTag({ content: axeSource });
-	const result = await page.evaluate(async () =>
-		await window.axe.run(document, {
-			runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-		}));
-	const v = result.violations.map(x => `${x.id} (${x.nodes.length}): ${x.nodes[0].target}`);
-	check(`axe_${name}`, v.length === 0, v.join('; '));
-}
-
-// Whether the locator shows up within a few seconds (a click that
-// submits a form returns before the next page has loaded).
-async function visible(locator) {
-	try {
-		await locator.waitFor({ state: 'visible', timeout: 5000 });
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 // Keyboard only: Tab until the focused element matches `want` (its text,
 // value or label), then return true; false after 80 presses.
 async function tabTo(page, want) {
@@ -79,11 +41,7 @@ async function reflows(page, name) {
 	check(`reflow_${name}`, over <= 0, `${over}px wider than the viewport`);
 }
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-		'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 try {
 	// A strict context: the page's own CSP applies; nothing may break it.
 	const strict = await browser.newContext({ locale: 'en-GB' });
@@ -112,13 +70,13 @@ try {
 
 	// The case page and every form, checked by axe.
 	await page.goto(`${base}/p/${tokA}?lang=en`);
-	await axe(page, 'case_page');
+	await axeRun(page, 'case_page');
 	await page.setViewportSize({ width: 320, height: 640 });
 	await reflows(page, 'case_page');
 	await page.setViewportSize({ width: 390, height: 844 });
 	for (const sub of ['pay', 'later', 'plan', 'help', 'callback', 'dispute', 'preferences']) {
 		await page.goto(`${base}/p/${tokA}/${sub}?lang=en`);
-		await axe(page, `${sub}_page`);
+		await axeRun(page, `${sub}_page`);
 	}
 
 	// A later date, with a mistake first: the error is announced with the field.
@@ -129,19 +87,19 @@ try {
 	await visible(page.locator('#date-error'));
 	const describedBy = await page.getByLabel('The date you will pay by').getAttribute('aria-describedby');
 	check('later_error_tied_to_field', describedBy === 'date-error', describedBy);
-	await axe(page, 'later_with_error');
+	await axeRun(page, 'later_with_error');
 	await page.getByLabel('The date you will pay by').fill('2026-12-10');
 	await page.getByRole('button', { name: 'Confirm this date' }).click();
 	if (process.env.DEBUG) console.log('DBG', page.url(), await page.textContent('h1'));
 	check('later_confirmed', await visible(page.getByRole('heading', { name: 'Your date is saved' })));
-	await axe(page, 'later_done');
+	await axeRun(page, 'later_done');
 
 	// Dispute an invoice.
 	await page.goto(`${base}/p/${tokA}?lang=en`);
 	await page.getByRole('link', { name: 'Something is wrong with an invoice' }).click();
 	await page.getByRole('button', { name: 'Send' }).click();
 	check('dispute_needs_invoice', await visible(page.locator('#invoice-error')));
-	await axe(page, 'dispute_with_error');
+	await axeRun(page, 'dispute_with_error');
 	await page.getByLabel('2026-0001').check();
 	await page.getByLabel(/What is wrong/).fill('I was charged twice for October.');
 	await page.getByRole('button', { name: 'Send' }).click();
@@ -166,7 +124,7 @@ try {
 	await visible(page.getByRole('button', { name: 'Confirm this plan' }));
 	const rows = await page.locator('tbody tr').count();
 	check('plan_schedule_shown', rows === 4, `${rows} rows`);
-	await axe(page, 'plan_preview');
+	await axeRun(page, 'plan_preview');
 	await shots(page, 'plan-preview');
 	check('kbd_confirm', await tabTo(page, 'Confirm this plan'));
 	await page.keyboard.press('Enter');
@@ -202,7 +160,7 @@ try {
 	await page.goto(`${base}/p/${tokC}?lang=en`);
 	await page.waitForLoadState();
 	check('case_settled', (await page.textContent('main')).includes('nothing is owed'));
-	await axe(page, 'settled_page');
+	await axeRun(page, 'settled_page');
 
 	// The language switcher.
 	await page.getByRole('link', { name: 'Nederlands' }).click();
@@ -211,4 +169,4 @@ try {
 } finally {
 	await browser.close();
 }
-process.exit(failed);
+process.exit(anyFailed());

@@ -37,6 +37,7 @@
 #include "pay.h"
 #include "plan.h"
 #include "portal_text.h"
+#include "preview.h"
 #include "profile.h"
 #include "psp.h"
 #include "secrets.h"
@@ -1078,7 +1079,25 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 	href(&p, "/listen");
 	raw(&p, "\">");
 	tr(&p, "case.listen", NULL);
-	raw(&p, "</a> · <a href=\"");
+	raw(&p, "</a>");
+	for (size_t i = 0; i < n_msgs; i++)
+		if (msgs[i].sent_at &&
+		    strncmp(msgs[i].step, DISPATCH_CONFIRM_PREFIX,
+			    strlen(DISPATCH_CONFIRM_PREFIX)) != 0) {
+			/* ?what=message after the page's own query */
+			raw(&p, " · <a href=\"");
+			esc(&p, p.base);
+			raw(&p, "/listen?what=message");
+			if (p.q[0]) {
+				raw(&p, "&amp;");
+				esc(&p, p.q + 1);
+			}
+			raw(&p, "\">");
+			tr(&p, "case.listen_message", NULL);
+			raw(&p, "</a>");
+			break;
+		}
+	raw(&p, " · <a href=\"");
 	href(&p, "/preferences");
 	raw(&p, "\">");
 	tr(&p, "case.preferences", NULL);
@@ -2361,6 +2380,65 @@ out:
 	page_free(&p);
 }
 
+/* The latest reminder sent to the customer, read aloud: its own words,
+ * composed again for the voice channel in the page's language (the same
+ * template, amounts and dates as the message itself). */
+static void listen_message(struct page *p)
+{
+	struct message_rec *msgs = NULL;
+	const struct message_rec *last = NULL;
+	struct compose_output o;
+	struct preview_options opt;
+	struct preview_info info;
+	struct buf wav;
+	size_t n = 0;
+	struct err e;
+	int r;
+
+	err_clear(&e);
+	compose_output_init(&o);
+	buf_init(&wav, 0);
+	r = store_case_messages(p->s, p->t.id, p->k.id, &msgs, &n, &e);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (msgs[i].sent_at &&
+		    strncmp(msgs[i].step, DISPATCH_CONFIRM_PREFIX,
+			    strlen(DISPATCH_CONFIRM_PREFIX)) != 0)
+			last = &msgs[i];
+	if (r < 0) {
+		fail(p, "reading messages", &e);
+		goto out;
+	}
+	if (!last) {
+		notice(p, 404, "listen.none_title", "listen.none", NULL, NULL);
+		goto out;
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.customer = p->cu.external_id;
+	opt.step = last->step;
+	opt.channel = "voice";
+	opt.locale = p->locale;
+	opt.case_id = p->k.id;
+	r = preview_compose(p->s, &p->t, &opt, p->req->now, &o, &info, &e);
+	if (r == 0 && !o.document.len)
+		r = voice_wav(buf_cstr(&o.text), p->locale, VOICE_MAX, &wav,
+			      &e);
+	if (r < 0) {
+		fail(p, "speaking the latest message", &e);
+		goto out;
+	}
+	security_headers(p, NULL);
+	p->resp->status = 200;
+	p->resp->content_type = "audio/wav";
+	if (o.document.len)
+		buf_append(p->out, o.document.data, o.document.len);
+	else
+		buf_append(p->out, wav.data, wav.len);
+out:
+	buf_free(&wav);
+	compose_output_free(&o);
+	message_list_free(msgs, n);
+}
+
 void portal_listen(const struct http_request *req,
 		   struct http_response *resp)
 {
@@ -2372,6 +2450,11 @@ void portal_listen(const struct http_request *req,
 
 	if (page_open(req, resp, &p) < 0)
 		goto out;
+	if (http_query(req, "what") &&
+	    strcmp(http_query(req, "what"), "message") == 0) {
+		listen_message(&p);
+		goto out;
+	}
 	/* The page's essentials as sentences (catalog text, unescaped: this
 	 * is audio, not HTML). */
 	buf_init(&speech, 16 * 1024);

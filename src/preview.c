@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "compose.h"
 #include "mem.h"
 #include "money.h"
@@ -103,9 +105,10 @@ static const char *extension(enum channel ch)
 	}
 }
 
-int preview_run(struct store *s, const struct tenant_rec *t,
-		const struct preview_options *opt, instant_t now, FILE *out,
-		struct err *e)
+int preview_compose(struct store *s, const struct tenant_rec *t,
+		    const struct preview_options *opt, instant_t now,
+		    struct compose_output *ret, struct preview_info *info,
+		    struct err *e)
 {
 	struct customer_rec cu;
 	struct case_rec *cases = NULL;
@@ -114,7 +117,6 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 	struct strategy_set *set = NULL;
 	struct profile pr;
 	struct compose *c = NULL;
-	struct compose_output o;
 	struct compose_input in;
 	struct compose_terms terms;
 	struct tz *zone = NULL;
@@ -122,7 +124,7 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 	const struct strategy *st;
 	const struct currency *cur;
 	size_t n_cases = 0, n_inv = 0, step = 0;
-	char token[TOKEN_BUF], path[4096], msgid[128];
+	char token[TOKEN_BUF], msgid[128];
 	enum channel ch;
 	int64_t principal = 0;
 	long k;
@@ -131,14 +133,17 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 	memset(&cu, 0, sizeof(cu));
 	memset(&sv, 0, sizeof(sv));
 	memset(&pr, 0, sizeof(pr));
-	compose_output_init(&o);
+	memset(info, 0, sizeof(*info));
 	r = store_customer_get(s, t->id, opt->customer, &cu, e);
 	if (r < 0)
 		goto out;
 	r = store_case_list(s, t->id, cu.id, &cases, &n_cases, e);
 	if (r < 0)
 		goto out;
-	kase = pick_case(cases, n_cases);
+	kase = opt->case_id ? NULL : pick_case(cases, n_cases);
+	for (size_t i = 0; opt->case_id && i < n_cases; i++)
+		if (cases[i].id == opt->case_id)
+			kase = &cases[i];
 	if (!kase) {
 		r = err_set(e, ERR_NOTFOUND,
 			    "customer '%s' has no case yet: nothing is owed,"
@@ -218,12 +223,46 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 	in.now = now;
 
 	c = compose_new(s);
-	r = compose_message(c, &in, &o, e);
+	r = compose_message(c, &in, ret, e);
 	if (r < 0)
 		goto out;
+	info->case_id = kase->id;
+	info->channel = ch;
+	info->step_index = step;
+	info->n_steps = st->n_steps;
+	snprintf(info->strategy, sizeof(info->strategy), "%s", st->name);
+	snprintf(info->step, sizeof(info->step), "%s", st->steps[step].id);
+out:
+	sodium_memzero(token, sizeof(token));
+	compose_free(c);
+	tz_free(zone);
+	profile_clear(&pr);
+	strategy_set_free(set);
+	strategy_version_rec_clear(&sv);
+	invoice_list_free(inv, n_inv);
+	case_list_free(cases, n_cases);
+	customer_rec_clear(&cu);
+	return r;
+}
+
+int preview_run(struct store *s, const struct tenant_rec *t,
+		const struct preview_options *opt, instant_t now, FILE *out,
+		struct err *e)
+{
+	struct compose_output o;
+	struct preview_info info;
+	char path[4096];
+	enum channel ch;
+	int r;
+
+	compose_output_init(&o);
+	r = preview_compose(s, t, opt, now, &o, &info, e);
+	if (r < 0)
+		goto out;
+	ch = info.channel;
 	snprintf(path, sizeof(path), "%s/%s-%s-%s.%s",
-		 opt->out_dir ? opt->out_dir : ".", opt->customer,
-		 st->steps[step].id, channel_name(ch), extension(ch));
+		 opt->out_dir ? opt->out_dir : ".", opt->customer, info.step,
+		 channel_name(ch), extension(ch));
 	if (o.document.len)
 		r = write_file(path, o.document.data, o.document.len, e);
 	else
@@ -232,8 +271,9 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 		goto out;
 
 	fprintf(out, "customer %s, case %lld, strategy %s, step %s (%zu of"
-		" %zu), %s\n", opt->customer, (long long)kase->id, st->name,
-		st->steps[step].id, step + 1, st->n_steps, channel_name(ch));
+		" %zu), %s\n", opt->customer, (long long)info.case_id,
+		info.strategy, info.step, info.step_index + 1, info.n_steps,
+		channel_name(ch));
 	fprintf(out, "template %s (%s%s)\n", o.source, o.locale,
 		o.plain ? ", plain language" : "");
 	if (o.subject.len)
@@ -251,13 +291,5 @@ int preview_run(struct store *s, const struct tenant_rec *t,
 		o.document.len ? o.document.len : o.text.len);
 out:
 	compose_output_free(&o);
-	compose_free(c);
-	tz_free(zone);
-	profile_clear(&pr);
-	strategy_set_free(set);
-	strategy_version_rec_clear(&sv);
-	invoice_list_free(inv, n_inv);
-	case_list_free(cases, n_cases);
-	customer_rec_clear(&cu);
 	return r;
 }

@@ -231,6 +231,12 @@ check plan_confirmation_sent [ "$(q "SELECT status FROM messages WHERE case_id =
 hc GET "/p/$SMIT/listen"
 check listen_ok [ "$code" = 200 ]
 check listen_is_wav sh -c "head -c 4 '$T/body' | grep -q RIFF"
+PAGE_WAV=$(wc -c <"$T/body")
+hc GET "/p/$SMIT?lang=en"
+check latest_message_offered has "/p/$SMIT/listen?what=message&amp;lang=en"
+hc GET "/p/$SMIT/listen?what=message&lang=en"
+check latest_message_wav sh -c "[ '$code' = 200 ] && head -c 4 '$T/body' | grep -q RIFF"
+check latest_message_is_not_the_page [ "$(wc -c <"$T/body")" != "$PAGE_WAV" ]
 hc GET /brand/acme.css
 check brand_css sh -c "grep -q -- '--brand:#' '$T/body'"
 hc GET /assets/portal.css

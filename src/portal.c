@@ -600,6 +600,24 @@ static void date_field(struct page *p, const char *label_key, date_t min,
 	raw(p, ">\n");
 }
 
+/* The start of a form page: headers, the heading, an optional
+ * introduction, and the form posting to `sub` of the case. */
+static void form_page(struct page *p, int status, const char *title_key,
+		      const char *intro_key, const char *sub)
+{
+	security_headers(p, NULL);
+	begin(p, status, title_key);
+	raw(p, "<h1>");
+	tr(p, title_key, NULL);
+	raw(p, "</h1>\n");
+	if (intro_key) {
+		raw(p, "<p>");
+		tr(p, intro_key, NULL);
+		raw(p, "</p>\n");
+	}
+	form_open(p, sub);
+}
+
 /* The submit button, the end of the form, a way back, the page's end. */
 static void form_close(struct page *p, const char *button_key)
 {
@@ -2019,14 +2037,7 @@ static const char *const callback_slots[] = {
 static void callback_page(struct page *p, int status, const char *date,
 			  const char *slot, const char *error)
 {
-	security_headers(p, NULL);
-	begin(p, status, "callback.title");
-	raw(p, "<h1>");
-	tr(p, "callback.title", NULL);
-	raw(p, "</h1>\n<p>");
-	tr(p, "callback.intro", NULL);
-	raw(p, "</p>\n");
-	form_open(p, "/callback");
+	form_page(p, status, "callback.title", "callback.intro", "/callback");
 	date_field(p, "callback.date", p->today + 1, p->today + 14, date, error);
 	raw(p, "<label for=\"slot\">");
 	tr(p, "callback.time", NULL);
@@ -2099,14 +2110,7 @@ out:
 
 static void dispute_page(struct page *p, int status, const char *error)
 {
-	security_headers(p, NULL);
-	begin(p, status, "dispute.title");
-	raw(p, "<h1>");
-	tr(p, "dispute.title", NULL);
-	raw(p, "</h1>\n<p>");
-	tr(p, "dispute.intro", NULL);
-	raw(p, "</p>\n");
-	form_open(p, "/dispute");
+	form_page(p, status, "dispute.title", "dispute.intro", "/dispute");
 	raw(p, "<fieldset");
 	invalid_attrs(p, "invoice", error);
 	raw(p, "><legend>");
@@ -2223,12 +2227,7 @@ out:
 
 static void prefs_page(struct page *p, int status, const char *error)
 {
-	security_headers(p, NULL);
-	begin(p, status, "prefs.title");
-	raw(p, "<h1>");
-	tr(p, "prefs.title", NULL);
-	raw(p, "</h1>\n");
-	form_open(p, "/preferences");
+	form_page(p, status, "prefs.title", NULL, "/preferences");
 	raw(p, "<fieldset><legend>");
 	tr(p, "prefs.language", NULL);
 	raw(p, "</legend>\n");

@@ -10,7 +10,9 @@
 #include "mem.h"
 #include "money.h"
 #include "notify.h"
+#include "offer.h"
 #include "plan.h"
+#include "profile.h"
 #include "run.h"
 #include "tz.h"
 
@@ -171,7 +173,19 @@ static int plan_progress(struct store *s, const struct tenant_rec *t,
 	}
 	if (money_add(p.paid_minor, amount, &p.paid_minor) < 0)
 		p.paid_minor = INT64_MAX;
-	plan_rules_default(currency_find(p.currency), &rules);
+	{
+		/* The tenant's rules (its grace days), as the page and the
+		 * daily pass over plans use them. */
+		struct profile pr;
+		memset(&pr, 0, sizeof(pr));
+		r = profile_load(s, t->id, t->name, &pr, e);
+		if (r < 0) {
+			plan_rec_clear(&p);
+			return r;
+		}
+		offer_rules(&pr, currency_find(p.currency), &rules);
+		profile_clear(&pr);
+	}
 	for (size_t i = 0; i < p.n_instalments && i < PLAN_MAX_INSTALMENTS;
 	     i++) {
 		inst[i].due = p.instalments[i].due_on;

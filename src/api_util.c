@@ -148,13 +148,6 @@ struct key_cache_entry {
 
 static _Thread_local struct key_cache_entry key_cache[API_KEY_CACHE_SLOTS];
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The key of `hash` (working, not revoked), from the cache or the store:
  * 0, -ERR_NOTFOUND (unknown or revoked) or another error. */
 static int key_lookup(struct store *s, const char *hash, int64_t *ret_tenant,
@@ -162,7 +155,7 @@ static int key_lookup(struct store *s, const char *hash, int64_t *ret_tenant,
 {
 	struct key_cache_entry *c = &key_cache[(unsigned char)hash[0] %
 					       API_KEY_CACHE_SLOTS];
-	double now = now_seconds();
+	double now = monotonic_seconds();
 	struct apikey_rec k;
 	int r;
 

@@ -25,6 +25,7 @@
 #include "api_util.h"
 #include "dispatch.h"
 #include "embed.h"
+#include "http_client.h"
 #include "import.h"
 #include "mem.h"
 #include "money.h"
@@ -229,7 +230,7 @@ static json_t *invoice_json(const struct invoice_rec *inv,
 	date_format(inv->issue_date, issue);
 	date_format(inv->due_date, due);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s,"
-			 " s:b}",
+			 " s:b, s:s}",
 			 "object", "invoice", "id", inv->external_id,
 			 "customer", customer, "number",
 			 inv->number ? inv->number : "", "issue_date", issue,
@@ -237,7 +238,8 @@ static json_t *invoice_json(const struct invoice_rec *inv,
 			 "amount_open", (json_int_t)inv->open_minor, "currency",
 			 inv->currency, "payment_reference",
 			 inv->payment_reference ? inv->payment_reference : "",
-			 "disputed", inv->disputed);
+			 "disputed", inv->disputed, "document_url",
+			 inv->document_url ? inv->document_url : "");
 }
 
 /* ---- the OpenAPI document ----------------------------------------------- */
@@ -351,6 +353,11 @@ static void customer_post(const struct http_request *req,
 		return;
 	err_clear(&e);
 	memset(&old, 0, sizeof(old));
+	static const char *const fields[] = { "id", "name", "locale",
+		"timezone", "country", "email", "phone", NULL };
+
+	if (api_fields_known(resp, o, fields, "") < 0)
+		goto out;
 	id = api_str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
 	name = api_str_field(resp, o, "name", "", STORE_TEXT_MAX, 0, &bad);
 	locale = api_str_field(resp, o, "locale", "", 35, 0, &bad);
@@ -588,7 +595,10 @@ static int invoice_read(const struct http_request *req,
 			json_t *o, const char *prefix, struct invoice_rec *ret,
 			const char **ret_customer)
 {
-	const char *id, *cust, *number, *ref, *issue, *due, *cur_code;
+	static const char *const fields[] = { "id", "customer", "number",
+		"issue_date", "due_date", "amount", "amount_open", "currency",
+		"payment_reference", "disputed", "document_url", NULL };
+	const char *id, *cust, *number, *ref, *issue, *due, *cur_code, *doc;
 	const struct currency *cur;
 	char param[API_PARAM_MAX];
 	json_t *amount, *open, *disputed;
@@ -604,6 +614,8 @@ static int invoice_read(const struct http_request *req,
 				"an invoice must be a JSON object.", param);
 		return -ERR_INVALID;
 	}
+	if (api_fields_known(resp, o, fields, prefix) < 0)
+		return -ERR_INVALID;
 	id = api_str_field(resp, o, "id", prefix, STORE_ID_MAX, 1, &bad);
 	cust = api_str_field(resp, o, "customer", prefix, STORE_ID_MAX, 1,
 			     &bad);
@@ -614,6 +626,8 @@ static int invoice_read(const struct http_request *req,
 	issue = api_str_field(resp, o, "issue_date", prefix, 40, 1, &bad);
 	due = api_str_field(resp, o, "due_date", prefix, 40, 1, &bad);
 	cur_code = api_str_field(resp, o, "currency", prefix, 3, 1, &bad);
+	doc = api_str_field(resp, o, "document_url", prefix, STORE_URL_MAX, 0,
+			    &bad);
 	if (bad)
 		return -ERR_INVALID;
 #define BAD(field, msg)                                                   \
@@ -628,6 +642,8 @@ static int invoice_read(const struct http_request *req,
 		BAD("due_date", "expected a date, YYYY-MM-DD or RFC 3339.");
 	if (ret->due_date < ret->issue_date)
 		BAD("due_date", "is before issue_date.");
+	if (doc && *doc && http_client_check_url(doc, "document_url", &e) < 0)
+		BAD("document_url", "expected a web address, https://host/...");
 	cur = currency_find(cur_code);
 	if (!cur)
 		BAD("currency", "expected an ISO 4217 code such as EUR.");
@@ -668,6 +684,7 @@ static int invoice_read(const struct http_request *req,
 	ret->external_id = (char *)id;
 	ret->number = (char *)(number && *number ? number : id);
 	ret->payment_reference = (char *)(ref ? ref : "");
+	ret->document_url = (char *)(doc ? doc : "");
 	memcpy(ret->currency, cur->code, 4);
 	*ret_customer = cust;
 	return 0;
@@ -1091,6 +1108,11 @@ static void payment_post(const struct http_request *req,
 	memset(&inv, 0, sizeof(inv));
 	memset(&t, 0, sizeof(t));
 	memset(&res, 0, sizeof(res));
+	static const char *const fields[] = { "id", "customer", "invoice",
+		"amount", "currency", "paid_on", "method", NULL };
+
+	if (api_fields_known(resp, o, fields, "") < 0)
+		goto out;
 	id = api_str_field(resp, o, "id", "", STORE_ID_MAX, 1, &bad);
 	cust = api_str_field(resp, o, "customer", "", STORE_ID_MAX, 1, &bad);
 	invoice = api_str_field(resp, o, "invoice", "", STORE_ID_MAX, 0, &bad);

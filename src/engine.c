@@ -53,8 +53,12 @@ static int64_t minor_to_micros(int64_t minor, const struct currency *cur)
 	return micros;
 }
 
+/* The strategy the rules choose; when the matching rule is an
+ * experiment, which one and the customer's (stable) variant go into the
+ * decision, for the run to record on the case it opens. */
 static size_t choose_strategy(const struct engine_input *in,
-			      const struct strategy_set *set, int64_t open)
+			      const struct strategy_set *set, int64_t open,
+			      struct engine_decision *d)
 {
 	const struct engine_customer *c = in->customer;
 	struct rule_facts facts = {
@@ -65,8 +69,15 @@ static size_t choose_strategy(const struct engine_input *in,
 		.open_micros = minor_to_micros(open, in->currency),
 		.vulnerable = c->vulnerable ? 1 : 0,
 		.tenure_days = c->tenure_days,
+		.tenant_id = c->tenant_id,
+		.customer = c->external_id,
 	};
-	return strategy_choose(set, &facts);
+	struct rule_choice rc;
+
+	strategy_choose_variant(set, &facts, &rc);
+	d->experiment = rc.experiment;
+	d->variant = rc.variant;
+	return rc.strategy;
 }
 
 /* The largest lead time over all strategies: how far ahead of a due date
@@ -369,7 +380,7 @@ void engine_decide(const struct engine_input *in,
 			d->wait = WAIT_NOT_DUE;
 			return;
 		}
-		size_t si = choose_strategy(in, set, open);
+		size_t si = choose_strategy(in, set, open, d);
 		st = &set->strategies[si];
 		n = case_invoices(in, strategy_lead_days(st), &anchor, &open,
 				  &disputed);

@@ -69,6 +69,9 @@ struct engine_customer {
 	size_t n_segments;
 	const char *country;     /* ISO 3166 alpha-2 or "" */
 	int tenure_days;         /* days a customer on `today`; -1 unknown */
+	int64_t tenant_id;       /* experiment rules: whose customer */
+	const char *external_id; /* experiment rules: the customer's id
+				    (NULL: an experiment gives its champion) */
 };
 
 enum case_status { CASE_NONE = 0, CASE_OPEN, CASE_RESOLVED, CASE_WRITTEN_OFF };
@@ -155,6 +158,9 @@ struct engine_decision {
 	size_t n_case_invoices;    /* invoices in the case */
 	enum engine_wait wait;     /* what holds the next step */
 	const char *pause_reason;  /* WAIT_PAUSED: "moratorium", ... */
+	const char *experiment;    /* opened: the experiment the case is in
+				      (owned by the set), or NULL */
+	int variant;               /* opened in an experiment: its variant */
 	date_t next_on;            /* earliest date something may happen next,
 				      DATE_NONE when unknown (paused, done) */
 	size_t n_actions;          /* entries of actions[] in use */

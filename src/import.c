@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "csv.h"
+#include "http_client.h"
 #include "mem.h"
 #include "money.h"
 #include "pay.h"
@@ -38,7 +39,7 @@ static const struct column_spec invoice_columns[] = {
 	{ "external_id", 1 }, { "customer_id", 1 }, { "number", 0 },
 	{ "issue_date", 1 }, { "due_date", 1 }, { "amount", 1 },
 	{ "open_amount", 0 }, { "currency", 1 }, { "payment_reference", 0 },
-	{ "disputed", 0 }, { NULL, 0 },
+	{ "disputed", 0 }, { "document_url", 0 }, { NULL, 0 },
 };
 
 static const struct column_spec payment_columns[] = {
@@ -457,6 +458,24 @@ static int import_customer_row(struct importer *im)
 	return 0;
 }
 
+/* The invoice's copy, when given: a web address the customer's page can
+ * link to (https://, or http:// on loopback), as webhooks are checked. */
+static int check_document_url(struct importer *im)
+{
+	const char *v = field(im, "document_url");
+	struct err e;
+	if (!*v || http_client_check_url(v, "document_url", &e) == 0)
+		return 0;
+	{
+		static const char lead[] = "document_url: ";
+		const char *msg = e.msg;
+		if (strncmp(msg, lead, sizeof(lead) - 1) == 0)
+			msg += sizeof(lead) - 1;
+		reject(im, "document_url", msg);
+	}
+	return -1;
+}
+
 static int import_invoice_row(struct importer *im)
 {
 	struct invoice_rec inv;
@@ -475,7 +494,9 @@ static int import_invoice_row(struct importer *im)
 	    parse_date_req(im, "due_date", &inv.due_date) < 0 ||
 	    parse_currency(im, "currency", &cur) < 0 ||
 	    parse_amount(im, "amount", cur, &inv.amount_minor) < 0 ||
-	    parse_bool(im, "disputed", &inv.disputed) < 0)
+	    parse_bool(im, "disputed", &inv.disputed) < 0 ||
+	    check_length(im, "document_url", STORE_URL_MAX) < 0 ||
+	    check_document_url(im) < 0)
 		return -1;
 	open_text = field(im, "open_amount");
 	if (*open_text) {
@@ -512,6 +533,7 @@ static int import_invoice_row(struct importer *im)
 						     field(im, "external_id"));
 	memcpy(inv.currency, cur->code, 4);
 	inv.payment_reference = (char *)field(im, "payment_reference");
+	inv.document_url = (char *)field(im, "document_url");
 	if (store_invoice_upsert(im->store, &inv, &id, &e) < 0) {
 		reject(im, NULL, e.msg);
 		return -1;

@@ -725,6 +725,17 @@ static void invoice_table(struct page *p)
 			tr(p, "case.disputed", NULL);
 			raw(p, "</span>");
 		}
+		if (v->document_url && *v->document_url) {
+			/* The tenant's copy of the invoice, on its own site:
+			 * checked as a web address where it came in. */
+			raw(p, "<br><a class=\"copy\" rel=\"noreferrer\" href=\"");
+			esc(p, v->document_url);
+			raw(p, "\">");
+			tr(p, "case.invoice_copy", "number",
+			   v->number && *v->number ? v->number : v->external_id,
+			   NULL);
+			raw(p, "</a>");
+		}
 		raw(p, "</th><td>");
 		esc(p, day(p, v->due_date, d));
 		raw(p, "</td><td class=\"num\">");

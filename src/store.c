@@ -443,6 +443,7 @@ void invoice_rec_clear(struct invoice_rec *inv)
 	free(inv->external_id);
 	free(inv->number);
 	free(inv->payment_reference);
+	free(inv->document_url);
 	memset(inv, 0, sizeof(*inv));
 }
 
@@ -584,7 +585,8 @@ const char *const *store_tables(void)
 		"plan_instalments", "requests", "psp_checkouts",
 		"statement_entries", "review_items", "payer_accounts",
 		"operators", "operator_sessions", "login_failures",
-		"case_notes", NULL,
+		"case_notes", "portal_visits", "charges", "case_experiments",
+		"strategy_changes", NULL,
 	};
 	return tables;
 }
@@ -1411,5 +1413,205 @@ void queue_list_free(struct queue_item *list, size_t n)
 		free(list[i].customer);
 		free(list[i].customer_name);
 	}
+	free(list);
+}
+
+/* ---- reports (migration 0014) ---- */
+
+static int reports_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "keep reports", e);
+}
+
+int store_report_refresh(struct store *s, int64_t tenant_id, date_t as_of,
+			 instant_t now, struct err *e)
+{
+	if (!s->be->report_refresh)
+		return reports_missing(s, e);
+	if (as_of == DATE_NONE)
+		return err_set(e, ERR_INVALID, "a report refresh needs a date");
+	GATE();
+	return s->be->report_refresh(s->h, tenant_id, as_of, now, e);
+}
+
+int store_report_rows(struct store *s, int64_t tenant_id,
+		      struct report_info *ret_info, struct report_row **ret,
+		      size_t *ret_n, struct err *e)
+{
+	if (!s->be->report_rows)
+		return reports_missing(s, e);
+	return s->be->report_rows(s->h, tenant_id, ret_info, ret, ret_n, e);
+}
+
+int store_portal_visit(struct store *s, int64_t tenant_id, int64_t case_id,
+		       date_t day, struct err *e)
+{
+	if (!s->be->portal_visit)
+		return reports_missing(s, e);
+	if (day == DATE_NONE)
+		return err_set(e, ERR_INVALID, "a portal visit needs a date");
+	GATE();
+	return s->be->portal_visit(s->h, tenant_id, case_id, day, e);
+}
+
+void report_row_list_free(struct report_row *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i].key);
+	free(list);
+}
+
+/* ---- automatic charges (migration 0013) ---- */
+
+static int charges_missing(struct store *s, struct err *e)
+{
+	return err_set(e, ERR_NOTFOUND, "the %s store has no automatic "
+		       "charges", s->be->name);
+}
+
+int store_charge_insert(struct store *s, const struct charge_rec *c,
+			int64_t *ret_id, int *ret_inserted, struct err *e)
+{
+	if (!s->be->charge_insert)
+		return charges_missing(s, e);
+	GATE();
+	return s->be->charge_insert(s->h, c, ret_id, ret_inserted, e);
+}
+
+int store_charge_get(struct store *s, int64_t tenant_id, int64_t id,
+		     struct charge_rec *ret, struct err *e)
+{
+	if (!s->be->charge_get)
+		return charges_missing(s, e);
+	return s->be->charge_get(s->h, tenant_id, id, ret, e);
+}
+
+int store_charge_find(struct store *s, int64_t tenant_id,
+		      const char *provider, const char *provider_id,
+		      struct charge_rec *ret, struct err *e)
+{
+	if (!s->be->charge_find)
+		return charges_missing(s, e);
+	return s->be->charge_find(s->h, tenant_id, provider, provider_id, ret,
+				  e);
+}
+
+int store_charge_update(struct store *s, const struct charge_rec *c,
+			struct err *e)
+{
+	if (!s->be->charge_update)
+		return charges_missing(s, e);
+	GATE();
+	return s->be->charge_update(s->h, c, e);
+}
+
+int store_charge_due(struct store *s, int64_t tenant_id, date_t until,
+		     int64_t **ret, size_t *ret_n, struct err *e)
+{
+	if (!s->be->charge_due)
+		return charges_missing(s, e);
+	return s->be->charge_due(s->h, tenant_id, until, ret, ret_n, e);
+}
+
+int store_charge_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		      struct charge_rec **ret, size_t *ret_n, struct err *e)
+{
+	if (!s->be->charge_list)
+		return charges_missing(s, e);
+	return s->be->charge_list(s->h, tenant_id, customer_id, ret, ret_n, e);
+}
+
+void charge_rec_clear(struct charge_rec *c)
+{
+	if (!c)
+		return;
+	free(c->payment_id);
+	free(c->customer_ref);
+	free(c->mandate_ref);
+	free(c->failure_code);
+	free(c->attempt_id);
+	free(c->attempt_refs);
+	c->payment_id = c->customer_ref = c->mandate_ref = NULL;
+	c->failure_code = c->attempt_id = c->attempt_refs = NULL;
+}
+
+void charge_list_free(struct charge_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		charge_rec_clear(&list[i]);
+	free(list);
+}
+
+/* ---- experiments (migration 0015) ---- */
+
+static int experiments_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "keep experiments", e);
+}
+
+int store_case_experiment_add(struct store *s, int64_t tenant_id,
+			      int64_t case_id, const char *experiment_id,
+			      int variant, const char *strategy,
+			      struct err *e)
+{
+	if (!s->be->case_experiment_add)
+		return experiments_missing(s, e);
+	GATE();
+	return s->be->case_experiment_add(s->h, tenant_id, case_id,
+					  experiment_id, variant, strategy, e);
+}
+
+int store_experiment_stats(struct store *s, int64_t tenant_id,
+			   struct experiment_stat_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	if (!s->be->experiment_stats)
+		return experiments_missing(s, e);
+	return s->be->experiment_stats(s->h, tenant_id, ret, ret_n, e);
+}
+
+int store_strategy_activate(struct store *s, int64_t tenant_id, int version,
+			    int *ret_found, struct err *e)
+{
+	if (!s->be->strategy_activate)
+		return experiments_missing(s, e);
+	GATE();
+	return s->be->strategy_activate(s->h, tenant_id, version, ret_found, e);
+}
+
+int store_strategy_change_add(struct store *s, int64_t tenant_id,
+			      int version, const char *action,
+			      int64_t operator_id, instant_t at,
+			      struct err *e)
+{
+	if (!s->be->strategy_change_add)
+		return experiments_missing(s, e);
+	GATE();
+	return s->be->strategy_change_add(s->h, tenant_id, version, action,
+					  operator_id, at, e);
+}
+
+int store_strategy_changes(struct store *s, int64_t tenant_id, int limit,
+			   struct strategy_change_rec **ret, size_t *ret_n,
+			   struct err *e)
+{
+	if (!s->be->strategy_changes)
+		return experiments_missing(s, e);
+	return s->be->strategy_changes(s->h, tenant_id, limit, ret, ret_n, e);
+}
+
+void experiment_stat_list_free(struct experiment_stat_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].experiment_id);
+		free(list[i].strategy);
+	}
+	free(list);
+}
+
+void strategy_change_list_free(struct strategy_change_rec *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		free(list[i].operator_name);
 	free(list);
 }

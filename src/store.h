@@ -29,6 +29,7 @@
 
 #define STORE_ID_MAX 128   /* external ids: bytes */
 #define STORE_TEXT_MAX 512 /* names, addresses, references: bytes */
+#define STORE_URL_MAX 1024 /* web addresses (an invoice's copy): bytes */
 
 struct store; /* an open store: backend + connection */
 
@@ -81,6 +82,8 @@ struct invoice_rec {
 	char *payment_reference; /* structured reference, "" when none */
 	int disputed;
 	int written_off;       /* dunning gave up on it */
+	char *document_url;    /* a copy of the invoice (https://), "" when
+				  the tenant gives none */
 };
 
 struct payment_rec {
@@ -494,6 +497,106 @@ struct queue_item {
 	char currency[4];      /* "" when unknown */
 	int64_t request_id;    /* help, callback, dispute: the request */
 	int64_t review_id;     /* payment_review: the review item */
+};
+
+/* ---- reports (migration 0014) ---- */
+
+/* One rolled-up figure of a tenant's reports (report_rows). What the
+ * numbers mean depends on `report`:
+ *   step, channel, tone  cases grouped by the last contact decided for
+ *                        them (key "" = none yet): cases, cured
+ *                        (resolved), amount recovered on them
+ *   segment, strategy    the same, by the customer's segment tags (a
+ *                        case counts once per tag) or the case's strategy
+ *   portal               key visited | visit_days | paid | plan |
+ *                        postponed | help: cases (visit days) counted
+ *   dso                  key open (open receivables) | sales90 (invoiced
+ *                        in the 90 days up to as_of): amount, cases =
+ *                        invoices
+ *   aging                open invoices by days past due, bucket 0..4 =
+ *                        not due, 1-30, 31-60, 61-90, over 90: amount
+ *                        open, cases = invoices
+ *   cohort               key 'YYYY-MM' (the month invoices fell due):
+ *                        bucket -1 the cohort's amount due (cases =
+ *                        invoices); bucket 0, 7, ..., 84, 90: amount
+ *                        paid on them by then since the previous bucket
+ */
+struct report_row {
+	char report[16];       /* which figure (above) */
+	char *key;             /* the group (owned) */
+	char currency[4];      /* "" for plain counts */
+	int bucket;            /* aging band, cohort days; else 0 */
+	int64_t cases;         /* cases (or invoices, visit days) */
+	int64_t cured;         /* of them resolved */
+	int64_t amount_minor;  /* amount in `currency` */
+};
+
+/* When a tenant's report rows were last rebuilt. */
+struct report_info {
+	date_t as_of;          /* the date the figures are for; DATE_NONE
+				  when never refreshed */
+	instant_t refreshed_at; /* when; 0 when never */
+};
+
+/* ---- automatic charges (migration 0013) ---- */
+
+/* A failed automatic charge at a payment provider and its retries (see
+ * charge.h). Strings are owned when handed out by the store. */
+struct charge_rec {
+	int64_t id;
+	int64_t tenant_id;
+	int64_t customer_id;
+	int64_t invoice_id;    /* the invoice the charge was for */
+	int64_t case_id;       /* the case holding it, 0 until one does */
+	char provider[16];     /* stripe | mollie */
+	char *payment_id;      /* the provider's charge: pi_... / tr_... */
+	char *customer_ref;    /* the provider's customer, "" unknown */
+	char *mandate_ref;     /* payment method / mandate, "" unknown */
+	int64_t amount_minor;
+	char currency[4];
+	char status[16];       /* failed | retrying | succeeded | given_up |
+				  hard_declined */
+	char *failure_code;    /* the provider's decline code, "" none */
+	char decline_class[8]; /* soft | hard */
+	int attempts;          /* retries made so far */
+	date_t failed_on;      /* the first failure: the schedule's anchor */
+	date_t next_attempt_on; /* the next retry, DATE_NONE when none */
+	char *attempt_id;      /* the latest retry's provider id, "" none */
+	char *attempt_refs;    /* provider ids of the tries applied,
+				  space-separated (replays change nothing) */
+	int awaiting;          /* a retry was sent, its outcome unknown */
+	instant_t created_at;
+	instant_t updated_at;
+};
+
+/* ---- experiments (migration 0015) ---- */
+
+/* One variant of one experiment in one currency, aggregated over its
+ * cases (store_experiment_stats). Amounts are minor units of `currency`;
+ * sums of squares are doubles (they outgrow int64). */
+struct experiment_stat_rec {
+	char *experiment_id;   /* the rule's experiment id */
+	int variant;           /* index in the rule's variants, 0 = champion */
+	char *strategy;        /* the variant's strategy */
+	char currency[4];      /* the cases' currency */
+	int64_t cases;         /* cases put in this variant */
+	int64_t resolved;      /* of which resolved (paid) */
+	int64_t amount_sum;    /* payments while the cases were open */
+	double amount_sumsq;   /* sum over cases of (paid in the case)^2 */
+	double days_sum;       /* resolved cases: days from opening to close */
+	double days_sumsq;     /* ... squared, summed */
+	int64_t messages;      /* messages that went out (sent_at set) */
+	int64_t opt_outs;      /* cases whose customer is do-not-contact now */
+	int64_t help;          /* cases with a help or call-back request */
+};
+
+/* A strategy version saved or activated in the console. */
+struct strategy_change_rec {
+	int version;           /* strategy_versions.version */
+	char action[16];       /* saved | activated */
+	int64_t operator_id;   /* who */
+	char *operator_name;   /* their name ("" when unknown) */
+	instant_t at;          /* when */
 };
 
 struct store_stats {
@@ -944,6 +1047,74 @@ struct store_backend {
 	 * store_queue). */
 	int (*queue)(void *h, int64_t tenant_id, int limit,
 		     struct queue_item **ret, size_t *ret_n, struct err *e);
+
+	/* Reports (migration 0014). Inside the caller's transaction: rebuild
+	 * every report row of the tenant from its data, set-based, for the
+	 * date `as_of`, and record `now` as the time of the refresh. */
+	int (*report_refresh)(void *h, int64_t tenant_id, date_t as_of,
+			      instant_t now, struct err *e);
+	/* The tenant's report rows (by report, key, currency, bucket) and
+	 * when they were made (ret_info->refreshed_at 0 when never). */
+	int (*report_rows)(void *h, int64_t tenant_id,
+			   struct report_info *ret_info,
+			   struct report_row **ret, size_t *ret_n,
+			   struct err *e);
+	/* Record that the case's personal page was visited on `day`; a
+	 * second visit the same day changes nothing. */
+	int (*portal_visit)(void *h, int64_t tenant_id, int64_t case_id,
+			    date_t day, struct err *e);
+
+	/* Automatic charges (migration 0013). Record a charge unless the
+	 * tenant has one with its (provider, payment_id): then *ret_id is
+	 * that one's and *ret_inserted 0. */
+	int (*charge_insert)(void *h, const struct charge_rec *c,
+			     int64_t *ret_id, int *ret_inserted,
+			     struct err *e);
+	/* One charge by id, or by the provider's payment id (either may
+	 * match: payment_id or the latest attempt_id); -ERR_NOTFOUND. */
+	int (*charge_get)(void *h, int64_t tenant_id, int64_t id,
+			  struct charge_rec *ret, struct err *e);
+	int (*charge_find)(void *h, int64_t tenant_id, const char *provider,
+			   const char *provider_id, struct charge_rec *ret,
+			   struct err *e);
+	/* Write a charge's case_id, mandate_ref, status, failure_code,
+	 * decline_class, attempts, next_attempt_on, attempt_id,
+	 * attempt_refs, awaiting and updated_at. */
+	int (*charge_update)(void *h, const struct charge_rec *c,
+			     struct err *e);
+	/* The ids of the tenant's charges that need the daily pass: due a
+	 * retry by `until` (status retrying), or not yet on a case
+	 * (status failed or retrying); ascending. */
+	int (*charge_due)(void *h, int64_t tenant_id, date_t until,
+			  int64_t **ret, size_t *ret_n, struct err *e);
+	/* The customer's charges, newest first. */
+	int (*charge_list)(void *h, int64_t tenant_id, int64_t customer_id,
+			   struct charge_rec **ret, size_t *ret_n,
+			   struct err *e);
+
+	/* ---- experiments (migration 0015) ---- */
+	/* Record the experiment and variant of a case the run opened. */
+	int (*case_experiment_add)(void *h, int64_t tenant_id,
+				   int64_t case_id, const char *experiment_id,
+				   int variant, const char *strategy,
+				   struct err *e);
+	/* Every experiment's variants, aggregated: ordered by experiment,
+	 * currency, variant. */
+	int (*experiment_stats)(void *h, int64_t tenant_id,
+				struct experiment_stat_rec **ret,
+				size_t *ret_n, struct err *e);
+	/* Make `version` the tenant's only active one; *ret_found = 0 (and
+	 * nothing changed) when there is no such version. */
+	int (*strategy_activate)(void *h, int64_t tenant_id, int version,
+				 int *ret_found, struct err *e);
+	/* Record who saved or activated a version. */
+	int (*strategy_change_add)(void *h, int64_t tenant_id, int version,
+				   const char *action, int64_t operator_id,
+				   instant_t at, struct err *e);
+	/* The tenant's latest `limit` changes, newest first. */
+	int (*strategy_changes)(void *h, int64_t tenant_id, int limit,
+				struct strategy_change_rec **ret,
+				size_t *ret_n, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -1318,5 +1489,63 @@ void operator_rec_clear(struct operator_rec *o);
 void operator_list_free(struct operator_rec *list, size_t n);
 void case_note_list_free(struct case_note_rec *list, size_t n);
 void queue_list_free(struct queue_item *list, size_t n);
+
+/* Reports (migration 0014): see struct store_backend and struct
+ * report_row. store_portal_visit is what the portal calls on every view
+ * of a personal page (at most one row per case and day). */
+int store_report_refresh(struct store *s, int64_t tenant_id, date_t as_of,
+			 instant_t now, struct err *e);
+int store_report_rows(struct store *s, int64_t tenant_id,
+		      struct report_info *ret_info, struct report_row **ret,
+		      size_t *ret_n, struct err *e);
+int store_portal_visit(struct store *s, int64_t tenant_id, int64_t case_id,
+		       date_t day, struct err *e);
+void report_row_list_free(struct report_row *list, size_t n);
+
+/* Automatic charges (migration 0013): see struct store_backend and struct
+ * charge_rec. */
+int store_charge_insert(struct store *s, const struct charge_rec *c,
+			int64_t *ret_id, int *ret_inserted, struct err *e);
+int store_charge_get(struct store *s, int64_t tenant_id, int64_t id,
+		     struct charge_rec *ret, struct err *e);
+int store_charge_find(struct store *s, int64_t tenant_id,
+		      const char *provider, const char *provider_id,
+		      struct charge_rec *ret, struct err *e);
+int store_charge_update(struct store *s, const struct charge_rec *c,
+			struct err *e);
+int store_charge_due(struct store *s, int64_t tenant_id, date_t until,
+		     int64_t **ret, size_t *ret_n, struct err *e);
+int store_charge_list(struct store *s, int64_t tenant_id, int64_t customer_id,
+		      struct charge_rec **ret, size_t *ret_n, struct err *e);
+void charge_rec_clear(struct charge_rec *c);
+void charge_list_free(struct charge_rec *list, size_t n);
+
+/*
+ * ---- experiments (migration 0015) ----: see struct store_backend.
+ * store_experiment_stats counts, per experiment, currency and variant:
+ * the cases, those resolved, the payments of each case's customer in its
+ * currency from the day it opened to the day it closed (still open: to
+ * now), days from opening to closing of the resolved ones, the messages
+ * sent, customers now do-not-contact (opt-outs) and cases with a help or
+ * call-back request. One query, aggregated in SQL.
+ */
+int store_case_experiment_add(struct store *s, int64_t tenant_id,
+			      int64_t case_id, const char *experiment_id,
+			      int variant, const char *strategy,
+			      struct err *e);
+int store_experiment_stats(struct store *s, int64_t tenant_id,
+			   struct experiment_stat_rec **ret, size_t *ret_n,
+			   struct err *e);
+int store_strategy_activate(struct store *s, int64_t tenant_id, int version,
+			    int *ret_found, struct err *e);
+int store_strategy_change_add(struct store *s, int64_t tenant_id,
+			      int version, const char *action,
+			      int64_t operator_id, instant_t at,
+			      struct err *e);
+int store_strategy_changes(struct store *s, int64_t tenant_id, int limit,
+			   struct strategy_change_rec **ret, size_t *ret_n,
+			   struct err *e);
+void experiment_stat_list_free(struct experiment_stat_rec *list, size_t n);
+void strategy_change_list_free(struct strategy_change_rec *list, size_t n);
 
 #endif

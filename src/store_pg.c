@@ -212,7 +212,7 @@ enum pg_stmt {
 #define PG_INVOICE_COLS                                                   \
 	"id, tenant_id, customer_id, external_id, number, issue_date,"    \
 	" due_date, amount_minor, open_minor, currency, payment_reference," \
-	" disputed"
+	" disputed, document_url"
 
 static const char *const pg_sql[PG__COUNT] = {
 	[PG_TENANT_INSERT] =
@@ -269,15 +269,18 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_INVOICE_UPSERT] =
 		"INSERT INTO invoices (tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed, updated_at) VALUES ($1, $2, $3,"
-		" $4, $5, $6, $7, $8, $9, $10, $11, now())"
+		" payment_reference, disputed, document_url, updated_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+		" now())"
 		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
 		" customer_id = excluded.customer_id, number = excluded.number,"
 		" issue_date = excluded.issue_date, due_date = excluded.due_date,"
 		" amount_minor = excluded.amount_minor,"
 		" open_minor = excluded.open_minor, currency = excluded.currency,"
 		" payment_reference = excluded.payment_reference,"
-		" disputed = excluded.disputed, updated_at = excluded.updated_at"
+		" disputed = excluded.disputed,"
+		" document_url = excluded.document_url,"
+		" updated_at = excluded.updated_at"
 		" RETURNING id",
 	[PG_INVOICE_GET] =
 		"SELECT " PG_INVOICE_COLS " FROM invoices"
@@ -2258,6 +2261,7 @@ static int pg_invoice_upsert(void *hv, const struct invoice_rec *inv,
 	p_text(&p, inv->currency);
 	p_text(&p, inv->payment_reference ? inv->payment_reference : "");
 	p_bool(&p, inv->disputed);
+	p_text(&p, inv->document_url ? inv->document_url : "");
 	r = pg_run(h, PG_INVOICE_UPSERT, &p, "saving invoice", &res, e);
 	if (r < 0)
 		return r;
@@ -2283,6 +2287,7 @@ static void read_invoice(const PGresult *res, int row,
 	col_currency(res, row, 9, inv->currency);
 	inv->payment_reference = col_dup(res, row, 10);
 	inv->disputed = col_bool(res, row, 11);
+	inv->document_url = col_dup(res, row, 12);
 }
 
 static int get_one_invoice(struct pg *h, enum pg_stmt which,
@@ -3886,6 +3891,7 @@ static const struct {
 	{ "operator_sessions", "token_hash", 0 },
 	{ "login_failures", "tenant_id, id", 1 },
 	{ "case_notes", "tenant_id, id", 1 },
+	{ "portal_visits", "tenant_id, case_id, day", 0 },
 };
 
 #define PG_COPY_MAX_COLS 64

@@ -136,6 +136,9 @@ enum sq_stmt {
 	SQ_CASE_NOTES,
 	SQ_CASE_NOTE_ADD,
 	SQ_QUEUE,
+	SQ_REPORT_INFO,
+	SQ_REPORT_ROWS,
+	SQ_PORTAL_VISIT,
 	SQ__COUNT
 };
 
@@ -194,8 +197,8 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_INVOICE_UPSERT] =
 		"INSERT INTO invoices (tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed, updated_at) VALUES (?1, ?2, ?3, ?4,"
-		" ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		" payment_reference, disputed, document_url, updated_at)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 		" strftime('%Y-%m-%dT%H:%M:%SZ','now'))"
 		" ON CONFLICT (tenant_id, external_id) DO UPDATE SET"
 		" customer_id = excluded.customer_id, number = excluded.number,"
@@ -203,23 +206,25 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" amount_minor = excluded.amount_minor,"
 		" open_minor = excluded.open_minor, currency = excluded.currency,"
 		" payment_reference = excluded.payment_reference,"
-		" disputed = excluded.disputed, updated_at = excluded.updated_at"
+		" disputed = excluded.disputed,"
+		" document_url = excluded.document_url,"
+		" updated_at = excluded.updated_at"
 		" RETURNING id",
 	[SQ_INVOICE_GET] =
 		"SELECT id, tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed FROM invoices"
+		" payment_reference, disputed, document_url FROM invoices"
 		" WHERE tenant_id = ?1 AND external_id = ?2",
 	[SQ_INVOICE_REF] =
 		"SELECT id, tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed FROM invoices"
+		" payment_reference, disputed, document_url FROM invoices"
 		" WHERE tenant_id = ?1 AND (payment_reference = ?2 OR number = ?2)"
 		" ORDER BY payment_reference = ?2 DESC, id LIMIT 1",
 	[SQ_INVOICES_OPEN] =
 		"SELECT id, tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed FROM invoices"
+		" payment_reference, disputed, document_url FROM invoices"
 		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
 		" AND open_minor > 0 AND written_off = 0 ORDER BY due_date, id",
 	[SQ_INVOICE_SET_OPEN] =
@@ -436,7 +441,7 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_INVOICE_LIST] =
 		"SELECT id, tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed FROM invoices"
+		" payment_reference, disputed, document_url FROM invoices"
 		" WHERE tenant_id = ?1 AND customer_id = ?2 AND external_id > ?3"
 		" ORDER BY external_id LIMIT ?4",
 	[SQ_IDEM_CLAIM] =
@@ -632,7 +637,7 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_INVOICES_PAID] =
 		"SELECT id, tenant_id, customer_id, external_id, number,"
 		" issue_date, due_date, amount_minor, open_minor, currency,"
-		" payment_reference, disputed FROM invoices"
+		" payment_reference, disputed, document_url FROM invoices"
 		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
 		" AND open_minor < amount_minor AND written_off = 0"
 		" ORDER BY due_date DESC, id DESC",
@@ -769,6 +774,17 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" AND c.id = q.customer_id"
 		" ORDER BY q.rank, q.sort_at, q.case_id, q.request_id,"
 		" q.review_id LIMIT ?2",
+	/* ---- reports (migration 0014) ---- */
+	[SQ_REPORT_INFO] =
+		"SELECT as_of, refreshed_at FROM report_refreshes"
+		" WHERE tenant_id = ?1",
+	[SQ_REPORT_ROWS] =
+		"SELECT report, key, currency, bucket, cases, cured,"
+		" amount_minor FROM report_rows WHERE tenant_id = ?1"
+		" ORDER BY report, key, currency, bucket",
+	[SQ_PORTAL_VISIT] =
+		"INSERT OR IGNORE INTO portal_visits (tenant_id, case_id, day)"
+		" VALUES (?1, ?2, ?3)",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -1525,6 +1541,7 @@ static int sq_invoice_upsert(void *hv, const struct invoice_rec *inv,
 	bind_text(st, 9, inv->currency);
 	bind_text(st, 10, inv->payment_reference ? inv->payment_reference : "");
 	sqlite3_bind_int(st, 11, inv->disputed);
+	bind_text(st, 12, inv->document_url ? inv->document_url : "");
 	if (sqlite3_step(st) != SQLITE_ROW)
 		return sq_error(h, e, "saving invoice");
 	*ret_id = sqlite3_column_int64(st, 0);
@@ -1548,6 +1565,7 @@ static void read_invoice(sqlite3_stmt *st, struct invoice_rec *inv)
 	inv->currency[3] = '\0';
 	inv->payment_reference = col_dup(st, 10);
 	inv->disputed = sqlite3_column_int(st, 11);
+	inv->document_url = col_dup(st, 12);
 }
 
 static int get_one_invoice(struct sq *h, enum sq_stmt which,
@@ -4324,6 +4342,268 @@ static int sq_queue(void *hv, int64_t tenant_id, int limit,
 	return 0;
 }
 
+/* ---- reports (migration 0014) ---- */
+
+/*
+ * The refresh, statement by statement, each with ?1 = tenant, ?2 = the
+ * date the figures are for, ?3 = now. Set-based: every figure is one
+ * INSERT ... SELECT ... GROUP BY over the tenant's rows, through scratch
+ * tables of the connection (temp.report_*) that the refresh drops again.
+ *  report_paid: what each case recovered: the payments of its customer
+ *    in its currency from the day it opened to the day it closed;
+ *  report_last: the last contact decided for each case (latest due day,
+ *    then decision time, then step and channel as tie-breaks);
+ *  report_case: one row per case with both, its strategy and whether it
+ *    was cured (resolved);
+ *  report_segment: the customers' segment tags, one row each;
+ *  report_inv, report_pay: invoices and payments with running totals per
+ *    customer and currency, so that payments can be laid over invoices
+ *    oldest due first (as pay_allocate settles them) for the cohorts.
+ */
+static const char sq_report_refresh_sql[] =
+	"DELETE FROM report_rows WHERE tenant_id = ?1;"
+	"DROP TABLE IF EXISTS temp.report_paid;"
+	"DROP TABLE IF EXISTS temp.report_last;"
+	"DROP TABLE IF EXISTS temp.report_case;"
+	"DROP TABLE IF EXISTS temp.report_segment;"
+	"DROP TABLE IF EXISTS temp.report_inv;"
+	"DROP TABLE IF EXISTS temp.report_pay;"
+	"CREATE TEMP TABLE report_paid (case_id INTEGER PRIMARY KEY,"
+	" amount INTEGER NOT NULL);"
+	"INSERT INTO temp.report_paid SELECT k.id, SUM(p.amount_minor)"
+	" FROM payments p JOIN cases k ON k.tenant_id = p.tenant_id"
+	" AND k.customer_id = p.customer_id AND k.currency = p.currency"
+	" AND p.paid_on >= k.opened_on"
+	" AND (k.closed_on IS NULL OR p.paid_on <= k.closed_on)"
+	" WHERE p.tenant_id = ?1 AND p.paid_on <= ?2 GROUP BY k.id;"
+	"CREATE TEMP TABLE report_last (case_id INTEGER PRIMARY KEY,"
+	" step TEXT, channel TEXT, tone TEXT);"
+	/* One max() aggregate: SQLite takes the bare columns from its row.
+	 * The fields are fixed-width or end in char(1), which sorts below
+	 * any printable byte, so the text order is the tuple order. */
+	"INSERT INTO temp.report_last SELECT case_id, step, channel, tone"
+	" FROM (SELECT case_id, step, channel, tone, MAX(due_on || decided_at"
+	" || step || char(1) || channel) FROM actions WHERE tenant_id = ?1"
+	" AND kind = 'contact' GROUP BY case_id);"
+	"CREATE TEMP TABLE report_case (id INTEGER PRIMARY KEY,"
+	" customer_id INTEGER, currency TEXT, cured INTEGER, strategy TEXT,"
+	" step TEXT, channel TEXT, tone TEXT, recovered INTEGER);"
+	"INSERT INTO temp.report_case SELECT k.id, k.customer_id, k.currency,"
+	" k.status = 'resolved', k.strategy, COALESCE(a.step, ''),"
+	" COALESCE(a.channel, ''), COALESCE(a.tone, ''), COALESCE(pd.amount, 0)"
+	" FROM cases k LEFT JOIN temp.report_last a ON a.case_id = k.id"
+	" LEFT JOIN temp.report_paid pd ON pd.case_id = k.id"
+	" WHERE k.tenant_id = ?1;"
+	"INSERT INTO report_rows SELECT ?1, 'step', step, currency, 0,"
+	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" GROUP BY step, currency;"
+	"INSERT INTO report_rows SELECT ?1, 'channel', channel, currency, 0,"
+	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" GROUP BY channel, currency;"
+	"INSERT INTO report_rows SELECT ?1, 'tone', tone, currency, 0,"
+	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" GROUP BY tone, currency;"
+	"INSERT INTO report_rows SELECT ?1, 'strategy', strategy, currency, 0,"
+	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" GROUP BY strategy, currency;"
+	"CREATE TEMP TABLE report_segment (customer_id INTEGER, tag TEXT,"
+	" PRIMARY KEY (customer_id, tag)) WITHOUT ROWID;"
+	"WITH RECURSIVE s(customer_id, tag, rest) AS ("
+	" SELECT id, '', segments || ' ' FROM customers WHERE tenant_id = ?1"
+	" AND segments <> ''"
+	" UNION ALL SELECT customer_id, substr(rest, 1, instr(rest, ' ') - 1),"
+	" substr(rest, instr(rest, ' ') + 1) FROM s WHERE rest <> '')"
+	" INSERT OR IGNORE INTO temp.report_segment"
+	" SELECT customer_id, tag FROM s WHERE tag <> '';"
+	"INSERT INTO report_rows SELECT ?1, 'segment', COALESCE(g.tag, ''),"
+	" k.currency, 0, COUNT(*), SUM(k.cured), SUM(k.recovered)"
+	" FROM temp.report_case k LEFT JOIN temp.report_segment g"
+	" ON g.customer_id = k.customer_id GROUP BY 3, 4;"
+	/* The portal: cases with a visit, and what they did from the day of
+	 * their first visit on. */
+	"INSERT INTO report_rows SELECT ?1, 'portal', name, '', 0, n, 0, 0"
+	" FROM (WITH v AS (SELECT case_id, MIN(day) AS first,"
+	" COUNT(*) AS days FROM portal_visits WHERE tenant_id = ?1"
+	" GROUP BY case_id),"
+	" f AS (SELECT v.case_id, v.days,"
+	" MAX(e.kind = 'payment.received') AS paid,"
+	" MAX(e.kind = 'plan.created') AS plan,"
+	" MAX(e.kind = 'promise.made') AS postponed,"
+	" MAX(e.kind = 'help.requested') AS help"
+	" FROM v LEFT JOIN case_events e ON e.tenant_id = ?1"
+	" AND e.case_id = v.case_id AND e.at >= v.first"
+	" AND e.kind IN ('payment.received', 'plan.created', 'promise.made',"
+	" 'help.requested') GROUP BY v.case_id, v.days)"
+	" SELECT 'visited' AS name, COUNT(*) AS n FROM f"
+	" UNION ALL SELECT 'visit_days', COALESCE(SUM(days), 0) FROM f"
+	" UNION ALL SELECT 'paid', COALESCE(SUM(paid), 0) FROM f"
+	" UNION ALL SELECT 'plan', COALESCE(SUM(plan), 0) FROM f"
+	" UNION ALL SELECT 'postponed', COALESCE(SUM(postponed), 0) FROM f"
+	" UNION ALL SELECT 'help', COALESCE(SUM(help), 0) FROM f);"
+	/* Days sales outstanding: open receivables, and what was invoiced in
+	 * the 90 days up to the date; the open amounts by days past due. */
+	"INSERT INTO report_rows SELECT ?1, 'dso', 'open', currency, 0,"
+	" COUNT(*), 0, SUM(open_minor) FROM invoices WHERE tenant_id = ?1"
+	" AND open_minor > 0 AND written_off = 0 GROUP BY currency;"
+	"INSERT INTO report_rows SELECT ?1, 'dso', 'sales90', currency, 0,"
+	" COUNT(*), 0, SUM(amount_minor) FROM invoices WHERE tenant_id = ?1"
+	" AND issue_date > date(?2, '-90 days') AND issue_date <= ?2"
+	" GROUP BY currency;"
+	"INSERT INTO report_rows SELECT ?1, 'aging', '', currency, band,"
+	" COUNT(*), 0, SUM(open_minor) FROM (SELECT currency, open_minor,"
+	" CASE WHEN due_date >= ?2 THEN 0"
+	" WHEN due_date >= date(?2, '-30 days') THEN 1"
+	" WHEN due_date >= date(?2, '-60 days') THEN 2"
+	" WHEN due_date >= date(?2, '-90 days') THEN 3 ELSE 4 END AS band"
+	" FROM invoices WHERE tenant_id = ?1 AND open_minor > 0"
+	" AND written_off = 0) GROUP BY currency, band;"
+	/* Cohorts: invoices due in the twelve months up to the date, and the
+	 * part of each payment that went to them, by days since due. */
+	"CREATE TEMP TABLE report_inv (id INTEGER PRIMARY KEY,"
+	" customer_id INTEGER, currency TEXT, due_date TEXT, amount INTEGER,"
+	" cum_end INTEGER);"
+	"INSERT INTO temp.report_inv SELECT id, customer_id, currency,"
+	" due_date, amount_minor, SUM(amount_minor) OVER (PARTITION BY"
+	" customer_id, currency ORDER BY due_date, id) FROM invoices"
+	" WHERE tenant_id = ?1;"
+	"CREATE TEMP TABLE report_pay (id INTEGER PRIMARY KEY,"
+	" customer_id INTEGER, currency TEXT, paid_on TEXT, amount INTEGER,"
+	" cum_end INTEGER);"
+	"INSERT INTO temp.report_pay SELECT id, customer_id, currency, paid_on,"
+	" amount_minor, SUM(amount_minor) OVER (PARTITION BY customer_id,"
+	" currency ORDER BY paid_on, id) FROM payments WHERE tenant_id = ?1"
+	" AND amount_minor > 0 AND paid_on <= ?2;"
+	"CREATE INDEX temp.report_pay_customer ON report_pay"
+	" (customer_id, currency, cum_end);"
+	"INSERT INTO report_rows SELECT ?1, 'cohort', substr(due_date, 1, 7),"
+	" currency, -1, COUNT(*), 0, SUM(amount) FROM temp.report_inv"
+	" WHERE due_date >= date(?2, 'start of month', '-11 months')"
+	" AND due_date <= ?2 GROUP BY 3, 4;"
+	"INSERT INTO report_rows SELECT ?1, 'cohort', month, currency,"
+	" CASE WHEN d <= 0 THEN 0 WHEN d > 84 THEN 90"
+	" ELSE (d + 6) / 7 * 7 END AS b, 0, 0, SUM(part)"
+	" FROM (SELECT substr(i.due_date, 1, 7) AS month, i.currency,"
+	" CAST(julianday(p.paid_on) - julianday(i.due_date) AS INTEGER) AS d,"
+	" MIN(i.cum_end, p.cum_end) - MAX(i.cum_end - i.amount,"
+	" p.cum_end - p.amount) AS part"
+	" FROM temp.report_inv i JOIN temp.report_pay p"
+	" ON p.customer_id = i.customer_id AND p.currency = i.currency"
+	" AND p.cum_end > i.cum_end - i.amount"
+	" AND p.cum_end - p.amount < i.cum_end"
+	" WHERE i.due_date >= date(?2, 'start of month', '-11 months')"
+	" AND i.due_date <= ?2) WHERE d <= 90 GROUP BY month, currency, b;"
+	"INSERT INTO report_refreshes (tenant_id, as_of, refreshed_at)"
+	" VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE"
+	" SET as_of = excluded.as_of, refreshed_at = excluded.refreshed_at;"
+	"DROP TABLE temp.report_paid;"
+	"DROP TABLE temp.report_last;"
+	"DROP TABLE temp.report_case;"
+	"DROP TABLE temp.report_segment;"
+	"DROP TABLE temp.report_inv;"
+	"DROP TABLE temp.report_pay;";
+
+static int sq_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
+			     instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	const char *sql = sq_report_refresh_sql;
+	char day[DATE_FMT_MAX], at[INSTANT_FMT_MAX];
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	date_format(as_of, day);
+	instant_format(now, at);
+	/* One statement at a time, each with the parameters it names. */
+	while (r == 0 && *sql) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		int np;
+		if (sqlite3_prepare_v2(h->db, sql, -1, &st, &tail) != SQLITE_OK)
+			return sq_error(h, e, "refreshing the reports");
+		sql = tail;
+		if (!st)
+			continue;
+		np = sqlite3_bind_parameter_count(st);
+		if (np >= 1)
+			sqlite3_bind_int64(st, 1, tenant_id);
+		if (np >= 2)
+			sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+		if (np >= 3)
+			sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+		r = sq_done(h, st, e, "refreshing the reports");
+		sqlite3_finalize(st);
+	}
+	return r;
+}
+
+static int sq_report_rows(void *hv, int64_t tenant_id,
+			  struct report_info *ret_info,
+			  struct report_row **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct report_row *list = NULL;
+	struct report_info info = { DATE_NONE, 0 };
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_REPORT_INFO, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		info.as_of = col_date(st, 0);
+		info.refreshed_at = col_instant_or_zero(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		return sq_error(h, e, "reading the reports");
+	}
+	sqlite3_reset(st);
+	st = sq_stmt(h, SQ_REPORT_ROWS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_row *w;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		w = &list[n++];
+		memset(w, 0, sizeof(*w));
+		copy_text(w->report, sizeof(w->report), col_text(st, 0));
+		w->key = col_dup(st, 1);
+		copy_text(w->currency, sizeof(w->currency), col_text(st, 2));
+		w->bucket = sqlite3_column_int(st, 3);
+		w->cases = sqlite3_column_int64(st, 4);
+		w->cured = sqlite3_column_int64(st, 5);
+		w->amount_minor = sqlite3_column_int64(st, 6);
+	}
+	if (rc != SQLITE_DONE) {
+		report_row_list_free(list, n);
+		return sq_error(h, e, "reading the reports");
+	}
+	sqlite3_reset(st);
+	*ret_info = info;
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_portal_visit(void *hv, int64_t tenant_id, int64_t case_id,
+			   date_t day, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PORTAL_VISIT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_date(h, st, 3, day);
+	return sq_done(h, st, e, "recording a portal visit");
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -4436,4 +4716,7 @@ const struct store_backend store_sqlite_backend = {
 	.case_notes = sq_case_notes,
 	.case_note_add = sq_case_note_add,
 	.queue = sq_queue,
+	.report_refresh = sq_report_refresh,
+	.report_rows = sq_report_rows,
+	.portal_visit = sq_portal_visit,
 };

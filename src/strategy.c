@@ -23,8 +23,12 @@
 #include <libfyaml.h>
 
 #include "date.h"
+#include "experiment.h"
 #include "mem.h"
 #include "money.h"
+
+_Static_assert(STRATEGY_VARIANTS_MAX == EXPERIMENT_MAX_VARIANTS,
+	       "a rule's experiment has at most what experiment_assign takes");
 
 #define STRATEGY_FILE_MAX (1024 * 1024) /* bytes in a strategy file */
 #define NAME_LEN_MAX 64     /* strategy names, step ids, template ids, tags */
@@ -1222,11 +1226,12 @@ static const char *const cond_keys[CK_COUNT] = {
 	[CK_TENURE_MAX] = "tenure_max_days",
 };
 
-enum { RK_WHEN, RK_USE, RK_DEFAULT, RK_COUNT };
+enum { RK_WHEN, RK_USE, RK_DEFAULT, RK_EXPERIMENT, RK_COUNT };
 static const char *const rule_keys[RK_COUNT] = {
 	[RK_WHEN] = "when",
 	[RK_USE] = "use",
 	[RK_DEFAULT] = "default",
+	[RK_EXPERIMENT] = "experiment",
 };
 
 /* A segment tag: 1 to 64 bytes, no control characters or spaces. Tags come
@@ -1440,6 +1445,121 @@ static int get_strategy_ref(struct pctx *p, const char *ctx,
 		       quote(s, len, q), join(names, n, list));
 }
 
+/* ---- experiments (issue #9) ---- */
+
+#define WEIGHT_MAX 10000    /* a variant's weight */
+enum { XK_ID, XK_VARIANTS, XK_COUNT };
+static const char *const experiment_keys[XK_COUNT] = {
+	[XK_ID] = "id",
+	[XK_VARIANTS] = "variants",
+};
+enum { VK_USE, VK_WEIGHT, VK_COUNT };
+static const char *const variant_keys[VK_COUNT] = {
+	[VK_USE] = "use",
+	[VK_WEIGHT] = "weight",
+};
+
+/* `experiment: {id: tone-2026-11, variants: [{use: friendly, weight: 50},
+ * {use: firm, weight: 50}]}`: 2 to 16 variants, each a different
+ * strategy with a weight 0..10000 (not all 0); the id unique in the
+ * file, since the cases of an experiment are counted by it. The first
+ * variant is the champion the others are compared with. */
+static int parse_experiment(struct pctx *p, const char *ctx,
+			    const struct field *f, struct rule *r)
+{
+	static const char expect[] =
+		"a mapping with id and variants, such as {id: tone-test, variants: [{use: friendly, weight: 50}, {use: firm, weight: 50}]}";
+	static const char vexpect[] =
+		"a list of 2 to 16 variants such as {use: friendly, weight: 50}";
+	struct rule_experiment *x;
+	struct field kv[XK_COUNT];
+	char name[CTX_MAX], vctx[CTX_MAX * 2];
+	unsigned long total = 0;
+	void *it = NULL;
+	size_t n;
+	int rc;
+
+	rc = want(p, ctx, f, K_MAP, expect);
+	if (rc < 0)
+		return rc;
+	rc = read_map(p, ctx, "key", f->val, experiment_keys, XK_COUNT, kv);
+	if (rc < 0)
+		return rc;
+	if (!kv[XK_ID].key)
+		return missing(p, ctx, f->val, "id",
+			       "the experiment's id, such as tone-2026-11");
+	if (!kv[XK_VARIANTS].key)
+		return missing(p, ctx, f->val, "variants", vexpect);
+	x = xcalloc(1, sizeof(*x));
+	r->experiment = x; /* freed with the set, even half-parsed */
+	x->line = node_pos(f->val).line;
+	rc = get_name(p, ctx, &kv[XK_ID], "experiment id", &x->id);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < p->set->n_rules; i++) {
+		const struct rule *o = &p->set->rules[i];
+		if (o != r && o->experiment && o->experiment->id &&
+		    strcmp(o->experiment->id, x->id) == 0)
+			return fail_at(p, kv[XK_ID].val, NULL, ERR_INVALID,
+				       "%s: experiment id '%s' is used by an earlier rule (line %d); expected an id of its own",
+				       ctx, x->id, o->line);
+	}
+	rc = want_list(p, ctx, &kv[XK_VARIANTS], vexpect, &n);
+	if (rc < 0)
+		return rc;
+	if (n < 2 || n > STRATEGY_VARIANTS_MAX)
+		return fail_at(p, kv[XK_VARIANTS].val, NULL, ERR_INVALID,
+			       "%s: %zu variants; expected %s", ctx, n,
+			       vexpect);
+	for (size_t i = 0; i < n; i++) {
+		struct rule_variant *v = &x->variants[i];
+		struct field item, vk[VK_COUNT];
+		int w;
+
+		next_item(kv[XK_VARIANTS].val, &it, i, "variant", name, &item);
+		bfmt(vctx, sizeof(vctx), "%s: variant %zu", ctx, i + 1);
+		rc = want(p, vctx, &item, K_MAP,
+			  "a mapping such as {use: friendly, weight: 50}");
+		if (rc < 0)
+			return rc;
+		rc = read_map(p, vctx, "key", item.val, variant_keys, VK_COUNT,
+			      vk);
+		if (rc < 0)
+			return rc;
+		if (!vk[VK_USE].key)
+			return missing(p, vctx, item.val, "use",
+				       "the name of the variant's strategy");
+		if (!vk[VK_WEIGHT].key)
+			return missing(p, vctx, item.val, "weight",
+				       "the variant's share, such as 50");
+		v->line = node_pos(item.val).line;
+		rc = get_strategy_ref(p, vctx, &vk[VK_USE], &v->strategy);
+		if (rc < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++)
+			if (x->variants[j].strategy == v->strategy)
+				return fail_at(p, vk[VK_USE].val, NULL,
+					       ERR_INVALID,
+					       "%s: strategy '%s' is variant %zu already; expected a different strategy in each variant",
+					       vctx,
+					       p->set->strategies[v->strategy].name,
+					       j + 1);
+		rc = get_int(p, vctx, &vk[VK_WEIGHT], 0, WEIGHT_MAX, &w);
+		if (rc < 0)
+			return rc;
+		v->weight = (unsigned)w;
+		x->weights[i] = (unsigned)w;
+		total += (unsigned long)w;
+		x->n_variants = i + 1;
+	}
+	if (total == 0)
+		return fail_at(p, kv[XK_VARIANTS].val, NULL, ERR_INVALID,
+			       "%s: every weight is 0; expected at least one variant with a weight above 0",
+			       ctx);
+	r->strategy = x->variants[0].strategy;
+	return 0;
+}
+
 static int parse_rules(struct pctx *p, const struct field *f)
 {
 	static const char expect[] =
@@ -1471,7 +1591,8 @@ static int parse_rules(struct pctx *p, const struct field *f)
 		if (rc < 0)
 			return rc;
 		if (kv[RK_DEFAULT].key) {
-			if (kv[RK_WHEN].key || kv[RK_USE].key)
+			if (kv[RK_WHEN].key || kv[RK_USE].key ||
+			    kv[RK_EXPERIMENT].key)
 				return fail_at(p, kv[RK_DEFAULT].key, NULL,
 					       ERR_INVALID,
 					       "%s: 'default' together with 'when' or 'use'; expected either 'default: <strategy>' alone or 'when' and 'use'",
@@ -1487,9 +1608,14 @@ static int parse_rules(struct pctx *p, const struct field *f)
 		if (!kv[RK_WHEN].key)
 			return missing(p, ctx, item.val, "when",
 				       "the conditions of the rule, such as {vulnerable: true}");
-		if (!kv[RK_USE].key)
+		if (kv[RK_USE].key && kv[RK_EXPERIMENT].key)
+			return fail_at(p, kv[RK_EXPERIMENT].key, NULL,
+				       ERR_INVALID,
+				       "%s: both 'use' and 'experiment'; expected one of them (an experiment names its strategies in its variants)",
+				       ctx);
+		if (!kv[RK_USE].key && !kv[RK_EXPERIMENT].key)
 			return missing(p, ctx, item.val, "use",
-				       "the name of the strategy the rule chooses");
+				       "the name of the strategy the rule chooses (or 'experiment')");
 		r->amount_min_micros = -1;
 		r->amount_max_micros = -1;
 		r->vulnerable = -1;
@@ -1500,7 +1626,11 @@ static int parse_rules(struct pctx *p, const struct field *f)
 		rc = parse_when(p, ctx, &kv[RK_WHEN], r);
 		if (rc < 0)
 			return rc;
-		rc = get_strategy_ref(p, ctx, &kv[RK_USE], &r->strategy);
+		if (kv[RK_EXPERIMENT].key)
+			rc = parse_experiment(p, ctx, &kv[RK_EXPERIMENT], r);
+		else
+			rc = get_strategy_ref(p, ctx, &kv[RK_USE],
+					      &r->strategy);
 		if (rc < 0)
 			return rc;
 	}
@@ -1767,6 +1897,9 @@ void strategy_set_free(struct strategy_set *s)
 		free(r->segments);
 		free(r->countries);
 		free(r->currencies);
+		if (r->experiment)
+			free(r->experiment->id);
+		free(r->experiment);
 	}
 	free(s->rules);
 	free(s->source);
@@ -1829,11 +1962,40 @@ static int rule_matches(const struct rule *r, const struct rule_facts *f)
 size_t strategy_choose(const struct strategy_set *s,
 		       const struct rule_facts *facts)
 {
+	struct rule_choice c;
+
+	strategy_choose_variant(s, facts, &c);
+	return c.strategy;
+}
+
+void strategy_choose_variant(const struct strategy_set *s,
+			     const struct rule_facts *facts,
+			     struct rule_choice *ret)
+{
+	ret->strategy = s->default_strategy;
+	ret->experiment = NULL;
+	ret->variant = -1;
 	for (size_t i = 0; i < s->n_rules; i++) {
-		if (rule_matches(&s->rules[i], facts))
-			return s->rules[i].strategy;
+		const struct rule *r = &s->rules[i];
+		const struct rule_experiment *x = r->experiment;
+		int v;
+
+		if (!rule_matches(r, facts))
+			continue;
+		ret->strategy = r->strategy;
+		if (!x || !facts->customer)
+			return; /* no experiment, or nobody to assign */
+		/* Stable: the same customer gets the same variant in every
+		 * run, process and machine (experiment.h). */
+		v = experiment_assign(x->id, facts->tenant_id, facts->customer,
+				      x->weights, x->n_variants);
+		if (v < 0)
+			return; /* cannot happen for a parsed set: champion */
+		ret->strategy = x->variants[v].strategy;
+		ret->experiment = x->id;
+		ret->variant = v;
+		return;
 	}
-	return s->default_strategy;
 }
 
 long strategy_find(const struct strategy_set *s, const char *name)

@@ -59,6 +59,27 @@ struct strategy {
 	int line;               /* line in the source file */
 };
 
+/* A champion / challenger experiment of a rule (issue #9): the rule's
+ * cases are split between strategies by experiment_assign (a stable hash
+ * of the experiment id, the tenant and the customer's external id), each
+ * variant getting weight / sum of weights of them. */
+#define STRATEGY_VARIANTS_MAX 16 /* = EXPERIMENT_MAX_VARIANTS */
+struct rule_variant {
+	size_t strategy;        /* index into strategy_set.strategies */
+	unsigned weight;        /* share of the cases, relative; 0..10000 */
+	int line;               /* line in the source file */
+};
+
+struct rule_experiment {
+	char *id;               /* unique in the set: [a-z0-9_-], <= 64 */
+	struct rule_variant variants[STRATEGY_VARIANTS_MAX]; /* first = the
+				   champion; distinct strategies */
+	unsigned weights[STRATEGY_VARIANTS_MAX]; /* variants[i].weight, as
+				   experiment_assign takes them */
+	size_t n_variants;      /* 2..STRATEGY_VARIANTS_MAX */
+	int line;               /* line in the source file */
+};
+
 /* A rule matches when every condition it states holds. */
 struct rule {
 	char **segments;        /* any of these tags; NULL = any */
@@ -72,7 +93,11 @@ struct rule {
 	int vulnerable;         /* -1 any, 0 must not be, 1 must be */
 	int tenure_min_days;    /* customer for at least this long; -1 = any */
 	int tenure_max_days;    /* customer for at most this long; -1 = any */
-	size_t strategy;        /* index into strategy_set.strategies */
+	size_t strategy;        /* index into strategy_set.strategies (an
+				   experiment's champion when it has one) */
+	struct rule_experiment *experiment; /* NULL, or the split of the
+				   rule's cases (then `strategy` is the
+				   champion's) */
 	int line;               /* line in the source file */
 };
 
@@ -100,6 +125,18 @@ struct rule_facts {
 	int64_t open_micros;    /* open amount of the case in micros */
 	int vulnerable;         /* 0 or 1 */
 	int tenure_days;        /* days since the customer became one; -1 unknown */
+	int64_t tenant_id;      /* for experiment rules: whose customer */
+	const char *customer;   /* the customer's external id, for experiment
+				   rules; NULL: an experiment gives its
+				   champion */
+};
+
+/* What the rules chose for a case. */
+struct rule_choice {
+	size_t strategy;        /* index into strategy_set.strategies */
+	const char *experiment; /* the matching rule's experiment id (owned
+				   by the set), or NULL */
+	int variant;            /* index of the variant in it; -1 when none */
 };
 
 /* Parse and validate. `source` names the file in messages
@@ -115,6 +152,12 @@ void strategy_set_free(struct strategy_set *s);
 /* Index of the strategy the rules choose for these facts. */
 size_t strategy_choose(const struct strategy_set *s,
 		       const struct rule_facts *facts);
+/* The same choice, with the experiment and variant when the matching
+ * rule splits its cases (experiment_assign of the experiment id,
+ * facts->tenant_id and facts->customer: stable for a customer). */
+void strategy_choose_variant(const struct strategy_set *s,
+			     const struct rule_facts *facts,
+			     struct rule_choice *ret);
 /* Index of a strategy by name, or -1. */
 long strategy_find(const struct strategy_set *s, const char *name);
 /* The most negative step offset over the strategy, or 0 if none is

@@ -141,6 +141,24 @@ check invoice_unknown_customer_param [ "$(jv 'd["error"]["param"]')" = customer 
 expect invoice_get_200 200 "$RO" GET /v1/invoices/INV-1
 check invoice_get_body [ "$(jv 'd["id"]+d["customer"]+str(d["amount_open"])')" = "INV-1C-0017995" ]
 expect invoice_get_unknown_404 404 "$RO" GET /v1/invoices/NOPE
+# A copy of the invoice: a web address, kept and given back (a customer
+# of its own, so the lists and payments below are not changed).
+expect customer_doc_201 201 "$RW" POST /v1/customers "${J[@]}" -d '{"id":"C-DOC","name":"Doc Holder"}'
+expect invoice_document_201 201 "$RW" POST /v1/invoices "${J[@]}" \
+	-d '{"id":"INV-DOC","customer":"C-DOC","issue_date":"2026-10-01","due_date":"2026-10-31","amount":100,"currency":"EUR","document_url":"https://billing.example.com/inv/INV-DOC.pdf"}'
+expect invoice_document_get_200 200 "$RO" GET /v1/invoices/INV-DOC
+check invoice_document_kept [ "$(jv 'd["document_url"]')" = "https://billing.example.com/inv/INV-DOC.pdf" ]
+expect invoice_document_bad_400 400 "$RW" POST /v1/invoices "${J[@]}" \
+	-d '{"id":"INV-JS","customer":"C-DOC","issue_date":"2026-10-01","due_date":"2026-10-31","amount":100,"currency":"EUR","document_url":"javascript:alert(1)"}'
+check invoice_document_bad_param [ "$(jv 'd["error"]["param"]')" = document_url ]
+expect invoice_document_bad_not_written 404 "$RO" GET /v1/invoices/INV-JS
+expect invoice_unknown_field_400 400 "$RW" POST /v1/invoices "${J[@]}" \
+	-d '{"id":"INV-UF","customer":"C-DOC","issue_date":"2026-10-01","due_date":"2026-10-31","amount":100,"currency":"EUR","colour":"red"}'
+check invoice_unknown_field_param [ "$(jv 'd["error"]["param"]+"|"+d["error"]["code"]')" = "colour|parameter_unknown" ]
+expect customer_unknown_field_400 400 "$RW" POST /v1/customers "${J[@]}" \
+	-d '{"id":"C-UF","name":"X","vip":true}'
+check customer_unknown_field_param [ "$(jv 'd["error"]["param"]')" = vip ]
+expect customer_unknown_field_not_written 404 "$RO" GET /v1/customers/C-UF
 bulk() { # N BAD_INDEX: N invoices, the one at BAD_INDEX with a bad due date
 	python3 -c 'import json,sys
 n, bad = int(sys.argv[1]), int(sys.argv[2])

@@ -14,7 +14,18 @@ command -v curl >/dev/null || { fail curl_installed "curl is missing (scripts/se
 "$DUNWELL" tenant add acme --name "Acme Energy" --timezone Europe/Amsterdam >/dev/null
 "$DUNWELL" strategy load "$DUNWELL_ROOT/tests/engine/strategies/basic.yaml" --tenant acme >/dev/null
 "$DUNWELL" import customers "$I/customers.csv" --tenant acme >/dev/null
-"$DUNWELL" import invoices "$I/invoices.csv" --tenant acme >/dev/null
+# The shared invoices, the first with a copy on the tenant's own site.
+awk -F, -v OFS=, 'NR == 1 { print $0, "document_url"; next }
+	$1 == "I1" { print $0, "https://billing.acme.example/i/2026-0001.pdf?v=1&lang=nl"; next }
+	{ print $0, "" }' "$I/invoices.csv" >"$T/invoices.csv"
+"$DUNWELL" import invoices "$T/invoices.csv" --tenant acme >/dev/null
+# A copy that is not a web address is refused, naming the line: nothing
+# of that file is written.
+printf 'external_id,customer_id,issue_date,due_date,amount,currency,document_url\nI9,C1,2026-10-01,2026-10-15,1.00,EUR,https://ok.example/a.pdf\nI10,C1,2026-10-01,2026-10-15,1.00,EUR,javascript:alert(1)\n' >"$T/bad_doc.csv"
+"$DUNWELL" import invoices "$T/bad_doc.csv" --tenant acme >"$T/bad_doc.out" 2>&1
+check import_document_refused [ $? -ne 0 ]
+check import_document_names_place grep -q "bad_doc.csv:3: field 'document_url'" "$T/bad_doc.out"
+check import_document_nothing_written [ "$(q "SELECT count(*) FROM invoices WHERE external_id IN ('I9','I10')")" = 0 ]
 for kv in "iban NL91ABNA0417164300" "bic ABNANL2A" "checkout test" \
 	"public_url https://pay.acme.example" "help_phone +31201234567"; do
 	set -- $kv
@@ -50,6 +61,8 @@ check page_ok [ "$code" = 200 ]
 check page_in_dutch_from_profile has '<html lang="nl">'
 check page_names_customer has 'Anna de Vries'
 check page_lists_invoices has '2026-0001'
+check page_invoice_copy_link has 'href="https://billing.acme.example/i/2026-0001.pdf?v=1&amp;lang=nl">Kopie van factuur 2026-0001</a>'
+check page_invoice_copy_only_given [ "$(grep -c 'class="copy"' "$T/body")" = 1 ]
 check page_total_in_euro has 'EUR'
 check page_offers_ways_out sh -c "grep -q '/p/$ANNA/later' '$T/body' && grep -q '/p/$ANNA/plan' '$T/body' && grep -q '/p/$ANNA/help' '$T/body'"
 check page_has_main_landmark has '<main id="main">'

@@ -818,13 +818,14 @@ static json_t *case_json(const struct case_rec *c, const char *customer,
 	json_t *o;
 
 	snprintf(id, sizeof(id), "%lld", (long long)c->id);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
 		      "object", "case", "id", id, "customer", customer,
 		      "status", case_status_name(c->st.status), "currency",
 		      c->currency, "strategy", c->strategy ? c->strategy : "",
 		      "strategy_version", (json_int_t)c->strategy_version,
 		      "next_step", (json_int_t)c->st.next_step + 1, "fees",
-		      (json_int_t)c->st.fees_minor, "amount_open",
+		      (json_int_t)c->st.fees_minor, "fees_paid",
+		      (json_int_t)c->fees_paid_minor, "amount_open",
 		      (json_int_t)amount_open);
 	json_object_set_new(o, "anchor_date", api_date_json(c->st.anchor));
 	json_object_set_new(o, "opened_on", api_date_json(c->st.opened_on));
@@ -1056,10 +1057,12 @@ out:
 
 /* ---- payments ----------------------------------------------------------- */
 
-/* The payment as JSON; `invoice` is NULL when it names none, `left` (what
- * no open invoice took) is left out when < 0 (an earlier payment's). */
+/* The payment as JSON; `invoice` is NULL when it names none; how it was
+ * split is given only when it was recorded now (`res`, else NULL): what
+ * went to the case's fees and what no open invoice or fee took (the
+ * customer's credit). */
 static json_t *payment_json(const struct payment_rec *p, const char *customer,
-			    const char *invoice, int64_t left)
+			    const char *invoice, const struct pay_result *res)
 {
 	char paid[DATE_FMT_MAX];
 	json_t *o;
@@ -1072,9 +1075,12 @@ static json_t *payment_json(const struct payment_rec *p, const char *customer,
 		      p->method ? p->method : "");
 	json_object_set_new(o, "invoice",
 			    invoice ? json_string(invoice) : json_null());
-	if (left >= 0)
+	if (res && res->left_minor >= 0) {
+		json_object_set_new(o, "amount_to_fees",
+				    json_integer((json_int_t)res->fees_minor));
 		json_object_set_new(o, "amount_unallocated",
-				    json_integer((json_int_t)left));
+				    json_integer((json_int_t)res->left_minor));
+	}
 	return o;
 }
 
@@ -1097,7 +1103,6 @@ static void payment_post(const struct http_request *req,
 	const char *id, *cust, *invoice, *cur_code, *paid_on, *method;
 	json_t *amount, *o = api_json_body(req, resp);
 	int bad = 0, inserted = 0, r;
-	int64_t left = 0;
 	char msg[API_MSG_MAX];
 	struct err e;
 
@@ -1191,7 +1196,6 @@ static void payment_post(const struct http_request *req,
 	if (r == 0)
 		r = pay_receive(s, &t, &p, req->now, &res, &e);
 	inserted = res.recorded;
-	left = res.left_minor;
 	if (r == 0)
 		r = store_commit(s, &e);
 	if (r == 0 && inserted)
@@ -1204,7 +1208,7 @@ static void payment_post(const struct http_request *req,
 	/* Already recorded: nothing applied again. The store cannot read a
 	 * payment back yet, so the answer repeats this request's fields. */
 	api_send_json(resp, inserted ? 201 : 200,
-		      payment_json(&p, cust, invoice, inserted ? left : -1));
+		      payment_json(&p, cust, invoice, inserted ? &res : NULL));
 out:
 	tenant_rec_clear(&t);
 	invoice_rec_clear(&inv);

@@ -20,9 +20,12 @@
 
 #include "api.h"
 #include "api_util.h"
+#include "charge.h"
 #include "compose.h"
+#include "dispatch.h"
 #include "http_client.h"
 #include "import.h"
+#include "money.h"
 #include "profile.h"
 #include "serve.h"
 #include "store.h"
@@ -1029,4 +1032,170 @@ void api_webhook_endpoint_post(const struct http_request *req,
 	if (api_authenticate(req, resp, API_SCOPE_ADMIN, &a) < 0)
 		return;
 	api_idempotent(req, resp, &a, endpoint_post);
+}
+
+/* ---- failed automatic charges (issue #7, docs/charges.md) ---------------- */
+
+/* The charge as JSON; customer and invoice as the request named them. */
+static json_t *charge_json(const struct charge_rec *c, const char *customer,
+			   const char *invoice)
+{
+	char next[DATE_FMT_MAX], failed[DATE_FMT_MAX];
+	json_t *o;
+
+	date_format(c->failed_on, failed);
+	o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, "
+		      "s:s, s:i, s:s}",
+		      "object", "charge", "id", (json_int_t)c->id, "customer",
+		      customer, "invoice", invoice, "provider", c->provider,
+		      "payment_id", c->payment_id, "amount",
+		      (json_int_t)c->amount_minor, "currency", c->currency,
+		      "status", c->status, "failure_code", c->failure_code,
+		      "decline", c->decline_class, "attempts", c->attempts,
+		      "failed_on", failed);
+	if (c->next_attempt_on != DATE_NONE) {
+		date_format(c->next_attempt_on, next);
+		json_object_set_new(o, "next_attempt_on", json_string(next));
+	} else {
+		json_object_set_new(o, "next_attempt_on", json_null());
+	}
+	json_object_set_new(o, "case", c->case_id ? json_integer(c->case_id)
+						  : json_null());
+	return o;
+}
+
+/* The field an error of charge_record_failure names ("invoice: ..."),
+ * or NULL. */
+static const char *charge_param(const char *msg)
+{
+	static const char *const names[] = { "customer", "invoice", "amount",
+		"currency", "provider", "payment_id", NULL };
+
+	for (size_t i = 0; names[i]; i++) {
+		size_t n = strlen(names[i]);
+		if (!strncmp(msg, names[i], n) && msg[n] == ':')
+			return names[i];
+	}
+	return NULL;
+}
+
+/*
+ * POST /v1/charges/failed: the tenant's billing system reports a failed
+ * automatic charge (charge_record_failure: recorded once per provider
+ * payment id, the invoice open, a case opened, retries planned).
+ */
+static void charge_failed_post(const struct http_request *req,
+			       struct http_response *resp,
+			       const struct api_auth *a)
+{
+	static const char *const fields[] = { "customer", "invoice", "amount",
+		"currency", "provider", "payment_id", "customer_ref", "mandate",
+		"failure_code", "failed_at", NULL };
+	struct store *s = serve_store(req);
+	struct charge_failure f;
+	struct charge_rec c;
+	struct tenant_rec t;
+	json_t *amount, *o = api_json_body(req, resp);
+	const char *failed_at, *param;
+	int bad = 0, created = 0, r;
+	struct err e;
+
+	if (!o)
+		return;
+	err_clear(&e);
+	memset(&f, 0, sizeof(f));
+	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
+	if (api_fields_known(resp, o, fields, "") < 0)
+		goto out;
+	f.customer = api_str_field(resp, o, "customer", "", STORE_ID_MAX, 1,
+				   &bad);
+	f.invoice = api_str_field(resp, o, "invoice", "", STORE_ID_MAX, 1, &bad);
+	f.currency = api_str_field(resp, o, "currency", "", 3, 1, &bad);
+	f.provider = api_str_field(resp, o, "provider", "", 16, 1, &bad);
+	f.payment_id = api_str_field(resp, o, "payment_id", "", PSP_ID_MAX - 1,
+				     1, &bad);
+	f.customer_ref = api_str_field(resp, o, "customer_ref", "",
+				       PSP_ID_MAX - 1, 0, &bad);
+	f.mandate_ref = api_str_field(resp, o, "mandate", "", PSP_ID_MAX - 1, 0,
+				      &bad);
+	f.failure_code = api_str_field(resp, o, "failure_code", "",
+				       PSP_CODE_MAX - 1, 0, &bad);
+	failed_at = api_str_field(resp, o, "failed_at", "", 40, 0, &bad);
+	if (bad)
+		goto out;
+	if ((f.customer_ref && !psp_id_shape(f.customer_ref, "cus_", 200) &&
+	     !psp_id_shape(f.customer_ref, "cst_", 64))) {
+		api_bad_request(resp, "parameter_invalid", "expected the "
+				"provider's customer id (cus_... or cst_...).",
+				"customer_ref");
+		goto out;
+	}
+	if (f.mandate_ref && !psp_id_shape(f.mandate_ref, "pm_", 200) &&
+	    !psp_id_shape(f.mandate_ref, "mdt_", 64)) {
+		api_bad_request(resp, "parameter_invalid", "expected a payment "
+				"method or mandate id (pm_... or mdt_...).",
+				"mandate");
+		goto out;
+	}
+	if (!currency_find(f.currency)) {
+		api_bad_request(resp, "parameter_invalid",
+				"expected an ISO 4217 code such as EUR.",
+				"currency");
+		goto out;
+	}
+	amount = json_object_get(o, "amount");
+	if (!json_is_integer(amount) || json_integer_value(amount) < 1) {
+		api_bad_request(resp, "parameter_invalid",
+				"expected a whole number of minor units (cents), "
+				"more than 0.", "amount");
+		goto out;
+	}
+	f.amount_minor = json_integer_value(amount);
+	if (failed_at && instant_parse(failed_at, &f.failed_at, NULL) < 0) {
+		api_bad_request(resp, "parameter_invalid",
+				"expected a date, YYYY-MM-DD or RFC 3339.",
+				"failed_at");
+		goto out;
+	}
+	if (store_begin(s, &e) < 0) {
+		api_fail(req, resp, "starting a transaction", &e);
+		goto out;
+	}
+	r = store_tenant_by_id(s, a->tenant_id, &t, &e);
+	if (r == 0)
+		r = charge_record_failure(s, &t, &f, req->now, &c, &created,
+					  &e);
+	if (r == 0)
+		r = store_commit(s, &e);
+	if (r < 0) {
+		store_rollback(s);
+		param = charge_param(e.msg);
+		if (r == -ERR_NOTFOUND && param)
+			api_missing(resp, param, param);
+		else if ((r == -ERR_INVALID || r == -ERR_RANGE) && param)
+			api_bad_request(resp, "parameter_invalid",
+					e.msg + strlen(param) + 2, param);
+		else
+			api_fail(req, resp, "recording a failed charge", &e);
+		goto out;
+	}
+	if (created)
+		dispatch_wake(); /* the case's webhooks go out now */
+	api_send_json(resp, created ? 201 : 200,
+		      charge_json(&c, f.customer, f.invoice));
+out:
+	charge_rec_clear(&c);
+	tenant_rec_clear(&t);
+	json_decref(o);
+}
+
+void api_charge_failed_post(const struct http_request *req,
+			    struct http_response *resp)
+{
+	struct api_auth a;
+
+	if (api_authenticate(req, resp, API_SCOPE_WRITE, &a) < 0)
+		return;
+	api_idempotent(req, resp, &a, charge_failed_post);
 }

@@ -67,4 +67,9 @@ void api_webhook_endpoints_list(const struct http_request *req,
 void api_webhook_endpoint_post(const struct http_request *req,
 			       struct http_response *resp);
 
+/* A failed automatic charge: POST /v1/charges/failed (write); see
+ * charge.h and docs/charges.md. */
+void api_charge_failed_post(const struct http_request *req,
+			    struct http_response *resp);
+
 #endif

@@ -344,6 +344,7 @@ void console_case(const struct http_request *req, struct http_response *resp)
 	struct case_note_rec *notes = NULL;
 	size_t n_inv = 0, n_pays = 0, n_msgs = 0, n_reqs = 0, n_notes = 0;
 	char a[CPAGE_AMOUNT_MAX], b[CPAGE_AMOUNT_MAX], w[INSTANT_FMT_MAX], d[DATE_FMT_MAX];
+	int64_t credit = 0;
 	struct history_ctx hc;
 	struct err e;
 	int r;
@@ -364,6 +365,9 @@ void console_case(const struct http_request *req, struct http_response *resp)
 		r = store_request_list(p.s, p.t.id, k.id, &reqs, &n_reqs, &e);
 	if (r == 0)
 		r = store_case_notes(p.s, p.t.id, k.id, &notes, &n_notes, &e);
+	if (r == 0)
+		r = store_customer_credit(p.s, p.t.id, cu.id, k.currency, &credit,
+					  &e);
 	if (r < 0) {
 		http_log(req, "error", "console: reading a case failed");
 		cpage_message(&p, 500, "Something went wrong",
@@ -427,7 +431,21 @@ void console_case(const struct http_request *req, struct http_response *resp)
 			cpage_raw(&p, " (disputed)");
 		cpage_raw(&p, "</li>\n");
 	}
-	cpage_raw(&p, "</ul>\n<h2>Payments</h2>\n<ul>\n");
+	if (k.st.fees_minor > 0) {
+		/* reminder fees: charged, and what payments paid of them */
+		cpage_raw(&p, "<li>Reminder fees: ");
+		cpage_esc(&p, cpage_money(&p, case_fees_open(&k), k.currency, a));
+		cpage_raw(&p, " open of ");
+		cpage_esc(&p, cpage_money(&p, k.st.fees_minor, k.currency, b));
+		cpage_raw(&p, " charged</li>\n");
+	}
+	cpage_raw(&p, "</ul>\n");
+	if (credit > 0) {
+		cpage_raw(&p, "<p>Credit from overpayments: ");
+		cpage_esc(&p, cpage_money(&p, credit, k.currency, a));
+		cpage_raw(&p, " (pay it back or set it against a new invoice)</p>\n");
+	}
+	cpage_raw(&p, "<h2>Payments</h2>\n<ul>\n");
 	for (size_t i = 0; i < n_pays; i++) {
 		cpage_raw(&p, "<li>");
 		date_format(pays[i].paid_on, d);
@@ -617,7 +635,7 @@ static int offer(struct cpage *p, const struct case_rec *k,
 	struct tz *zone = NULL;
 	char ms[16], ds[16], msg[ERR_MSG_MAX + 64];
 	date_t today, d = DATE_NONE, oldest = DATE_NONE;
-	int64_t total = k->st.fees_minor;
+	int64_t total = case_fees_open(k);
 	size_t n_inv = 0;
 	int n = 0, months = 0, dom = 0, found = 0, r;
 

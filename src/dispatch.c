@@ -398,7 +398,7 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	in.customer = &j->cu;
 	in.case_id = kase->id;
 	in.currency = kase->currency;
-	in.fees_minor = kase->st.fees_minor;
+	in.fees_minor = case_fees_open(kase); /* charged less paid */
 	in.invoices = inv;
 	in.n_invoices = n_inv;
 	in.template_id = *m->template_id ? m->template_id : NULL;

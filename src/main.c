@@ -17,6 +17,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "charge_run.h"
 #include "date.h"
 #include "deliver.h"
 #include "demo.h"
@@ -188,6 +189,7 @@ static int run_one(struct store *s, const struct tenant_rec *t, instant_t now,
 {
 	struct run_stats st;
 	struct plan_run_stats ps;
+	struct charge_run_stats cs;
 	int r = run_tenant(s, t, now, opt, &st, e);
 
 	if (r < 0)
@@ -198,6 +200,14 @@ static int run_one(struct store *s, const struct tenant_rec *t, instant_t now,
 		printf("  plans: %ld active, %ld instalment reminders queued, "
 		       "%ld completed, %ld broken\n",
 		       ps.plans, ps.reminded, ps.completed, ps.broken);
+	if (r == 0)
+		r = charge_run_tenant(s, t, now, &cs, e);
+	if (r == 0 && (cs.looked > 0 || cs.errors > 0))
+		printf("  charges: %ld due, %ld retried (%ld paid, %ld declined, "
+		       "%ld pending), %ld given up, %ld not reached%s%s\n",
+		       cs.looked, cs.retried, cs.succeeded, cs.failed,
+		       cs.pending, cs.given_up, cs.errors,
+		       cs.errors ? ": " : "", cs.last_error);
 	return r;
 }
 

@@ -290,6 +290,78 @@ static int batch_open_case(struct store *s, struct pay_batch *b,
 	return 0;
 }
 
+/* The tenant's payment order, read once per batch. */
+static int load_policy(struct store *s, const struct tenant_rec *t,
+		       struct pay_batch *b, struct err *e)
+{
+	struct profile pr;
+	int r;
+
+	memset(&pr, 0, sizeof(pr));
+	r = profile_load(s, t->id, t->name, &pr, e);
+	if (r < 0)
+		return r;
+	b->fees_first = pr.fees_first;
+	b->policy_loaded = 1;
+	profile_clear(&pr);
+	return 0;
+}
+
+/* Pay `want` (> 0) of the open case's fees, at most what is open; the
+ * batch's copy of the case keeps count for the next payment. */
+static int pay_fees(struct store *s, struct pay_batch_open *o, int64_t want,
+		    int64_t *ret_paid, struct err *e)
+{
+	int64_t open = case_fees_open(&o->kase);
+	int64_t take = want < open ? want : open;
+
+	*ret_paid = 0;
+	if (take <= 0)
+		return 0;
+	int r = store_case_fees_pay(s, o->kase.tenant_id, o->kase.id, take, e);
+	if (r < 0)
+		return r;
+	o->kase.fees_paid_minor += take;
+	*ret_paid = take;
+	return 0;
+}
+
+/*
+ * Allocate payment p: to the open case's fees first when the tenant says
+ * fees_first, then to the invoices (allocate), then (invoices first) to
+ * the fees; what is left is the customer's credit, kept on the payment.
+ * o is the customer's open case in the currency (NULL when none: then
+ * there are no fees to pay). A negative payment (a reversal) pays
+ * nothing: its whole amount is "left", and it is not credit.
+ */
+static int allocate_with_fees(struct store *s, struct pay_batch *b,
+			      int64_t tenant_id, const struct payment_rec *p,
+			      struct pay_batch_open *o, struct pay_result *ret,
+			      struct invoice_rec **ret_paid, size_t *ret_n_paid,
+			      struct err *e)
+{
+	int64_t amount = p->amount_minor, fees = 0, more = 0, left = 0;
+	int r = 0;
+
+	if (o && amount > 0 && b->fees_first)
+		r = pay_fees(s, o, amount, &fees, e);
+	if (r < 0)
+		return r;
+	r = allocate(s, tenant_id, p->customer_id, p->currency, p->invoice_id,
+		     amount - fees, &left, ret_paid, ret_n_paid, e);
+	if (r == 0 && o && left > 0 && !b->fees_first)
+		r = pay_fees(s, o, left, &more, e);
+	if (r < 0)
+		return r;
+	left -= more;
+	ret->fees_minor = fees + more;
+	ret->left_minor = left;
+	if (left > 0)
+		r = store_payment_set_credit(s, tenant_id, p->external_id, left,
+					     e);
+	return r;
+}
+
 void pay_batch_init(struct pay_batch *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -357,10 +429,11 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 		k = o->kase;
 		have_case = 1;
 	}
+	if (r == 0 && !b->policy_loaded)
+		r = load_policy(s, t, b, e);
 	if (r == 0)
-		r = allocate(s, t->id, p->customer_id, p->currency,
-			     p->invoice_id, p->amount_minor, &ret->left_minor,
-			     &paid, &n_paid, e);
+		r = allocate_with_fees(s, b, t->id, p, have_case ? o : NULL,
+				       ret, &paid, &n_paid, e);
 	if (r < 0)
 		goto out;
 	ret->case_id = have_case ? k.id : 0;
@@ -378,10 +451,11 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 	}
 	if (have_case) {
 		snprintf(detail, sizeof(detail),
-			 "{\"amount_minor\":%lld,"
-			 "\"currency\":\"%s\",\"left_minor\":%lld}",
-			 (long long)p->amount_minor,
-			 p->currency, (long long)ret->left_minor);
+			 "{\"amount_minor\":%lld,\"currency\":\"%s\","
+			 "\"fees_minor\":%lld,\"left_minor\":%lld}",
+			 (long long)p->amount_minor, p->currency,
+			 (long long)ret->fees_minor,
+			 (long long)ret->left_minor);
 		r = store_case_event(s, k.tenant_id, k.id, now,
 				     "payment.received", detail, e);
 		/* Payments make no plan: a case seen without one has none

@@ -27,7 +27,9 @@ int pay_allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
 /* What receiving one payment did. */
 struct pay_result {
 	int recorded;          /* 0: its id was known already: nothing done */
-	int64_t left_minor;    /* what no open invoice took (a credit) */
+	int64_t left_minor;    /* what neither open invoices nor fees took:
+				  kept as the customer's credit */
+	int64_t fees_minor;    /* what it paid of the case's reminder fees */
 	int64_t case_id;       /* the open case it went to, 0 when none */
 	int invoices_paid;     /* invoices it settled in full */
 	int case_resolved;     /* the case is paid and closed now */
@@ -36,7 +38,10 @@ struct pay_result {
 /*
  * Receive a payment (the API, a provider's webhook, the portal's test
  * provider, a bank statement), inside the caller's transaction: record it
- * once by its external id, allocate it (pay_allocate), and let everything
+ * once by its external id, allocate it (pay_allocate) and to the open
+ * case's reminder fees (before the invoices when the tenant's profile says
+ * fees_first, else after them), keep what is left as the customer's credit
+ * (payments.unallocated_minor), and let everything
  * downstream react at once: an event per invoice paid in full
  * (invoice.paid) and for the payment (payment.received) in the case's
  * log, an instalment plan's progress (completed, or held until its next
@@ -87,6 +92,8 @@ struct pay_batch {
 	struct tz_cache *zones;        /* customers' zones, loaded once */
 	struct pay_batch_open *open;   /* hash table by customer, currency */
 	size_t cap_open, n_open;       /* slots (a power of two), used */
+	int policy_loaded;             /* fees_first is read */
+	int fees_first;                /* the tenant's payment order */
 };
 
 void pay_batch_init(struct pay_batch *b);

@@ -24,6 +24,7 @@
 #include "api.h"
 #include "brand.h"
 #include "channel.h"
+#include "charge.h"
 #include "compose.h"
 #include "dispatch.h"
 #include "embed.h"
@@ -502,7 +503,8 @@ static int page_open(const struct http_request *req,
 			p->open_minor = INT64_MAX;
 	p->total_minor = p->open_minor;
 	if (p->k.st.status == CASE_OPEN &&
-	    money_add(p->total_minor, p->k.st.fees_minor, &p->total_minor) < 0)
+	    money_add(p->total_minor, case_fees_open(&p->k), &p->total_minor) <
+		    0)
 		p->total_minor = INT64_MAX;
 	return 0;
 }
@@ -700,6 +702,34 @@ static void status_line(struct page *p)
 	raw(p, "</p>\n");
 }
 
+/* A failed automatic payment (charge.h): what happened, when it is tried
+ * again, and (when the provider can) a way to give another card or
+ * account. */
+static void charge_section(struct page *p, const struct charge_notice *n)
+{
+	char a[AMOUNT_MAX], d1[AMOUNT_MAX], d2[AMOUNT_MAX];
+
+	raw(p, "<section class=\"notice\" aria-labelledby=\"charge-title\">\n"
+	       "<h2 id=\"charge-title\">");
+	tr(p, "charge.title", NULL);
+	raw(p, "</h2>\n<p>");
+	if (n->hard || n->next_attempt_on == DATE_NONE)
+		tr(p, "charge.hard", "amount", money(p, n->amount_minor, a),
+		   "date", day(p, n->failed_on, d1), NULL);
+	else
+		tr(p, "charge.soft", "amount", money(p, n->amount_minor, a),
+		   "date", day(p, n->failed_on, d1), "next",
+		   day(p, n->next_attempt_on, d2), NULL);
+	raw(p, "</p>\n");
+	if (n->can_update) {
+		form_open(p, "/method");
+		raw(p, "<button type=\"submit\" class=\"button primary\">");
+		tr(p, "charge.update", NULL);
+		raw(p, "</button>\n</form>\n");
+	}
+	raw(p, "</section>\n");
+}
+
 static void invoice_table(struct page *p)
 {
 	char a[AMOUNT_MAX], b[AMOUNT_MAX], c[AMOUNT_MAX], d[AMOUNT_MAX];
@@ -746,11 +776,11 @@ static void invoice_table(struct page *p)
 		esc(p, money(p, v->open_minor, c));
 		raw(p, "</td></tr>\n");
 	}
-	if (p->k.st.status == CASE_OPEN && p->k.st.fees_minor > 0) {
+	if (p->k.st.status == CASE_OPEN && case_fees_open(&p->k) > 0) {
 		raw(p, "<tr><th scope=\"row\" colspan=\"4\">");
 		tr(p, "case.fees", NULL);
 		raw(p, "</th><td class=\"num\">");
-		esc(p, money(p, p->k.st.fees_minor, a));
+		esc(p, money(p, case_fees_open(&p->k), a));
 		raw(p, "</td></tr>\n");
 	}
 	raw(p, "</tbody>\n<tfoot><tr><th scope=\"row\" colspan=\"4\">");
@@ -1000,8 +1030,9 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 	size_t n_pays = 0, n_msgs = 0, n_reqs = 0;
 	char a[AMOUNT_MAX], d[AMOUNT_MAX], n[32];
 	struct err e;
-	int have_plan = 0, cacheable, r;
-	int64_t dv = 0;
+	int have_plan = 0, failing = 0, cacheable, r;
+	int64_t dv = 0, credit = 0;
+	struct charge_notice cn;
 	long w = 0;
 
 	if (cache_serve(req, resp))
@@ -1017,6 +1048,11 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 			       p.k.st.opened_on, &pays, &n_pays, &e);
 	if (r == 0)
 		r = store_case_messages(p.s, p.t.id, p.k.id, &msgs, &n_msgs, &e);
+	if (r == 0) /* what overpayments left: the customer's credit */
+		r = store_customer_credit(p.s, p.t.id, p.cu.id, p.k.currency,
+					  &credit, &e);
+	if (r == 0 && p.k.st.status == CASE_OPEN)
+		r = charge_failing(p.s, p.t.id, p.k.id, &cn, &failing, &e);
 	if (r == 0)
 		r = store_request_list(p.s, p.t.id, p.k.id, &reqs, &n_reqs, &e);
 	if (r == 0) {
@@ -1046,7 +1082,15 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 		   "company", p.t.name, NULL);
 		raw(&p, "</p>\n");
 		status_line(&p);
+		if (failing)
+			charge_section(&p, &cn);
 		choices(&p, have_plan);
+	}
+	if (credit > 0) {
+		raw(&p, "<p class=\"status\">");
+		tr(&p, "case.credit", "amount", money(&p, credit, a), "company",
+		   p.t.name, NULL);
+		raw(&p, "</p>\n");
 	}
 	if (p.n_inv)
 		invoice_table(&p);
@@ -1500,6 +1544,67 @@ redirect:
 	resp->content_type = "text/plain; charset=utf-8";
 	buf_puts(&resp->body, "See Other\n");
 out:
+	page_free(&p);
+}
+
+/* POST /p/{token}/method: the provider's page where the customer gives
+ * another card or account for a failing automatic payment; it sends them
+ * back to /method/done. */
+void portal_method_post(const struct http_request *req,
+			struct http_response *resp)
+{
+	struct page p;
+	char url[PSP_URL_MAX], back[PSP_URL_MAX], origin[PSP_URL_MAX];
+	struct err e;
+	int r;
+
+	if (page_open(req, resp, &p) < 0 || actionable(&p) < 0 ||
+	    post_ok(&p) < 0)
+		goto out;
+	err_clear(&e);
+	snprintf(back, sizeof(back), "%s%s/method/done", p.pr.public_url,
+		 p.base);
+	r = charge_setup_start(p.s, &p.t, p.k.id, p.locale, back, req->now, url,
+			       sizeof(url), &e);
+	if (r == -ERR_NOTFOUND) {
+		notice(&p, 404, "charge.none_title", "charge.none", NULL, NULL);
+		goto out;
+	}
+	if (r == -ERR_IO || r == -ERR_INVALID) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "portal: payment method: %.500s",
+			 e.msg);
+		http_log(req, "warning", msg);
+		notice(&p, 503, "charge.title", "charge.unavailable", NULL,
+		       NULL);
+		goto out;
+	}
+	if (r < 0) {
+		fail(&p, "starting a payment method update", &e);
+		goto out;
+	}
+	{
+		char *loc = arena_alloc(req->arena, strlen(url) + 1);
+		memcpy(loc, url, strlen(url) + 1);
+		http_response_header(resp, "Location", loc);
+	}
+	/* form-action must allow the provider's origin (see portal_pay_post) */
+	form_origin(url, origin, sizeof(origin));
+	security_headers(&p, origin);
+	resp->status = 303;
+	resp->content_type = "text/plain; charset=utf-8";
+	buf_puts(&resp->body, "See Other\n");
+out:
+	page_free(&p);
+}
+
+/* GET /p/{token}/method/done: back from the provider. */
+void portal_method_done(const struct http_request *req,
+			struct http_response *resp)
+{
+	struct page p;
+	if (page_open(req, resp, &p) == 0)
+		notice(&p, 200, "charge.done_title", "charge.done", NULL, NULL);
 	page_free(&p);
 }
 
@@ -2892,7 +2997,17 @@ void portal_psp_webhook(const struct http_request *req,
 	in.n_headers = req->n_headers;
 	in.body = req->body;
 	in.body_len = req->body_len;
-	r = psp_webhook(psp, &in, req->now, &ev, &e);
+	/* A failed automatic charge or a new payment method (charge.h);
+	 * anything else is a checkout's. */
+	r = charge_webhook(serve_store(req), &t, psp, &in, req->now, &e);
+	if (r == 0) {
+		dispatch_wake();
+		resp->status = 200;
+		buf_puts(&resp->body, "{\"received\":true}\n");
+		goto out;
+	}
+	if (r == CHARGE_PASS)
+		r = psp_webhook(psp, &in, req->now, &ev, &e);
 	if (r == PSP_IGNORED) {
 		resp->status = 200;
 		buf_puts(&resp->body, "{\"ignored\":true}\n");

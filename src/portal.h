@@ -80,6 +80,12 @@ void portal_done(const struct http_request *req, struct http_response *resp);
 void portal_listen(const struct http_request *req,
 		   struct http_response *resp);
 /* GET /p/{token}/paid: back from a checkout. */
+/* POST /p/{token}/method: update the payment method of a failing
+ * automatic payment at the provider; GET /p/{token}/method/done: back. */
+void portal_method_post(const struct http_request *req,
+			struct http_response *resp);
+void portal_method_done(const struct http_request *req,
+			struct http_response *resp);
 void portal_paid(const struct http_request *req, struct http_response *resp);
 /* GET and POST /checkout/test/{id}: the built-in test payment provider's
  * hosted page (demo and tests; tenants whose checkout setting is "test"). */

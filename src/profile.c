@@ -117,6 +117,10 @@ static const struct key_def {
 	{ "plan_grace_days", K_INT, offsetof(struct profile, plan_grace_days),
 	  "days an instalment may be late before the plan breaks (default 7)",
 	  0, 60, 7 },
+	{ "fees_first", K_BOOL, offsetof(struct profile, fees_first),
+	  "payments cover reminder fees before invoices (yes/no, default no:"
+	  " invoices first; Dutch law, art. 6:44 BW, puts costs first)", 0, 1,
+	  0 },
 	{ "deliver_email", K_DELIVER, offsetof(struct profile, deliver) +
 	  CHANNEL_EMAIL * sizeof(char *),
 	  "how e-mail goes out: smtp://user:${PW}@host:587, file:DIR", 0, 0, 0 },

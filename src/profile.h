@@ -59,6 +59,8 @@ struct profile {
 	int plan_max_months;   /* most instalments; 0 = no plans */
 	int plan_min_instalment; /* smallest instalment, whole units */
 	int plan_grace_days;   /* an instalment may be this late */
+	int fees_first;        /* a payment covers the case's reminder fees
+				  before its invoices (else invoices first) */
 };
 
 /* The tenant's profile, defaults filled in for missing keys. */

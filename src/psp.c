@@ -239,6 +239,148 @@ int psp_webhook(struct psp *p, const struct psp_webhook_req *in,
 	return 0;
 }
 
+/* ---- automatic charges (issue #7) ------------------------------------------ */
+
+/* An optional provider id: NULL, "", or letters, digits and '_' only (it
+ * goes into a URL path or a form). */
+static int psp_ref_ok(const char *s)
+{
+	size_t n;
+
+	if (!s || !*s)
+		return 1;
+	n = strlen(s);
+	return n < PSP_ID_MAX &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_") == n;
+}
+
+/* What every recharge and setup relies on. */
+static int psp_check_common(const char *tenant, const char *currency,
+			    const char *key, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+
+	if (!tenant || !*tenant || strlen(tenant) >= PSP_TENANT_MAX ||
+	    strspn(tenant, "abcdefghijklmnopqrstuvwxyz0123456789-_") !=
+		    strlen(tenant))
+		return err_set(e, ERR_INVALID, "tenant: expected a slug of "
+			       "1 to %d letters, digits, '-' or '_'",
+			       PSP_TENANT_MAX - 1);
+	if (currency && !currency_find(currency))
+		return err_set(e, ERR_INVALID, "currency: %s is not an ISO "
+			       "4217 code", err_quote(currency, q));
+	if (!key || !*key || strlen(key) > PSP_KEY_MAX || !psp_printable(key))
+		return err_set(e, ERR_INVALID, "idempotency_key: expected 1 to "
+			       "%d printable bytes", PSP_KEY_MAX);
+	return 0;
+}
+
+int psp_charge_event(struct psp *p, const struct psp_webhook_req *in,
+		     instant_t now, struct psp_charge_event *ret,
+		     struct err *e)
+{
+	struct psp_charge_event ev;
+	int rc;
+
+	if (!p->be->charge_event)
+		return PSP_IGNORED;
+	if (in->body_len > PSP_WEBHOOK_BODY_MAX)
+		return err_set(e, ERR_TOOBIG, "%s webhook: body longer than "
+			       "%d bytes", p->be->scheme, PSP_WEBHOOK_BODY_MAX);
+	if (!in->body && in->body_len)
+		return err_set(e, ERR_INVALID, "%s webhook: no body",
+			       p->be->scheme);
+	memset(&ev, 0, sizeof(ev));
+	rc = p->be->charge_event(p->h, in, now, &ev, e);
+	if (rc == 0)
+		*ret = ev;
+	return rc;
+}
+
+int psp_recharge(struct psp *p, const struct psp_recharge_req *req,
+		 instant_t now, struct psp_recharge *ret, struct err *e)
+{
+	struct psp_recharge out;
+	int rc;
+
+	if (!p->be->recharge)
+		return err_set(e, ERR_NOTFOUND, "%s: retrying a charge is not "
+			       "supported", p->be->scheme);
+	rc = psp_check_common(req->tenant, req->currency,
+			      req->idempotency_key, e);
+	if (rc == 0 && req->charge_id <= 0)
+		rc = err_set(e, ERR_RANGE, "charge_id: expected a positive "
+			     "number");
+	if (rc == 0 && req->case_id < 0)
+		rc = err_set(e, ERR_RANGE, "case_id: negative");
+	if (rc == 0 && (!psp_ref_ok(req->payment_id) ||
+			!psp_ref_ok(req->customer_ref) ||
+			!psp_ref_ok(req->mandate_ref)))
+		rc = err_set(e, ERR_INVALID, "payment_id, customer_ref, "
+			     "mandate_ref: expected provider ids (letters, "
+			     "digits, '_')");
+	if (rc == 0 && req->description &&
+	    (!*req->description || strlen(req->description) > PSP_DESC_MAX ||
+	     !psp_printable(req->description)))
+		rc = err_set(e, ERR_INVALID, "description: expected 1 to %d "
+			     "bytes without control characters", PSP_DESC_MAX);
+	if (rc == 0 && req->webhook_url)
+		rc = http_client_check_url(req->webhook_url, "webhook_url", e);
+	if (rc < 0) {
+		err_prefix(e, "%s recharge: ", p->be->scheme);
+		return rc;
+	}
+	memset(&out, 0, sizeof(out));
+	rc = p->be->recharge(p->h, req, now, &out, e);
+	if (rc == 0)
+		*ret = out;
+	return rc;
+}
+
+int psp_setup(struct psp *p, const struct psp_setup_req *req, instant_t now,
+	      struct psp_checkout *ret, struct err *e)
+{
+	struct psp_checkout out;
+	int rc;
+
+	if (!p->be->setup)
+		return err_set(e, ERR_NOTFOUND, "%s: updating a payment method "
+			       "is not supported", p->be->scheme);
+	rc = psp_check_common(req->tenant, req->currency,
+			      req->idempotency_key, e);
+	if (rc == 0 && req->case_id <= 0)
+		rc = err_set(e, ERR_RANGE, "case_id: expected a positive "
+			     "number");
+	if (rc == 0 && (!req->currency || !req->customer_ref ||
+			!*req->customer_ref || !psp_ref_ok(req->customer_ref)))
+		rc = err_set(e, ERR_INVALID, "customer_ref, currency: "
+			     "required (the provider's customer id)");
+	if (rc == 0 && (!req->description || !*req->description ||
+			strlen(req->description) > PSP_DESC_MAX ||
+			!psp_printable(req->description)))
+		rc = err_set(e, ERR_INVALID, "description: expected 1 to %d "
+			     "bytes without control characters", PSP_DESC_MAX);
+	if (rc == 0 && !req->redirect_url)
+		rc = err_set(e, ERR_INVALID, "redirect_url: missing");
+	if (rc == 0)
+		rc = http_client_check_url(req->redirect_url, "redirect_url",
+					   e);
+	if (rc == 0 && req->cancel_url)
+		rc = http_client_check_url(req->cancel_url, "cancel_url", e);
+	if (rc == 0 && req->webhook_url)
+		rc = http_client_check_url(req->webhook_url, "webhook_url", e);
+	if (rc < 0) {
+		err_prefix(e, "%s setup: ", p->be->scheme);
+		return rc;
+	}
+	memset(&out, 0, sizeof(out));
+	rc = p->be->setup(p->h, req, now, &out, e);
+	if (rc == 0)
+		*ret = out;
+	return rc;
+}
+
 /* ---- helpers ------------------------------------------------------------- */
 
 const char *psp_header_get(const struct psp_webhook_req *in, const char *name)

@@ -138,6 +138,101 @@ struct psp_event {
 					 mode */
 };
 
+/* ---- automatic charges (issue #7, see charge.h) --------------------------- */
+
+#define PSP_CODE_MAX 64 /* a decline or return reason code with NUL */
+
+/* What a charge notification is about. */
+enum psp_charge_kind {
+	PSP_CHARGE_ATTEMPT = 1, /* an automatic charge's outcome */
+	PSP_CHARGE_MANDATE,     /* the customer set up a new payment method
+				   (the "update payment method" flow) */
+};
+
+/* A verified notification about an automatic charge. */
+struct psp_charge_event {
+	enum psp_charge_kind kind;       /* what it is about */
+	char event_id[PSP_ID_MAX];       /* Stripe's evt_...; Mollie
+					    "tr_...:<status>" */
+	char payment_id[PSP_ID_MAX];     /* the charge: pi_... / tr_...; for a
+					    mandate the setup's cs_/tr_ */
+	char attempt_id[PSP_ID_MAX];     /* this try: Stripe's latest charge
+					    ch_... (the PaymentIntent's id
+					    when it names none), Mollie tr_ */
+	enum psp_status status;          /* PSP_FAILED, PSP_PAID, PSP_PENDING
+					    (a mandate: PSP_PAID when set up) */
+	int64_t amount;                  /* minor units of currency */
+	char currency[4];                /* ISO 4217 */
+	char customer_ref[PSP_ID_MAX];   /* the provider's customer, cus_... /
+					    cst_...; "" when none */
+	char mandate_ref[PSP_ID_MAX];    /* payment method pm_... / mandate
+					    mdt_...; for PSP_CHARGE_MANDATE
+					    the new one; "" when none */
+	char failure_code[PSP_CODE_MAX]; /* Stripe decline_code (else code),
+					    Mollie bankReasonCode (direct
+					    debit) or failureReason (card) */
+	char tenant[PSP_TENANT_MAX];     /* metadata.tenant, "" when none */
+	char customer[PSP_ID_MAX];       /* metadata.customer: the tenant's
+					    customer id, "" when none */
+	char invoice[PSP_ID_MAX];        /* metadata.invoice, "" when none */
+	int64_t case_id;                 /* metadata.case_id, 0 when none */
+	int64_t charge_id;               /* metadata.charge_id (dunwell's
+					    retries), 0 when none */
+	instant_t at;                    /* when it happened (the event's
+					    created, Mollie's paidAt/failedAt),
+					    0 unknown */
+	int livemode;                    /* 1 live money, 0 test mode */
+};
+
+/* A failed charge to try again, off-session (the customer is not there). */
+struct psp_recharge_req {
+	const char *tenant;          /* tenant slug: metadata */
+	int64_t case_id;             /* the case (>= 0; 0: none yet) */
+	int64_t charge_id;           /* dunwell's charge id (> 0): metadata */
+	const char *payment_id;      /* Stripe: the PaymentIntent to confirm
+					again (pi_...); Mollie: unused */
+	const char *customer_ref;    /* Mollie: customerId (cst_..., needed);
+					Stripe: unused */
+	const char *mandate_ref;     /* Stripe: payment_method (pm_...),
+					Mollie: mandateId (mdt_...); NULL or
+					"": the one on file */
+	int64_t amount;              /* Mollie: minor units (> 0); Stripe:
+					the PaymentIntent's own */
+	const char *currency;        /* Mollie: ISO 4217 */
+	const char *description;     /* Mollie: 1..PSP_DESC_MAX bytes */
+	const char *webhook_url;     /* Mollie: where it notifies */
+	const char *idempotency_key; /* one per try: the same try asked twice
+					is one try */
+};
+
+/* What the provider made of a retry. */
+struct psp_recharge {
+	char payment_id[PSP_ID_MAX];     /* Stripe: the same pi_; Mollie: the
+					    new recurring payment's tr_ */
+	char attempt_id[PSP_ID_MAX];     /* this try (ch_... / tr_...) */
+	enum psp_status status;          /* PSP_PAID, PSP_FAILED or
+					    PSP_PENDING (direct debit: the
+					    answer comes by webhook) */
+	char failure_code[PSP_CODE_MAX]; /* when PSP_FAILED, "" unknown */
+};
+
+/* The customer's "update payment method" flow: a hosted page where they
+ * set up a new card or mandate (Stripe: Checkout in mode=setup; Mollie: a
+ * first payment of the smallest amount, sequenceType=first). */
+struct psp_setup_req {
+	const char *tenant;          /* tenant slug: metadata */
+	int64_t case_id;             /* the case (> 0): metadata */
+	const char *customer_ref;    /* the provider's customer (cus_/cst_) */
+	const char *currency;        /* ISO 4217 (Mollie charges its
+					smallest unit of it) */
+	const char *description;     /* 1..PSP_DESC_MAX bytes */
+	const char *locale;          /* as for a checkout; NULL or "" */
+	const char *redirect_url;    /* back to the portal */
+	const char *cancel_url;      /* NULL: redirect_url */
+	const char *webhook_url;     /* Mollie: where it notifies */
+	const char *idempotency_key; /* 1..PSP_KEY_MAX printable bytes */
+};
+
 /* An adapter. One static const instance per provider. */
 struct psp_backend {
 	const char *scheme; /* the setting's prefix: "mollie", "stripe" */
@@ -152,6 +247,20 @@ struct psp_backend {
 	int (*webhook)(void *h, const struct psp_webhook_req *in,
 		       instant_t now, struct psp_event *ret, struct err *e);
 	void (*close)(void *h); /* NULL is fine */
+	/* Automatic charges (NULL: not supported). Verify and read a
+	 * notification about a charge or a new payment method: 0, or
+	 * PSP_IGNORED when it is about neither (the caller then reads it
+	 * with webhook), or an error as webhook's. */
+	int (*charge_event)(void *h, const struct psp_webhook_req *in,
+			    instant_t now, struct psp_charge_event *ret,
+			    struct err *e);
+	/* Try a failed charge again (req checked by psp_recharge). */
+	int (*recharge)(void *h, const struct psp_recharge_req *req,
+			instant_t now, struct psp_recharge *ret,
+			struct err *e);
+	/* Start the update-payment-method flow (req checked by psp_setup). */
+	int (*setup)(void *h, const struct psp_setup_req *req, instant_t now,
+		     struct psp_checkout *ret, struct err *e);
 };
 
 /* The adapter named by a setting's scheme (the text before ':'), or NULL. */
@@ -196,6 +305,24 @@ int psp_checkout(struct psp *p, const struct psp_checkout_req *req,
  */
 int psp_webhook(struct psp *p, const struct psp_webhook_req *in,
 		instant_t now, struct psp_event *ret, struct err *e);
+
+/*
+ * Automatic charges (issue #7). psp_charge_event verifies a notification
+ * as psp_webhook does and answers 0 for a charge's outcome or a new
+ * payment method, PSP_IGNORED for anything else (then read it with
+ * psp_webhook), or psp_webhook's errors. psp_recharge tries a failed
+ * charge again: 0 with the outcome in *ret (a decline is a PSP_FAILED
+ * outcome, not an error), or psp_checkout's errors. psp_setup starts the
+ * update-payment-method page: as psp_checkout. -ERR_NOTFOUND when the
+ * adapter has no such operation. *ret is untouched on error.
+ */
+int psp_charge_event(struct psp *p, const struct psp_webhook_req *in,
+		     instant_t now, struct psp_charge_event *ret,
+		     struct err *e);
+int psp_recharge(struct psp *p, const struct psp_recharge_req *req,
+		 instant_t now, struct psp_recharge *ret, struct err *e);
+int psp_setup(struct psp *p, const struct psp_setup_req *req, instant_t now,
+	      struct psp_checkout *ret, struct err *e);
 
 /* ---- helpers shared by the adapters -------------------------------------- */
 

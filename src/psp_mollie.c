@@ -531,10 +531,381 @@ out:
 	return rc;
 }
 
+/* ---- automatic charges (issue #7) ----------------------------------------- */
+
+/* GET {base}/v2/payments/{id} into *ret (the caller frees it). */
+static int mollie_get_payment(const struct mollie *m, const char *id,
+			      json_t **ret, struct err *e)
+{
+	char auth[HTTP_CLIENT_LINE_MAX], url[PSP_URL_MAX];
+	const char *headers[HTTP_CLIENT_HEADERS_MAX] = { NULL };
+	struct psp_http_resp resp;
+	json_t *j;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((rc = mollie_auth(m, auth, e)) < 0)
+		return rc;
+	headers[0] = auth;
+	snprintf(url, sizeof(url), "%s/v2/payments/%s", m->base, id);
+	psp_http_get(url, m->timeout, headers, &resp);
+	explicit_bzero(auth, sizeof(auth));
+	if (resp.status != 200) {
+		rc = mollie_fail(&resp, "webhook: fetching the payment", e);
+		psp_http_resp_free(&resp);
+		return rc;
+	}
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	psp_http_resp_free(&resp);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return err_set(e, ERR_INVALID, "mollie webhook: payment %s: "
+			       "the answer is not a JSON object", id);
+	}
+	*ret = j;
+	return 0;
+}
+
+/* Copy an optional string member into dst ("" when absent or null). */
+static int mollie_opt(json_t *o, const char *ctx, const char *key, char *dst,
+		      size_t cap, struct err *e)
+{
+	const char *v;
+	char what[96];
+	int rc = psp_json_str(o, ctx, key, 1, &v, e);
+
+	if (rc < 0)
+		return rc;
+	dst[0] = '\0';
+	if (!v)
+		return 0;
+	snprintf(what, sizeof(what), "%s%s%s", ctx, *ctx ? "." : "", key);
+	return psp_copy(dst, cap, v, what, e);
+}
+
+/* A recurring or first payment into ev (id, status, amount, customer,
+ * mandate, the reason of a failure, metadata). */
+static int mollie_charge_payment(const struct mollie *m, json_t *j,
+				 struct psp_charge_event *ev, struct err *e)
+{
+	char q[ERR_QUOTE_BUF];
+	const char *id, *mode, *status, *v;
+	json_t *meta, *details;
+	int rc;
+
+	if ((rc = psp_json_str(j, "", "id", 0, &id, e)) < 0)
+		return rc;
+	if (!psp_id_shape(id, "tr_", MOLLIE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "id: not a Mollie payment id");
+	memcpy(ev->payment_id, id, strlen(id) + 1);
+	memcpy(ev->attempt_id, id, strlen(id) + 1);
+	if ((rc = psp_json_str(j, "", "mode", 0, &mode, e)) < 0)
+		return rc;
+	if (strcmp(mode, m->live ? "live" : "test") != 0)
+		return err_set(e, ERR_INVALID, "mode: %s, but the key is a %s "
+			       "key", err_quote(mode, q),
+			       m->live ? "live" : "test");
+	ev->livemode = m->live;
+	if ((rc = mollie_amount(json_object_get(j, "amount"), "amount",
+				&ev->amount, ev->currency, e)) < 0 ||
+	    (rc = mollie_opt(j, "", "customerId", ev->customer_ref,
+			     sizeof(ev->customer_ref), e)) < 0 ||
+	    (rc = mollie_opt(j, "", "mandateId", ev->mandate_ref,
+			     sizeof(ev->mandate_ref), e)) < 0 ||
+	    (rc = psp_json_str(j, "", "status", 0, &status, e)) < 0)
+		return rc;
+	if (!strcmp(status, "paid"))
+		ev->status = PSP_PAID;
+	else if (!strcmp(status, "failed") || !strcmp(status, "canceled") ||
+		 !strcmp(status, "expired"))
+		ev->status = PSP_FAILED;
+	else if (!strcmp(status, "open") || !strcmp(status, "pending") ||
+		 !strcmp(status, "authorized"))
+		ev->status = PSP_PENDING;
+	else
+		return err_set(e, ERR_INVALID, "status: unknown value %s",
+			       err_quote(status, q));
+	details = json_object_get(j, "details");
+	if (json_is_object(details)) {
+		/* direct debit: the bank's reason; card: Mollie's */
+		if ((rc = mollie_opt(details, "details", "bankReasonCode",
+				     ev->failure_code,
+				     sizeof(ev->failure_code), e)) < 0)
+			return rc;
+		if (!*ev->failure_code &&
+		    (rc = mollie_opt(details, "details", "failureReason",
+				     ev->failure_code,
+				     sizeof(ev->failure_code), e)) < 0)
+			return rc;
+	}
+	v = json_string_value(json_object_get(
+		j, ev->status == PSP_PAID ? "paidAt" : "failedAt"));
+	if (!v)
+		v = json_string_value(json_object_get(j, "createdAt"));
+	if (v && instant_parse(v, &ev->at, NULL) < 0)
+		ev->at = 0;
+	meta = json_object_get(j, "metadata");
+	if (json_is_object(meta)) {
+		if ((rc = mollie_opt(meta, "metadata", "tenant", ev->tenant,
+				     sizeof(ev->tenant), e)) < 0 ||
+		    (rc = mollie_opt(meta, "metadata", "customer",
+				     ev->customer, sizeof(ev->customer),
+				     e)) < 0 ||
+		    (rc = mollie_opt(meta, "metadata", "invoice", ev->invoice,
+				     sizeof(ev->invoice), e)) < 0)
+			return rc;
+		if ((rc = psp_json_str(meta, "metadata", "case_id", 1, &v,
+				       e)) < 0 ||
+		    (v && (rc = psp_parse_case_id(v, "metadata.case_id",
+						  &ev->case_id, e)) < 0))
+			return rc;
+		if ((rc = psp_json_str(meta, "metadata", "charge_id", 1, &v,
+				       e)) < 0 ||
+		    (v && (rc = psp_parse_case_id(v, "metadata.charge_id",
+						  &ev->charge_id, e)) < 0))
+			return rc;
+	}
+	if ((size_t)snprintf(ev->event_id, sizeof(ev->event_id), "%s:%s", id,
+			     psp_status_name(ev->status)) >=
+	    sizeof(ev->event_id))
+		return err_set(e, ERR_TOOBIG, "id: too long for an event id");
+	return 0;
+}
+
+static int mollie_charge_event(void *h, const struct psp_webhook_req *in,
+			       instant_t now, struct psp_charge_event *ret,
+			       struct err *e)
+{
+	struct mollie *m = h;
+	const char *ctype = psp_header_get(in, "Content-Type");
+	const char *seq, *purpose;
+	char id[PSP_ID_MAX], q[ERR_QUOTE_BUF];
+	json_t *j = NULL;
+	int rc;
+
+	(void)now;
+	if (ctype && strncmp(ctype, "application/x-www-form-urlencoded",
+			     33) != 0)
+		return err_set(e, ERR_INVALID, "mollie webhook: Content-Type "
+			       "%s: expected application/"
+			       "x-www-form-urlencoded", err_quote(ctype, q));
+	rc = http_client_form_get(in->body ? in->body : "", in->body_len, "id",
+				  id, sizeof(id), e);
+	if (rc < 0) {
+		err_prefix(e, "mollie webhook: ");
+		return rc == -ERR_TOOBIG || rc == -ERR_NOTFOUND ? -ERR_INVALID
+								: rc;
+	}
+	if (!psp_id_shape(id, "tr_", MOLLIE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "mollie webhook: id %s: not a "
+			       "Mollie payment id (tr_ and letters or digits)",
+			       err_quote(id, q));
+	rc = mollie_get_payment(m, id, &j, e);
+	if (rc < 0)
+		return rc;
+	seq = json_string_value(json_object_get(j, "sequenceType"));
+	purpose = json_string_value(json_object_get(
+		json_object_get(j, "metadata"), "purpose"));
+	if (seq && !strcmp(seq, "recurring")) {
+		ret->kind = PSP_CHARGE_ATTEMPT;
+	} else if (seq && !strcmp(seq, "first") && purpose &&
+		   !strcmp(purpose, "payment_method")) {
+		ret->kind = PSP_CHARGE_MANDATE;
+	} else {
+		rc = PSP_IGNORED; /* a checkout's: psp_webhook reads it */
+		goto out;
+	}
+	rc = mollie_charge_payment(m, j, ret, e);
+	if (rc < 0)
+		err_prefix(e, "mollie webhook: payment %s: ", id);
+out:
+	json_decref(j);
+	return rc;
+}
+
+/* POST {base}/v2/payments with body b (stolen); the payment into *ret. */
+static int mollie_create(struct mollie *m, json_t *b, const char *key,
+			 instant_t now, const char *what, json_t **ret,
+			 struct err *e)
+{
+	char auth[HTTP_CLIENT_LINE_MAX], idem[HTTP_CLIENT_LINE_MAX];
+	char url[PSP_URL_MAX];
+	struct http_client_req hr;
+	struct psp_http_resp resp;
+	char *text = json_dumps(b, JSON_COMPACT);
+	json_t *j;
+	int rc;
+
+	json_decref(b);
+	if (!text)
+		abort(); /* only out of memory: mem.h policy */
+	memset(&resp, 0, sizeof(resp));
+	if ((rc = mollie_auth(m, auth, e)) < 0)
+		goto out;
+	if ((rc = psp_header_line(idem, "Idempotency-Key", key,
+				  "mollie: idempotency_key", e)) < 0)
+		goto out;
+	snprintf(url, sizeof(url), "%s/v2/payments", m->base);
+	memset(&hr, 0, sizeof(hr));
+	hr.url = url;
+	hr.content_type = "application/json";
+	hr.body = text;
+	hr.body_len = strlen(text);
+	hr.headers[0] = auth;
+	hr.headers[1] = idem;
+	psp_http_post(m->http, &hr, now, &resp);
+	if (resp.status != 201 && resp.status != 200) {
+		rc = mollie_fail(&resp, what, e);
+		goto out;
+	}
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		rc = err_set(e, ERR_INVALID, "mollie %s: HTTP %ld: the answer "
+			     "is not a JSON object", what, resp.status);
+		goto out;
+	}
+	*ret = j;
+out:
+	explicit_bzero(auth, sizeof(auth));
+	free(text);
+	psp_http_resp_free(&resp);
+	return rc;
+}
+
+static int mollie_recharge(void *h, const struct psp_recharge_req *req,
+			   instant_t now, struct psp_recharge *ret,
+			   struct err *e)
+{
+	struct mollie *m = h;
+	const struct currency *cur =
+		req->currency ? currency_find(req->currency) : NULL;
+	struct psp_charge_event ev;
+	char value[MONEY_FMT_MAX], case_id[24], charge_id[24];
+	json_t *b, *meta, *j = NULL;
+	int rc;
+
+	if (!cur || req->amount <= 0 || !req->description || !req->webhook_url ||
+	    !req->customer_ref || !psp_id_shape(req->customer_ref, "cst_",
+						MOLLIE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "mollie recharge: amount, "
+			       "currency, description, webhook_url and "
+			       "customer_ref (cst_...) are required");
+	money_format(req->amount, cur, value);
+	snprintf(case_id, sizeof(case_id), "%lld", (long long)req->case_id);
+	snprintf(charge_id, sizeof(charge_id), "%lld",
+		 (long long)req->charge_id);
+	b = json_object();
+	json_object_set_new(b, "amount", json_pack("{s:s, s:s}", "currency",
+						   cur->code, "value", value));
+	json_object_set_new(b, "description", json_string(req->description));
+	json_object_set_new(b, "sequenceType", json_string("recurring"));
+	json_object_set_new(b, "customerId", json_string(req->customer_ref));
+	if (req->mandate_ref && *req->mandate_ref)
+		json_object_set_new(b, "mandateId",
+				    json_string(req->mandate_ref));
+	json_object_set_new(b, "webhookUrl", json_string(req->webhook_url));
+	meta = json_pack("{s:s, s:s}", "tenant", req->tenant, "charge_id",
+			 charge_id);
+	if (req->case_id > 0)
+		json_object_set_new(meta, "case_id", json_string(case_id));
+	json_object_set_new(b, "metadata", meta);
+	rc = mollie_create(m, b, req->idempotency_key, now, "recharge", &j, e);
+	if (rc < 0)
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	rc = mollie_charge_payment(m, j, &ev, e);
+	if (rc < 0) {
+		err_prefix(e, "mollie recharge: answer: ");
+		goto out;
+	}
+	if (ev.amount != req->amount || strcmp(ev.currency, cur->code) != 0) {
+		rc = err_set(e, ERR_INVALID, "mollie recharge: answer: amount: "
+			     "another amount or currency than asked");
+		goto out;
+	}
+	memcpy(ret->payment_id, ev.payment_id, sizeof(ret->payment_id));
+	memcpy(ret->attempt_id, ev.attempt_id, sizeof(ret->attempt_id));
+	memcpy(ret->failure_code, ev.failure_code, sizeof(ret->failure_code));
+	ret->status = ev.status;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int mollie_setup(void *h, const struct psp_setup_req *req,
+			instant_t now, struct psp_checkout *ret,
+			struct err *e)
+{
+	struct mollie *m = h;
+	const struct currency *cur = currency_find(req->currency);
+	const char *locale = mollie_locale(req->locale), *id, *href;
+	char value[MONEY_FMT_MAX], case_id[24];
+	json_t *b, *j = NULL, *links;
+	int rc;
+
+	if (!req->webhook_url)
+		return err_set(e, ERR_INVALID, "mollie setup: webhook_url: "
+			       "missing (Mollie notifies only there)");
+	if (!psp_id_shape(req->customer_ref, "cst_", MOLLIE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "mollie setup: customer_ref: "
+			       "expected a Mollie customer id (cst_...)");
+	/* The smallest amount the currency has: the first payment only
+	 * proves the account and makes the mandate. */
+	money_format(1, cur, value);
+	snprintf(case_id, sizeof(case_id), "%lld", (long long)req->case_id);
+	b = json_object();
+	json_object_set_new(b, "amount", json_pack("{s:s, s:s}", "currency",
+						   cur->code, "value", value));
+	json_object_set_new(b, "description", json_string(req->description));
+	json_object_set_new(b, "sequenceType", json_string("first"));
+	json_object_set_new(b, "customerId", json_string(req->customer_ref));
+	json_object_set_new(b, "redirectUrl", json_string(req->redirect_url));
+	if (req->cancel_url)
+		json_object_set_new(b, "cancelUrl",
+				    json_string(req->cancel_url));
+	json_object_set_new(b, "webhookUrl", json_string(req->webhook_url));
+	if (locale)
+		json_object_set_new(b, "locale", json_string(locale));
+	json_object_set_new(b, "metadata",
+			    json_pack("{s:s, s:s, s:s}", "tenant", req->tenant,
+				      "case_id", case_id, "purpose",
+				      "payment_method"));
+	rc = mollie_create(m, b, req->idempotency_key, now, "setup", &j, e);
+	if (rc < 0)
+		return rc;
+	if ((rc = psp_json_str(j, "", "id", 0, &id, e)) < 0 ||
+	    (rc = psp_json_field(j, "", "_links", JSON_OBJECT, 0, &links,
+				 e)) < 0 ||
+	    (rc = psp_json_field(links, "_links", "checkout", JSON_OBJECT, 0,
+				 &links, e)) < 0 ||
+	    (rc = psp_json_str(links, "_links.checkout", "href", 0, &href,
+			       e)) < 0)
+		goto out_prefix;
+	if (!psp_id_shape(id, "tr_", MOLLIE_ID_TAIL)) {
+		rc = err_set(e, ERR_INVALID, "id: not a Mollie payment id");
+		goto out_prefix;
+	}
+	if ((rc = http_client_check_url(href, "_links.checkout.href", e)) < 0 ||
+	    (rc = psp_copy(ret->id, sizeof(ret->id), id, "id", e)) < 0 ||
+	    (rc = psp_copy(ret->url, sizeof(ret->url), href,
+			   "_links.checkout.href", e)) < 0)
+		goto out_prefix;
+	goto out;
+out_prefix:
+	err_prefix(e, "mollie setup: answer: ");
+out:
+	json_decref(j);
+	return rc;
+}
+
 const struct psp_backend psp_mollie = {
 	.scheme = "mollie",
 	.open = mollie_open,
 	.checkout = mollie_checkout,
 	.webhook = mollie_webhook,
 	.close = mollie_close,
+	.charge_event = mollie_charge_event,
+	.recharge = mollie_recharge,
+	.setup = mollie_setup,
 };

@@ -28,6 +28,8 @@
 struct stripe {
 	struct http_client *http; /* connections, kept between calls */
 	char *url;                /* {base}/v1/checkout/sessions */
+	char *base;               /* {base}, for the charge calls */
+	int timeout;              /* seconds per request (GETs) */
 	char *key;                /* the API key (Bearer) */
 	char *secret;             /* the webhook signing secret, whsec_... */
 	char *version;            /* Stripe-Version, or NULL */
@@ -49,6 +51,7 @@ static void stripe_close(void *h)
 	free(s->key);
 	free(s->secret);
 	free(s->url);
+	free(s->base);
 	free(s->version);
 	free(s);
 }
@@ -137,6 +140,8 @@ static int stripe_open(const char *config, void **ret_handle, struct err *e)
 	buf_append(&url, base, blen);
 	buf_puts(&url, "/v1/checkout/sessions");
 	s->url = buf_detach(&url);
+	s->base = xstrndup(base, blen);
+	s->timeout = timeout;
 	s->key = xstrdup(key);
 	s->secret = xstrdup(secret);
 	s->version = version ? xstrdup(version) : NULL;
@@ -653,10 +658,556 @@ out:
 	return rc;
 }
 
+/* ---- automatic charges (issue #7) ----------------------------------------- */
+
+/* The Authorization, Idempotency-Key (when key) and Stripe-Version lines
+ * of a request into hr's headers (lines are the caller's). */
+static int stripe_headers(const struct stripe *s, const char *key,
+			  char auth[HTTP_CLIENT_LINE_MAX],
+			  char idem[HTTP_CLIENT_LINE_MAX],
+			  char ver[HTTP_CLIENT_LINE_MAX],
+			  const char *ret[HTTP_CLIENT_HEADERS_MAX],
+			  struct err *e)
+{
+	char v[HTTP_CLIENT_LINE_MAX];
+	int rc, n = 0;
+
+	if (strlen(s->key) + 8 >= sizeof(v))
+		return err_set(e, ERR_INVALID, "stripe: key= too long");
+	memcpy(v, "Bearer ", 7);
+	memcpy(v + 7, s->key, strlen(s->key) + 1);
+	rc = psp_header_line(auth, "Authorization", v, "stripe: key=", e);
+	explicit_bzero(v, sizeof(v));
+	if (rc < 0)
+		return rc;
+	ret[n++] = auth;
+	if (key) {
+		if ((rc = psp_header_line(idem, "Idempotency-Key", key,
+					  "stripe: idempotency_key", e)) < 0)
+			return rc;
+		ret[n++] = idem;
+	}
+	if (s->version) {
+		if ((rc = psp_header_line(ver, "Stripe-Version", s->version,
+					  "stripe: version=", e)) < 0)
+			return rc;
+		ret[n++] = ver;
+	}
+	for (; n < HTTP_CLIENT_HEADERS_MAX; n++)
+		ret[n] = NULL;
+	return 0;
+}
+
+/* POST a form to {base}{path}; the answer into resp. */
+static int stripe_post_form(struct stripe *s, const char *path,
+			    const struct buf *form, const char *key,
+			    instant_t now, struct psp_http_resp *resp,
+			    struct err *e)
+{
+	char auth[HTTP_CLIENT_LINE_MAX], idem[HTTP_CLIENT_LINE_MAX];
+	char ver[HTTP_CLIENT_LINE_MAX], url[PSP_URL_MAX];
+	struct http_client_req hr;
+	int rc;
+
+	memset(&hr, 0, sizeof(hr));
+	rc = stripe_headers(s, key, auth, idem, ver, hr.headers, e);
+	if (rc < 0)
+		goto out;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", s->base, path) >=
+	    sizeof(url)) {
+		rc = err_set(e, ERR_TOOBIG, "stripe: the URL is too long");
+		goto out;
+	}
+	hr.url = url;
+	hr.content_type = "application/x-www-form-urlencoded";
+	hr.body = buf_cstr(form);
+	hr.body_len = form->len;
+	psp_http_post(s->http, &hr, now, resp);
+out:
+	explicit_bzero(auth, sizeof(auth));
+	return rc;
+}
+
+/* Copy an optional string member into dst ("" when absent or null). */
+static int stripe_opt(json_t *o, const char *ctx, const char *key, char *dst,
+		      size_t cap, struct err *e)
+{
+	const char *v;
+	char what[96];
+	int rc = psp_json_str(o, ctx, key, 1, &v, e);
+
+	if (rc < 0)
+		return rc;
+	dst[0] = '\0';
+	if (!v)
+		return 0;
+	snprintf(what, sizeof(what), "%s%s%s", ctx, *ctx ? "." : "", key);
+	return psp_copy(dst, cap, v, what, e);
+}
+
+/* A reference that may be a string id or an expanded object {"id"}. */
+static int stripe_ref(json_t *o, const char *ctx, const char *key, char *dst,
+		      size_t cap, struct err *e)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_object(v)) {
+		char sub[96];
+		snprintf(sub, sizeof(sub), "%s%s%s", ctx, *ctx ? "." : "",
+			 key);
+		return stripe_opt(v, sub, "id", dst, cap, e);
+	}
+	return stripe_opt(o, ctx, key, dst, cap, e);
+}
+
+/* The decline of a last_payment_error or an error object: decline_code,
+ * else code. */
+static int stripe_decline(json_t *err, const char *ctx, char *dst,
+			  size_t cap, struct err *e)
+{
+	int rc;
+
+	dst[0] = '\0';
+	if (!json_is_object(err))
+		return 0;
+	rc = stripe_opt(err, ctx, "decline_code", dst, cap, e);
+	if (rc == 0 && !*dst)
+		rc = stripe_opt(err, ctx, "code", dst, cap, e);
+	return rc;
+}
+
+/* Read a PaymentIntent (ctx names it in errors) into ev. */
+static int stripe_intent(json_t *pi, const char *ctx,
+			 struct psp_charge_event *ev, struct err *e)
+{
+	char q[ERR_QUOTE_BUF], sub[96];
+	const char *object, *id, *c, *status;
+	json_t *meta, *lpe;
+	int rc;
+
+	if ((rc = psp_json_str(pi, ctx, "object", 0, &object, e)) < 0)
+		return rc;
+	if (strcmp(object, "payment_intent") != 0)
+		return err_set(e, ERR_INVALID, "%s.object: expected "
+			       "payment_intent", ctx);
+	if ((rc = psp_json_str(pi, ctx, "id", 0, &id, e)) < 0)
+		return rc;
+	if (!psp_id_shape(id, "pi_", STRIPE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "%s.id: not a PaymentIntent id "
+			       "(pi_...)", ctx);
+	memcpy(ev->payment_id, id, strlen(id) + 1);
+	if ((rc = stripe_amount(pi, ctx, "amount", &ev->amount, e)) < 0 ||
+	    (rc = psp_json_str(pi, ctx, "currency", 0, &c, e)) < 0 ||
+	    (rc = stripe_currency(c, "currency", ev->currency, e)) < 0 ||
+	    (rc = psp_json_str(pi, ctx, "status", 0, &status, e)) < 0 ||
+	    (rc = stripe_ref(pi, ctx, "customer", ev->customer_ref,
+			     sizeof(ev->customer_ref), e)) < 0 ||
+	    (rc = stripe_ref(pi, ctx, "payment_method", ev->mandate_ref,
+			     sizeof(ev->mandate_ref), e)) < 0 ||
+	    (rc = stripe_ref(pi, ctx, "latest_charge", ev->attempt_id,
+			     sizeof(ev->attempt_id), e)) < 0)
+		return rc;
+	if (!strcmp(status, "succeeded"))
+		ev->status = PSP_PAID;
+	else if (!strcmp(status, "processing") ||
+		 !strcmp(status, "requires_action") ||
+		 !strcmp(status, "requires_confirmation") ||
+		 !strcmp(status, "requires_capture"))
+		ev->status = PSP_PENDING;
+	else if (!strcmp(status, "requires_payment_method") ||
+		 !strcmp(status, "canceled"))
+		ev->status = PSP_FAILED;
+	else
+		return err_set(e, ERR_INVALID, "%s.status: unknown value %s",
+			       ctx, err_quote(status, q));
+	lpe = json_object_get(pi, "last_payment_error");
+	snprintf(sub, sizeof(sub), "%s.last_payment_error", ctx);
+	if (json_is_object(lpe)) {
+		if ((rc = stripe_decline(lpe, sub, ev->failure_code,
+					 sizeof(ev->failure_code), e)) < 0)
+			return rc;
+		if (!*ev->attempt_id &&
+		    (rc = stripe_opt(lpe, sub, "charge", ev->attempt_id,
+				     sizeof(ev->attempt_id), e)) < 0)
+			return rc;
+		if (!*ev->mandate_ref &&
+		    (rc = stripe_ref(lpe, sub, "payment_method",
+				     ev->mandate_ref, sizeof(ev->mandate_ref),
+				     e)) < 0)
+			return rc;
+	}
+	if (!*ev->attempt_id)
+		memcpy(ev->attempt_id, ev->payment_id, sizeof(ev->payment_id));
+	meta = json_object_get(pi, "metadata");
+	snprintf(sub, sizeof(sub), "%s.metadata", ctx);
+	if (json_is_object(meta)) {
+		const char *v;
+		if ((rc = stripe_opt(meta, sub, "tenant", ev->tenant,
+				     sizeof(ev->tenant), e)) < 0 ||
+		    (rc = stripe_opt(meta, sub, "customer", ev->customer,
+				     sizeof(ev->customer), e)) < 0 ||
+		    (rc = stripe_opt(meta, sub, "invoice", ev->invoice,
+				     sizeof(ev->invoice), e)) < 0)
+			return rc;
+		if ((rc = psp_json_str(meta, sub, "case_id", 1, &v, e)) < 0 ||
+		    (v && (rc = psp_parse_case_id(v, "metadata.case_id",
+						  &ev->case_id, e)) < 0))
+			return rc;
+		if ((rc = psp_json_str(meta, sub, "charge_id", 1, &v, e)) < 0 ||
+		    (v && (rc = psp_parse_case_id(v, "metadata.charge_id",
+						  &ev->charge_id, e)) < 0))
+			return rc;
+	}
+	return 0;
+}
+
+/* A setup session's new payment method: GET the SetupIntent. */
+static int stripe_setup_intent(struct stripe *s, const char *seti,
+			       struct psp_charge_event *ev, struct err *e)
+{
+	char auth[HTTP_CLIENT_LINE_MAX], idem[HTTP_CLIENT_LINE_MAX];
+	char ver[HTTP_CLIENT_LINE_MAX], url[PSP_URL_MAX];
+	const char *headers[HTTP_CLIENT_HEADERS_MAX];
+	struct psp_http_resp resp;
+	json_t *j = NULL;
+	int rc;
+
+	memset(&resp, 0, sizeof(resp));
+	if (!psp_id_shape(seti, "seti_", STRIPE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "data.object.setup_intent: not "
+			       "a SetupIntent id (seti_...)");
+	rc = stripe_headers(s, NULL, auth, idem, ver, headers, e);
+	if (rc < 0)
+		return rc;
+	snprintf(url, sizeof(url), "%s/v1/setup_intents/%s", s->base, seti);
+	psp_http_get(url, s->timeout, headers, &resp);
+	explicit_bzero(auth, sizeof(auth));
+	if (resp.status != 200) {
+		rc = stripe_fail(&resp, e);
+		err_prefix(e, "fetching the SetupIntent: ");
+		goto out;
+	}
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	if (!json_is_object(j)) {
+		rc = err_set(e, ERR_INVALID, "setup_intent: the answer is not "
+			     "a JSON object");
+		goto out;
+	}
+	if ((rc = stripe_ref(j, "setup_intent", "payment_method",
+			     ev->mandate_ref, sizeof(ev->mandate_ref), e)) < 0)
+		goto out;
+	if (!*ev->mandate_ref)
+		rc = err_set(e, ERR_INVALID, "setup_intent.payment_method: "
+			     "missing");
+out:
+	json_decref(j);
+	psp_http_resp_free(&resp);
+	return rc;
+}
+
+static int stripe_charge_event(void *h, const struct psp_webhook_req *in,
+			       instant_t now, struct psp_charge_event *ret,
+			       struct err *e)
+{
+	struct stripe *s = h;
+	const char *sig = psp_header_get(in, "Stripe-Signature");
+	const char *id, *type, *mode;
+	json_t *j = NULL, *jv, *data, *obj;
+	json_error_t je;
+	int rc;
+
+	if (!sig)
+		return err_set(e, ERR_INVALID, "stripe webhook: no "
+			       "Stripe-Signature header");
+	rc = stripe_verify(s, sig, in->body, in->body_len, now, e);
+	if (rc < 0)
+		return rc;
+	j = json_loadb(in->body ? in->body : "", in->body_len, 0, &je);
+	if (!json_is_object(j)) {
+		rc = err_set(e, ERR_INVALID, "stripe webhook: the event is "
+			     "not a JSON object");
+		goto out;
+	}
+	if ((rc = psp_json_str(j, "", "id", 0, &id, e)) < 0 ||
+	    (rc = psp_json_str(j, "", "type", 0, &type, e)) < 0)
+		goto out_prefix;
+	mode = json_string_value(json_object_get(
+		json_object_get(json_object_get(j, "data"), "object"), "mode"));
+	if (strncmp(type, "payment_intent.", 15) != 0 &&
+	    !(strcmp(type, "checkout.session.completed") == 0 && mode &&
+	      strcmp(mode, "setup") == 0)) {
+		rc = PSP_IGNORED; /* a checkout's: psp_webhook reads it */
+		goto out;
+	}
+	if (!psp_id_shape(id, "evt_", STRIPE_ID_TAIL)) {
+		rc = err_set(e, ERR_INVALID, "id: not an event id (evt_...)");
+		goto out_prefix;
+	}
+	memcpy(ret->event_id, id, strlen(id) + 1);
+	if ((rc = psp_json_field(j, "", "livemode", JSON_TRUE, 0, &jv, e)) < 0)
+		goto out_prefix;
+	if (json_is_true(jv) != s->live) {
+		rc = err_set(e, ERR_INVALID, "livemode: not the key's mode");
+		goto out_prefix;
+	}
+	ret->livemode = s->live;
+	if ((rc = psp_json_field(j, "", "created", JSON_INTEGER, 0, &jv,
+				 e)) < 0 ||
+	    (rc = psp_json_field(j, "", "data", JSON_OBJECT, 0, &data, e)) < 0 ||
+	    (rc = psp_json_field(data, "data", "object", JSON_OBJECT, 0, &obj,
+				 e)) < 0)
+		goto out_prefix;
+	ret->at = (instant_t)json_integer_value(jv);
+	if (strncmp(type, "payment_intent.", 15) == 0) {
+		ret->kind = PSP_CHARGE_ATTEMPT;
+		if (strcmp(type, "payment_intent.payment_failed") != 0 &&
+		    strcmp(type, "payment_intent.succeeded") != 0 &&
+		    strcmp(type, "payment_intent.processing") != 0) {
+			rc = PSP_IGNORED;
+			goto out;
+		}
+		rc = stripe_intent(obj, "data.object", ret, e);
+		if (rc < 0)
+			goto out_prefix;
+		/* The event says what happened; the object may have moved
+		 * on since (a later try). */
+		ret->status = !strcmp(type, "payment_intent.succeeded")
+				      ? PSP_PAID
+			      : !strcmp(type, "payment_intent.processing")
+				      ? PSP_PENDING
+				      : PSP_FAILED;
+		goto out;
+	}
+	/* A setup session completed: the customer's new payment method. */
+	{
+		const char *sid, *seti, *v;
+		json_t *meta = json_object_get(obj, "metadata");
+		ret->kind = PSP_CHARGE_MANDATE;
+		ret->status = PSP_PAID;
+		if ((rc = psp_json_str(obj, "data.object", "id", 0, &sid,
+				       e)) < 0)
+			goto out_prefix;
+		if (!psp_id_shape(sid, "cs_", STRIPE_ID_TAIL)) {
+			rc = err_set(e, ERR_INVALID, "data.object.id: not a "
+				     "Checkout Session id (cs_...)");
+			goto out_prefix;
+		}
+		memcpy(ret->payment_id, sid, strlen(sid) + 1);
+		memcpy(ret->attempt_id, sid, strlen(sid) + 1);
+		if ((rc = stripe_ref(obj, "data.object", "customer",
+				     ret->customer_ref,
+				     sizeof(ret->customer_ref), e)) < 0)
+			goto out_prefix;
+		if (json_is_object(meta)) {
+			if ((rc = stripe_opt(meta, "data.object.metadata",
+					     "tenant", ret->tenant,
+					     sizeof(ret->tenant), e)) < 0 ||
+			    (rc = psp_json_str(meta, "data.object.metadata",
+					       "case_id", 1, &v, e)) < 0 ||
+			    (v && (rc = psp_parse_case_id(
+					   v, "data.object.metadata.case_id",
+					   &ret->case_id, e)) < 0))
+				goto out_prefix;
+		}
+		if (!*ret->tenant || !ret->case_id) {
+			err_set(e, 0, "stripe webhook: setup session %s has "
+				"no dunwell metadata: not ours", sid);
+			rc = PSP_IGNORED;
+			goto out;
+		}
+		if ((rc = psp_json_str(obj, "data.object", "setup_intent", 0,
+				       &seti, e)) < 0)
+			goto out_prefix;
+		rc = stripe_setup_intent(s, seti, ret, e);
+		if (rc < 0)
+			goto out_prefix;
+	}
+	goto out;
+out_prefix:
+	err_prefix(e, "stripe webhook: ");
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int stripe_recharge(void *h, const struct psp_recharge_req *req,
+			   instant_t now, struct psp_recharge *ret,
+			   struct err *e)
+{
+	struct stripe *s = h;
+	struct psp_charge_event ev;
+	struct psp_http_resp resp;
+	struct buf form;
+	char path[PSP_ID_MAX + 64];
+	json_t *j = NULL, *err, *pi;
+	int rc = 0;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&ev, 0, sizeof(ev));
+	if (!psp_id_shape(req->payment_id, "pi_", STRIPE_ID_TAIL))
+		return err_set(e, ERR_INVALID, "stripe recharge: payment_id: "
+			       "expected a PaymentIntent id (pi_...)");
+	buf_init(&form, PSP_REQ_BODY_MAX);
+	if (req->mandate_ref && *req->mandate_ref)
+		rc = http_client_form_add(&form, "payment_method",
+					  req->mandate_ref);
+	if (rc == 0)
+		rc = http_client_form_add(&form, "off_session", "true");
+	if (rc < 0) {
+		rc = err_set(e, ERR_TOOBIG, "stripe recharge: the request is "
+			     "too long");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v1/payment_intents/%s/confirm",
+		 req->payment_id);
+	rc = stripe_post_form(s, path, &form, req->idempotency_key, now, &resp,
+			      e);
+	if (rc < 0)
+		goto out;
+	if (resp.status == 402) {
+		/* A decline: an outcome, not an error. */
+		j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+		err = json_object_get(j, "error");
+		pi = json_object_get(err, "payment_intent");
+		if (!json_is_object(err)) {
+			rc = stripe_fail(&resp, e);
+			goto out;
+		}
+		if (json_is_object(pi) &&
+		    (rc = stripe_intent(pi, "error.payment_intent", &ev, e)) < 0)
+			goto out_prefix;
+		ret->status = PSP_FAILED;
+		if ((rc = stripe_decline(err, "error", ret->failure_code,
+					 sizeof(ret->failure_code), e)) < 0 ||
+		    (rc = stripe_opt(err, "error", "charge", ret->attempt_id,
+				     sizeof(ret->attempt_id), e)) < 0)
+			goto out_prefix;
+		if (!*ret->attempt_id)
+			memcpy(ret->attempt_id, ev.attempt_id,
+			       sizeof(ret->attempt_id));
+		memcpy(ret->payment_id, req->payment_id,
+		       strlen(req->payment_id) + 1);
+		goto out;
+	}
+	if (resp.status != 200) {
+		rc = stripe_fail(&resp, e);
+		err_prefix(e, "stripe recharge: ");
+		goto out;
+	}
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	if (!json_is_object(j)) {
+		rc = err_set(e, ERR_INVALID, "stripe recharge: HTTP 200: the "
+			     "answer is not a JSON object");
+		goto out;
+	}
+	if ((rc = stripe_intent(j, "payment_intent", &ev, e)) < 0)
+		goto out_prefix;
+	if (strcmp(ev.payment_id, req->payment_id) != 0) {
+		rc = err_set(e, ERR_INVALID, "id: another PaymentIntent");
+		goto out_prefix;
+	}
+	memcpy(ret->payment_id, ev.payment_id, sizeof(ret->payment_id));
+	memcpy(ret->attempt_id, ev.attempt_id, sizeof(ret->attempt_id));
+	memcpy(ret->failure_code, ev.failure_code, sizeof(ret->failure_code));
+	ret->status = ev.status;
+	goto out;
+out_prefix:
+	err_prefix(e, "stripe recharge: answer: ");
+out:
+	buf_free(&form);
+	json_decref(j);
+	psp_http_resp_free(&resp);
+	return rc;
+}
+
+static int stripe_setup(void *h, const struct psp_setup_req *req,
+			instant_t now, struct psp_checkout *ret,
+			struct err *e)
+{
+	struct stripe *s = h;
+	const struct currency *cur = currency_find(req->currency);
+	char lower[4], case_id[24], lang[3];
+	const char *locale = stripe_locale(req->locale, lang);
+	const char *id, *url;
+	struct psp_http_resp resp;
+	struct buf form;
+	json_t *j = NULL;
+	int rc = 0;
+
+	memset(&resp, 0, sizeof(resp));
+	for (int i = 0; i < 4; i++)
+		lower[i] = (char)(cur->code[i] >= 'A' && cur->code[i] <= 'Z'
+					  ? cur->code[i] - 'A' + 'a'
+					  : cur->code[i]);
+	snprintf(case_id, sizeof(case_id), "%lld", (long long)req->case_id);
+	buf_init(&form, PSP_REQ_BODY_MAX);
+#define ADD(k, v)                                                 \
+	do {                                                      \
+		if (rc == 0)                                      \
+			rc = http_client_form_add(&form, (k), (v)); \
+	} while (0)
+	ADD("mode", "setup");
+	ADD("customer", req->customer_ref);
+	ADD("currency", lower);
+	ADD("success_url", req->redirect_url);
+	ADD("cancel_url", req->cancel_url ? req->cancel_url
+					  : req->redirect_url);
+	ADD("client_reference_id", case_id);
+	ADD("metadata[tenant]", req->tenant);
+	ADD("metadata[case_id]", case_id);
+	ADD("metadata[purpose]", "payment_method");
+	if (locale)
+		ADD("locale", locale);
+#undef ADD
+	if (rc < 0) {
+		rc = err_set(e, ERR_TOOBIG, "stripe setup: the request is too "
+			     "long");
+		goto out;
+	}
+	rc = stripe_post_form(s, "/v1/checkout/sessions", &form,
+			      req->idempotency_key, now, &resp, e);
+	if (rc < 0)
+		goto out;
+	if (resp.status != 200) {
+		rc = stripe_fail(&resp, e);
+		err_prefix(e, "stripe setup: ");
+		goto out;
+	}
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	if (!json_is_object(j)) {
+		rc = err_set(e, ERR_INVALID, "stripe setup: HTTP 200: the "
+			     "answer is not a JSON object");
+		goto out;
+	}
+	if ((rc = psp_json_str(j, "", "id", 0, &id, e)) < 0 ||
+	    (rc = psp_json_str(j, "", "url", 0, &url, e)) < 0)
+		goto out_prefix;
+	if (!psp_id_shape(id, "cs_", STRIPE_ID_TAIL)) {
+		rc = err_set(e, ERR_INVALID, "id: not a Checkout Session id "
+			     "(cs_...)");
+		goto out_prefix;
+	}
+	if ((rc = http_client_check_url(url, "url", e)) < 0 ||
+	    (rc = psp_copy(ret->id, sizeof(ret->id), id, "id", e)) < 0 ||
+	    (rc = psp_copy(ret->url, sizeof(ret->url), url, "url", e)) < 0)
+		goto out_prefix;
+	goto out;
+out_prefix:
+	err_prefix(e, "stripe setup: answer: ");
+out:
+	buf_free(&form);
+	json_decref(j);
+	psp_http_resp_free(&resp);
+	return rc;
+}
+
 const struct psp_backend psp_stripe = {
 	.scheme = "stripe",
 	.open = stripe_open,
 	.checkout = stripe_checkout,
 	.webhook = stripe_webhook,
 	.close = stripe_close,
+	.charge_event = stripe_charge_event,
+	.recharge = stripe_recharge,
+	.setup = stripe_setup,
 };

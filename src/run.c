@@ -379,6 +379,13 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 		c.strategy_version = version;
 		c.strategy = set->strategies[d->state.strategy].name;
 		r = store_case_insert(ctx->store, &c, &c.id, e);
+		/* A rule's experiment chose the strategy: keep which
+		 * experiment and variant, for the console's comparison. */
+		if (r == 0 && d->experiment)
+			r = store_case_experiment_add(ctx->store, c.tenant_id,
+						      c.id, d->experiment,
+						      d->variant, c.strategy,
+						      e);
 		if (r < 0)
 			return r;
 		ctx->stats.cases_opened++;
@@ -548,6 +555,9 @@ static int prepare_case(struct run_ctx *ctx, struct arena *a,
 	if (r < 0)
 		return r;
 	make_customer(a, &wc->c, today, &ci->customer);
+	/* Experiment rules assign by tenant and customer (strategy.h). */
+	ci->customer.tenant_id = ctx->tenant->id;
+	ci->customer.external_id = wc->c.external_id;
 	ci->in.customer = &ci->customer;
 	ci->in.n_invoices = currency_invoices(wc, currency, a, &invs);
 	ci->in.invoices = invs;
@@ -1212,12 +1222,101 @@ struct sim_case {
 	size_t n_contacts;
 };
 
+/* run_simulate's counting: every decision into its day's counters. */
+struct sim_count {
+	struct sim_day *days; /* one per day from `from` */
+	date_t from;          /* the first day */
+};
+
+static int sim_count(void *arg, date_t day, const struct engine_decision *d)
+{
+	struct sim_count *c = arg;
+	struct sim_day *sd = &c->days[day - c->from];
+
+	sd->opened += d->opened;
+	sd->closed += d->closed;
+	for (size_t k = 0; k < d->n_actions; k++) {
+		const struct engine_action *ac = &d->actions[k];
+		switch (ac->kind) {
+		case ACTION_CONTACT:
+			sd->contacts++;
+			sd->by_channel[ac->channel]++;
+			break;
+		case ACTION_FEE: sd->fees++; break;
+		case ACTION_END: sd->ends++; break;
+		case ACTION_SKIP: sd->skips++; break;
+		case ACTION_AGENT: sd->agents++; break;
+		}
+	}
+	return 0;
+}
+
 int run_simulate(struct store *s, const struct tenant_rec *t,
 		 const struct strategy_set *set, date_t from, date_t to,
 		 FILE *out, struct err *e)
 {
-	struct run_ctx ctx;
+	struct sim_count sc;
 	struct sim_day *days;
+	size_t n_cases = 0;
+	int64_t ndays = (int64_t)to - from + 1;
+	int r;
+
+	if (ndays <= 0 || ndays > SIM_MAX_DAYS)
+		return err_set(e, ERR_RANGE, "simulate: --from must not be after"
+			       " --to, and at most %d days apart", SIM_MAX_DAYS);
+	days = xcalloc((size_t)ndays, sizeof(*days));
+	sc.days = days;
+	sc.from = from;
+	r = run_simulate_visit(s, t, set, from, to, 0, sim_count, &sc,
+			       &n_cases, e);
+	if (r == 0) {
+		struct sim_day total = { 0 };
+		fprintf(out, "%-10s %6s %8s", "date", "opened", "contacts");
+		for (int c = 0; c < CHANNEL_COUNT; c++)
+			fprintf(out, " %8s", channel_name((enum channel)c));
+		fprintf(out, " %5s %5s %5s %5s\n", "fees", "ends", "skips",
+			"agent");
+		for (int64_t i = 0; i < ndays; i++) {
+			struct sim_day *sd = &days[i];
+			char ds[DATE_FMT_MAX];
+			total.opened += sd->opened;
+			total.contacts += sd->contacts;
+			total.fees += sd->fees;
+			total.ends += sd->ends;
+			total.skips += sd->skips;
+			total.agents += sd->agents;
+			for (int c = 0; c < CHANNEL_COUNT; c++)
+				total.by_channel[c] += sd->by_channel[c];
+			if (!sd->opened && !sd->contacts && !sd->fees &&
+			    !sd->ends && !sd->skips && !sd->agents)
+				continue;
+			date_format(from + (date_t)i, ds);
+			fprintf(out, "%-10s %6ld %8ld", ds, sd->opened,
+				sd->contacts);
+			for (int c = 0; c < CHANNEL_COUNT; c++)
+				fprintf(out, " %8ld", sd->by_channel[c]);
+			fprintf(out, " %5ld %5ld %5ld %5ld\n", sd->fees,
+				sd->ends, sd->skips, sd->agents);
+		}
+		fprintf(out, "%-10s %6ld %8ld", "total", total.opened,
+			total.contacts);
+		for (int c = 0; c < CHANNEL_COUNT; c++)
+			fprintf(out, " %8ld", total.by_channel[c]);
+		fprintf(out, " %5ld %5ld %5ld %5ld\n", total.fees, total.ends,
+			total.skips, total.agents);
+		fprintf(out, "%zu cases simulated from the store's open"
+			     " invoices, assuming no payments\n", n_cases);
+	}
+	free(days);
+	return r;
+}
+
+int run_simulate_visit(struct store *s, const struct tenant_rec *t,
+		       const struct strategy_set *set, date_t from, date_t to,
+		       size_t max_cases, run_sim_fn visit, void *arg,
+		       size_t *ret_cases, struct err *e)
+{
+	struct run_ctx ctx;
 	struct sim_case *cases = NULL;
 	size_t n_cases = 0, cap = 0;
 	struct work_set *sets = NULL;
@@ -1226,15 +1325,17 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 	int64_t lo, hi, ndays = (int64_t)to - from + 1;
 	int r = 0;
 
-	if (ndays <= 0 || ndays > SIM_MAX_DAYS)
+	if (ndays <= 0 || ndays > SIM_MAX_DAYS) {
+		arena_free(a);
 		return err_set(e, ERR_RANGE, "simulate: --from must not be after"
 			       " --to, and at most %d days apart", SIM_MAX_DAYS);
-	days = xcalloc((size_t)ndays, sizeof(*days));
+	}
 	ctx_init(&ctx, s, t, instant_from_date(from));
 	r = store_customer_id_range(s, t->id, &lo, &hi, e);
 	if (r < 0)
 		goto out;
-	for (int64_t f = lo; lo && f <= hi; f += RUN_DEFAULT_BATCH) {
+	for (int64_t f = lo; lo && f <= hi && (!max_cases || n_cases < max_cases);
+	     f += RUN_DEFAULT_BATCH) {
 		sets = xgrow(sets, &sets_cap, n_sets + 1, sizeof(*sets));
 		memset(&sets[n_sets], 0, sizeof(sets[n_sets]));
 		r = store_work_load(s, t->id, f, f + RUN_DEFAULT_BATCH,
@@ -1246,7 +1347,8 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 			const struct work_customer *wc = &w->customers[i];
 			char currencies[8][4];
 			size_t ncur = customer_currencies(wc, currencies, 8);
-			for (size_t k = 0; k < ncur; k++) {
+			for (size_t k = 0; k < ncur &&
+			     (!max_cases || n_cases < max_cases); k++) {
 				struct sim_case *sc;
 				cases = xgrow(cases, &cap, n_cases + 1,
 					      sizeof(*cases));
@@ -1287,25 +1389,15 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 		sc->ci.in.customer = &sc->ci.customer;
 		while (day <= to) {
 			struct engine_decision d;
-			struct sim_day *sd = &days[day - from];
 			sc->ci.in.today = day;
 			sc->ci.in.contacts = sc->contacts;
 			sc->ci.in.n_contacts = sc->n_contacts;
 			engine_decide(&sc->ci.in, sc->ci.set, &d);
-			sd->opened += d.opened;
-			sd->closed += d.closed;
+			r = visit(arg, day, &d);
+			if (r < 0)
+				goto out;
 			for (size_t k = 0; k < d.n_actions; k++) {
 				const struct engine_action *ac = &d.actions[k];
-				switch (ac->kind) {
-				case ACTION_CONTACT:
-					sd->contacts++;
-					sd->by_channel[ac->channel]++;
-					break;
-				case ACTION_FEE: sd->fees++; break;
-				case ACTION_END: sd->ends++; break;
-				case ACTION_SKIP: sd->skips++; break;
-				case ACTION_AGENT: sd->agents++; break;
-				}
 				if (ac->kind == ACTION_CONTACT &&
 				    (sc->n_contacts == 0 ||
 				     sc->contacts[sc->n_contacts - 1] != day)) {
@@ -1340,50 +1432,13 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 		}
 	}
 
-	{
-		struct sim_day total = { 0 };
-		fprintf(out, "%-10s %6s %8s", "date", "opened", "contacts");
-		for (int c = 0; c < CHANNEL_COUNT; c++)
-			fprintf(out, " %8s", channel_name((enum channel)c));
-		fprintf(out, " %5s %5s %5s %5s\n", "fees", "ends", "skips",
-			"agent");
-		for (int64_t i = 0; i < ndays; i++) {
-			struct sim_day *sd = &days[i];
-			char ds[DATE_FMT_MAX];
-			total.opened += sd->opened;
-			total.contacts += sd->contacts;
-			total.fees += sd->fees;
-			total.ends += sd->ends;
-			total.skips += sd->skips;
-			total.agents += sd->agents;
-			for (int c = 0; c < CHANNEL_COUNT; c++)
-				total.by_channel[c] += sd->by_channel[c];
-			if (!sd->opened && !sd->contacts && !sd->fees &&
-			    !sd->ends && !sd->skips && !sd->agents)
-				continue;
-			date_format(from + (date_t)i, ds);
-			fprintf(out, "%-10s %6ld %8ld", ds, sd->opened,
-				sd->contacts);
-			for (int c = 0; c < CHANNEL_COUNT; c++)
-				fprintf(out, " %8ld", sd->by_channel[c]);
-			fprintf(out, " %5ld %5ld %5ld %5ld\n", sd->fees,
-				sd->ends, sd->skips, sd->agents);
-		}
-		fprintf(out, "%-10s %6ld %8ld", "total", total.opened,
-			total.contacts);
-		for (int c = 0; c < CHANNEL_COUNT; c++)
-			fprintf(out, " %8ld", total.by_channel[c]);
-		fprintf(out, " %5ld %5ld %5ld %5ld\n", total.fees, total.ends,
-			total.skips, total.agents);
-		fprintf(out, "%zu cases simulated from the store's open"
-			     " invoices, assuming no payments\n", n_cases);
-	}
+	if (ret_cases)
+		*ret_cases = n_cases;
 out:
 	for (size_t i = 0; i < n_sets; i++)
 		work_set_clear(&sets[i]);
 	free(sets);
 	free(cases);
-	free(days);
 	arena_free(a);
 	ctx_clear(&ctx);
 	return r;

@@ -75,4 +75,20 @@ int run_simulate(struct store *s, const struct tenant_rec *t,
 		 const struct strategy_set *set, date_t from, date_t to,
 		 FILE *out, struct err *e);
 
+/* What run_simulate_visit calls for every decision of every simulated
+ * case, day by day; a negative return stops the simulation with it. */
+struct engine_decision;
+typedef int (*run_sim_fn)(void *arg, date_t day,
+			  const struct engine_decision *d);
+
+/* The simulation behind run_simulate, for other callers (the console's
+ * preview, simulate.h): the same cases (every customer x currency with
+ * something open, in customer id order, at most `max_cases` of them; 0 =
+ * all), each decided day by day with `set` from `from` to `to`, every
+ * decision handed to `visit`. *ret_cases: how many were simulated. */
+int run_simulate_visit(struct store *s, const struct tenant_rec *t,
+		       const struct strategy_set *set, date_t from, date_t to,
+		       size_t max_cases, run_sim_fn visit, void *arg,
+		       size_t *ret_cases, struct err *e);
+
 #endif

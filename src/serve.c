@@ -26,6 +26,8 @@
 #include "i18n.h"
 #include "mem.h"
 #include "console.h"
+#include "console_report.h"
+#include "console_strategy.h"
 #include "portal.h"
 #include "profile.h"
 #include "secrets.h"
@@ -485,6 +487,7 @@ static const struct route serve_routes[] = {
 	{ "GET", "/v1/cases/{id}/messages", api_case_messages, 0 },
 	{ "GET", "/v1/cases/{id}/events", api_case_events, 0 },
 	{ "POST", "/v1/payments", api_payment_post, 0 },
+	{ "POST", "/v1/charges/failed", api_charge_failed_post, 0 },
 	/* api_resources.c: configuration writes need the admin scope. */
 	{ "GET", "/v1/strategies", api_strategies_list, 0 },
 	{ "POST", "/v1/strategies", api_strategy_post, 0 },
@@ -506,6 +509,10 @@ static const struct route serve_routes[] = {
 	{ "POST", "/p/{token}/pay", portal_pay_post,
 	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
 	{ "GET", "/p/{token}/paid", portal_paid, ROUTE_SECRET_PATH },
+	{ "POST", "/p/{token}/method", portal_method_post,
+	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
+	{ "GET", "/p/{token}/method/done", portal_method_done,
+	  ROUTE_SECRET_PATH },
 	{ "GET", "/p/{token}/later", portal_later, ROUTE_SECRET_PATH },
 	{ "POST", "/p/{token}/later", portal_later_post,
 	  ROUTE_SECRET_PATH | ROUTE_BODY_FORM },
@@ -536,6 +543,18 @@ static const struct route serve_routes[] = {
 	{ "GET", "/console/{tenant}/cases/{id}", console_case, 0 },
 	{ "POST", "/console/{tenant}/cases/{id}", console_case_post,
 	  ROUTE_BODY_FORM },
+	/* The console's reports (console_report.c). */
+	{ "GET", "/console/{tenant}/reports", console_reports, 0 },
+	{ "POST", "/console/{tenant}/reports", console_reports_refresh,
+	  ROUTE_BODY_FORM },
+	{ "GET", "/console/{tenant}/reports/{file}", console_report_csv, 0 },
+	/* Strategies and experiments (console_strategy.c). */
+	{ "GET", "/console/{tenant}/strategies", console_strategies, 0 },
+	{ "GET", "/console/{tenant}/strategies/{version}", console_strategy,
+	  0 },
+	{ "POST", "/console/{tenant}/strategies/{version}",
+	  console_strategy_post, ROUTE_BODY_FORM },
+	{ "GET", "/console/{tenant}/experiments", console_experiments, 0 },
 	{ "GET", "/checkout/test/{tenant}/{id}", portal_test_checkout, 0 },
 	{ "POST", "/checkout/test/{tenant}/{id}", portal_test_checkout_post,
 	  ROUTE_BODY_FORM },

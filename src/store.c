@@ -1004,6 +1004,36 @@ int store_case_hold(struct store *s, int64_t tenant_id, int64_t case_id,
 				ret_found, e);
 }
 
+int store_case_fees_paid(struct store *s, int64_t tenant_id, int64_t case_id,
+			 int64_t *ret, struct err *e)
+{
+	return s->be->case_fees_paid(s->h, tenant_id, case_id, ret, e);
+}
+
+int store_case_fees_pay(struct store *s, int64_t tenant_id, int64_t case_id,
+			int64_t amount, struct err *e)
+{
+	GATE();
+	return s->be->case_fees_pay(s->h, tenant_id, case_id, amount, e);
+}
+
+int store_payment_set_credit(struct store *s, int64_t tenant_id,
+			     const char *external_id, int64_t credit,
+			     struct err *e)
+{
+	GATE();
+	return s->be->payment_set_credit(s->h, tenant_id, external_id, credit,
+					 e);
+}
+
+int store_customer_credit(struct store *s, int64_t tenant_id,
+			  int64_t customer_id, const char *currency,
+			  int64_t *ret, struct err *e)
+{
+	return s->be->customer_credit(s->h, tenant_id, customer_id, currency,
+				      ret, e);
+}
+
 int store_case_messages(struct store *s, int64_t tenant_id, int64_t case_id,
 			struct message_rec **ret, size_t *ret_n, struct err *e)
 {

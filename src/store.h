@@ -107,7 +107,15 @@ struct case_rec {
 	char *strategy;           /* the strategy's name within that version */
 	struct engine_case st;    /* status, anchor, step, hold, fees */
 	date_t closed_on;         /* DATE_NONE while open */
+	int64_t fees_paid_minor;  /* what payments paid of st.fees_minor */
 };
+
+/* The fees a case still asks for: charged less paid (never below 0). */
+static inline int64_t case_fees_open(const struct case_rec *k)
+{
+	return k->st.fees_minor > k->fees_paid_minor ?
+		       k->st.fees_minor - k->fees_paid_minor : 0;
+}
 
 /* An action is identified by (tenant, case, step, kind, channel). */
 struct action_rec {
@@ -891,6 +899,21 @@ struct store_backend {
 	int (*case_hold)(void *h, int64_t tenant_id, int64_t case_id,
 			 enum hold_reason reason, date_t until,
 			 int *ret_found, struct err *e);
+	/* ---- fees paid and credit (migration 0012) ---- */
+	/* What payments have paid of a case's fees (cases.fees_paid_minor). */
+	int (*case_fees_paid)(void *h, int64_t tenant_id, int64_t case_id,
+			      int64_t *ret, struct err *e);
+	/* Add `amount` to it (an increment in SQL: never a lost update). */
+	int (*case_fees_pay)(void *h, int64_t tenant_id, int64_t case_id,
+			     int64_t amount, struct err *e);
+	/* Record what a payment left over, kept as the customer's credit. */
+	int (*payment_set_credit)(void *h, int64_t tenant_id,
+				  const char *external_id, int64_t credit,
+				  struct err *e);
+	/* The customer's credit in `currency`: the sum of that. */
+	int (*customer_credit)(void *h, int64_t tenant_id, int64_t customer_id,
+			       const char *currency, int64_t *ret,
+			       struct err *e);
 	/* The messages of a case, oldest first. */
 	int (*case_messages)(void *h, int64_t tenant_id, int64_t case_id,
 			     struct message_rec **ret, size_t *ret_n,
@@ -1257,6 +1280,17 @@ int store_case_get(struct store *s, int64_t tenant_id, int64_t case_id,
 int store_case_hold(struct store *s, int64_t tenant_id, int64_t case_id,
 		    enum hold_reason reason, date_t until, int *ret_found,
 		    struct err *e);
+/* Fees paid and credit (migration 0012): see struct store_backend. */
+int store_case_fees_paid(struct store *s, int64_t tenant_id, int64_t case_id,
+			 int64_t *ret, struct err *e);
+int store_case_fees_pay(struct store *s, int64_t tenant_id, int64_t case_id,
+			int64_t amount, struct err *e);
+int store_payment_set_credit(struct store *s, int64_t tenant_id,
+			     const char *external_id, int64_t credit,
+			     struct err *e);
+int store_customer_credit(struct store *s, int64_t tenant_id,
+			  int64_t customer_id, const char *currency,
+			  int64_t *ret, struct err *e);
 int store_case_messages(struct store *s, int64_t tenant_id, int64_t case_id,
 			struct message_rec **ret, size_t *ret_n,
 			struct err *e);

@@ -139,6 +139,10 @@ enum pg_stmt {
 	PG_LINK_REVOKE_CASE,
 	PG_CASE_GET,
 	PG_CASE_HOLD,
+	PG_CASE_FEES_PAID,    /* fees paid and credit (migration 0012) */
+	PG_CASE_FEES_PAY,
+	PG_PAYMENT_SET_CREDIT,
+	PG_CUSTOMER_CREDIT,
 	PG_CASE_MESSAGES,
 	PG_PAYMENT_LIST,
 	PG_EVENT_COUNT,
@@ -180,9 +184,24 @@ enum pg_stmt {
 	PG_CASE_NOTES,
 	PG_CASE_NOTE_ADD,
 	PG_QUEUE,
+	PG_CHARGE_INSERT,     /* automatic charges (migration 0013) */
+	PG_CHARGE_GET,
+	PG_CHARGE_FIND,
+	PG_CHARGE_UPDATE,
+	PG_CHARGE_DUE,
+	PG_CHARGE_LIST,
+	PG_REPORT_INFO,
+	PG_REPORT_ROWS,
+	PG_PORTAL_VISIT,
 	PG_MIGRATION_VERSION,
 	PG_MIGRATION_DONE,
 	PG_MIGRATION_RECORD,
+	/* ---- experiments (migration 0015) ---- */
+	PG_CASE_EXPERIMENT_ADD,
+	PG_EXPERIMENT_STATS,
+	PG_STRATEGY_SET_ACTIVE,
+	PG_STRATEGY_CHANGE_ADD,
+	PG_STRATEGY_CHANGES,
 	PG__COUNT
 };
 
@@ -206,13 +225,21 @@ enum pg_stmt {
 #define PG_CASE_COLS                                                      \
 	"customer_id, id, currency, status, strategy_version, strategy,"  \
 	" anchor_date, next_step, opened_on, last_step_on, closed_on,"    \
-	" hold_reason, hold_until, fees_minor"
+	" hold_reason, hold_until, fees_minor, fees_paid_minor"
 
 /* The columns of an invoice row, in the order read_invoice reads them. */
 #define PG_INVOICE_COLS                                                   \
 	"id, tenant_id, customer_id, external_id, number, issue_date,"    \
 	" due_date, amount_minor, open_minor, currency, payment_reference," \
 	" disputed, document_url"
+
+/* The columns of a charge, in the order read_charge reads them. */
+#define PG_CHARGE_COLS                                                    \
+	"id, tenant_id, customer_id, invoice_id, COALESCE(case_id, 0),"   \
+	" provider, payment_id, customer_ref, mandate_ref, amount_minor," \
+	" currency, status, failure_code, decline_class, attempts,"       \
+	" failed_on, next_attempt_on, attempt_id, attempt_refs, awaiting," \
+	" " PG_INSTANT("created_at") ", " PG_INSTANT("updated_at")
 
 static const char *const pg_sql[PG__COUNT] = {
 	[PG_TENANT_INSERT] =
@@ -648,6 +675,20 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_CASE_HOLD] =
 		"UPDATE cases SET hold_reason = $3, hold_until = $4"
 		" WHERE tenant_id = $1 AND id = $2 AND status = 'open'",
+	/* ---- fees paid and credit (migration 0012) ---- */
+	[PG_CASE_FEES_PAID] =
+		"SELECT fees_paid_minor FROM cases WHERE tenant_id = $1"
+		" AND id = $2",
+	[PG_CASE_FEES_PAY] =
+		"UPDATE cases SET fees_paid_minor = fees_paid_minor + $3"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_PAYMENT_SET_CREDIT] =
+		"UPDATE payments SET unallocated_minor = $3"
+		" WHERE tenant_id = $1 AND external_id = $2",
+	[PG_CUSTOMER_CREDIT] =
+		"SELECT COALESCE(sum(unallocated_minor), 0)::bigint FROM payments"
+		" WHERE tenant_id = $1 AND customer_id = $2 AND currency = $3"
+		" AND unallocated_minor > 0",
 	[PG_CASE_MESSAGES] =
 		"SELECT " PG_MSG_COLS " FROM messages WHERE tenant_id = $1"
 		" AND case_id = $2 ORDER BY id",
@@ -725,7 +766,8 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE i.tenant_id = $1 AND i.open_minor > 0"
 		" AND NOT i.written_off",
 	[PG_STMT_CASES] =
-		"SELECT k.id, k.customer_id, k.currency, k.fees_minor +"
+		"SELECT k.id, k.customer_id, k.currency,"
+		" k.fees_minor - k.fees_paid_minor +"
 		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
 		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
 		" AND i.currency = k.currency AND i.open_minor > 0"
@@ -950,6 +992,50 @@ static const char *const pg_sql[PG__COUNT] = {
 		" AND c.id = q.customer_id OFFSET 0) c ON true"
 		" ORDER BY q.rank, q.sort_at, q.case_id, q.request_id,"
 		" q.review_id",
+	/* ---- reports (migration 0014) ---- */
+	[PG_REPORT_INFO] =
+		"SELECT as_of, " PG_INSTANT("refreshed_at")
+		" FROM report_refreshes WHERE tenant_id = $1",
+	[PG_REPORT_ROWS] =
+		"SELECT report, key, currency, bucket, cases, cured,"
+		" amount_minor FROM report_rows WHERE tenant_id = $1"
+		" ORDER BY report, key COLLATE \"C\", currency, bucket",
+	[PG_PORTAL_VISIT] =
+		"INSERT INTO portal_visits (tenant_id, case_id, day)"
+		" VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+	/* ---- automatic charges (migration 0013) ---- */
+	[PG_CHARGE_INSERT] =
+		/* attempts, attempt_id, attempt_refs and awaiting are written
+		 * by PG_CHARGE_UPDATE right after (at most 16 parameters) */
+		"INSERT INTO charges (tenant_id, customer_id, invoice_id,"
+		" case_id, provider, payment_id, customer_ref, mandate_ref,"
+		" amount_minor, currency, status, failure_code, decline_class,"
+		" failed_on, next_attempt_on, created_at, updated_at) VALUES ($1,"
+		" $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,"
+		" $16, $16) ON CONFLICT (tenant_id, provider, payment_id)"
+		" DO NOTHING RETURNING id",
+	[PG_CHARGE_GET] =
+		"SELECT " PG_CHARGE_COLS " FROM charges WHERE tenant_id = $1"
+		" AND id = $2",
+	[PG_CHARGE_FIND] =
+		/* the charge's own id before a retry's */
+		"SELECT " PG_CHARGE_COLS " FROM charges WHERE tenant_id = $1"
+		" AND provider = $2 AND (payment_id = $3 OR attempt_id = $3)"
+		" ORDER BY payment_id = $3 DESC, id DESC LIMIT 1",
+	[PG_CHARGE_UPDATE] =
+		"UPDATE charges SET case_id = $3, mandate_ref = $4, status = $5,"
+		" failure_code = $6, decline_class = $7, attempts = $8,"
+		" next_attempt_on = $9, attempt_id = $10, attempt_refs = $11,"
+		" awaiting = $12, updated_at = $13, customer_ref = $14"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_CHARGE_DUE] =
+		"SELECT id FROM charges WHERE tenant_id = $1"
+		" AND ((status = 'retrying' AND next_attempt_on <= $2)"
+		" OR (case_id IS NULL AND status IN ('failed', 'retrying')))"
+		" ORDER BY id",
+	[PG_CHARGE_LIST] =
+		"SELECT " PG_CHARGE_COLS " FROM charges WHERE tenant_id = $1"
+		" AND customer_id = $2 ORDER BY id DESC",
 	[PG_MIGRATION_VERSION] =
 		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
 	[PG_MIGRATION_DONE] =
@@ -957,6 +1043,55 @@ static const char *const pg_sql[PG__COUNT] = {
 	[PG_MIGRATION_RECORD] =
 		"INSERT INTO schema_migrations (version, name, applied_at)"
 		" VALUES ($1, $2, now())",
+	/* ---- experiments (migration 0015) ---- */
+	[PG_CASE_EXPERIMENT_ADD] =
+		"INSERT INTO case_experiments (tenant_id, case_id,"
+		" experiment_id, variant, strategy) VALUES ($1, $2, $3, $4, $5)"
+		" ON CONFLICT (tenant_id, case_id) DO NOTHING",
+	[PG_EXPERIMENT_STATS] =
+		/* one row per case (its payments, messages, requests by
+		 * their indexes), then summed per experiment, currency and
+		 * variant; the doubles as text */
+		"SELECT experiment_id, variant, MIN(strategy), currency,"
+		" COUNT(*), SUM(cured)::bigint, SUM(amt)::bigint,"
+		" SUM(amt::float8 * amt)::text,"
+		" COALESCE(SUM(CASE WHEN cured = 1 THEN days END), 0)::text,"
+		" COALESCE(SUM(CASE WHEN cured = 1 THEN days::float8 * days END),"
+		" 0)::text, SUM(msgs)::bigint, SUM(optout)::bigint,"
+		" SUM(help)::bigint FROM"
+		" (SELECT x.experiment_id, x.variant, x.strategy, c.currency,"
+		" CASE WHEN c.status = 'resolved' THEN 1 ELSE 0 END AS cured,"
+		" (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p"
+		" WHERE p.tenant_id = c.tenant_id"
+		" AND p.customer_id = c.customer_id AND p.currency = c.currency"
+		" AND p.paid_on >= c.opened_on AND (c.closed_on IS NULL"
+		" OR p.paid_on <= c.closed_on)) AS amt,"
+		" (c.closed_on - c.opened_on) AS days,"
+		" (SELECT COUNT(*) FROM messages m WHERE m.tenant_id = c.tenant_id"
+		" AND m.case_id = c.id AND m.sent_at IS NOT NULL) AS msgs,"
+		" cu.do_not_contact::int AS optout,"
+		" EXISTS (SELECT 1 FROM requests r WHERE r.tenant_id = c.tenant_id"
+		" AND r.case_id = c.id AND r.kind IN ('help', 'callback'))::int"
+		" AS help"
+		" FROM case_experiments x JOIN cases c ON c.tenant_id = x.tenant_id"
+		" AND c.id = x.case_id JOIN customers cu ON cu.tenant_id ="
+		" c.tenant_id AND cu.id = c.customer_id WHERE x.tenant_id = $1) q"
+		" GROUP BY experiment_id, currency, variant"
+		" ORDER BY experiment_id, currency, variant",
+	[PG_STRATEGY_SET_ACTIVE] =
+		/* only when the version exists: then exactly one is active */
+		"UPDATE strategy_versions SET active = (version = $2)"
+		" WHERE tenant_id = $1 AND EXISTS (SELECT 1 FROM"
+		" strategy_versions v WHERE v.tenant_id = $1 AND v.version = $2)",
+	[PG_STRATEGY_CHANGE_ADD] =
+		"INSERT INTO strategy_changes (tenant_id, version, action,"
+		" operator_id, at) VALUES ($1, $2, $3, $4, $5)",
+	[PG_STRATEGY_CHANGES] =
+		"SELECT g.version, g.action, g.operator_id, COALESCE(o.name, ''),"
+		" " PG_INSTANT("g.at") " FROM strategy_changes g"
+		" LEFT JOIN operators o ON o.tenant_id = g.tenant_id"
+		" AND o.id = g.operator_id WHERE g.tenant_id = $1"
+		" ORDER BY g.id DESC LIMIT $2",
 };
 
 /* Taken for the length of each migration transaction, so that processes
@@ -2526,6 +2661,7 @@ static void read_case(const PGresult *res, int row, struct case_rec *c,
 	c->st.hold_reason = hold;
 	c->st.hold_until = col_date(res, row, 12);
 	c->st.fees_minor = col_int(res, row, 13);
+	c->fees_paid_minor = col_int(res, row, 14);
 }
 
 /* Find the work customer with this id (customers are ascending). */
@@ -3892,6 +4028,9 @@ static const struct {
 	{ "login_failures", "tenant_id, id", 1 },
 	{ "case_notes", "tenant_id, id", 1 },
 	{ "portal_visits", "tenant_id, case_id, day", 0 },
+	{ "charges", "tenant_id, id", 1 },
+	{ "case_experiments", "tenant_id, case_id", 0 },
+	{ "strategy_changes", "tenant_id, id", 1 },
 };
 
 #define PG_COPY_MAX_COLS 64
@@ -4498,6 +4637,80 @@ static int pg_case_hold(void *hv, int64_t tenant_id, int64_t case_id,
 	*ret_found = res_changed(res);
 	PQclear(res);
 	return 0;
+}
+
+/* ---- fees paid and credit (migration 0012) ---- */
+
+/* One number from a statement bound with (tenant, id[, text]). */
+static int pg_one_int(struct pg *h, enum pg_stmt which, int64_t tenant_id,
+		      int64_t id, const char *text, int64_t *ret,
+		      const char *what, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	if (text)
+		p_text(&p, text);
+	r = pg_run(h, which, &p, what, &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return err_set(e, ERR_NOTFOUND, "%s: not found", what);
+	}
+	*ret = col_int(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_case_fees_paid(void *hv, int64_t tenant_id, int64_t case_id,
+			     int64_t *ret, struct err *e)
+{
+	return pg_one_int(hv, PG_CASE_FEES_PAID, tenant_id, case_id, NULL, ret,
+			  "reading a case's fees paid", e);
+}
+
+static int pg_case_fees_pay(void *hv, int64_t tenant_id, int64_t case_id,
+			    int64_t amount, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_int(&p, amount);
+	return pg_do(h, PG_CASE_FEES_PAY, &p, "paying a case's fees", e);
+}
+
+static int pg_payment_set_credit(void *hv, int64_t tenant_id,
+				 const char *external_id, int64_t credit,
+				 struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, external_id);
+	p_int(&p, credit);
+	return pg_do(hv, PG_PAYMENT_SET_CREDIT, &p,
+		     "keeping a payment's credit", e);
+}
+
+static int pg_customer_credit(void *hv, int64_t tenant_id,
+			      int64_t customer_id, const char *currency,
+			      int64_t *ret, struct err *e)
+{
+	return pg_one_int(hv, PG_CUSTOMER_CREDIT, tenant_id, customer_id,
+			  currency, ret, "reading a customer's credit", e);
 }
 
 static int pg_case_messages(void *hv, int64_t tenant_id, int64_t case_id,
@@ -5568,6 +5781,588 @@ static int pg_queue(void *hv, int64_t tenant_id, int limit,
 	return 0;
 }
 
+/* ---- experiments (migration 0015) ---- */
+
+static int pg_case_experiment_add(void *hv, int64_t tenant_id,
+				  int64_t case_id, const char *experiment_id,
+				  int variant, const char *strategy,
+				  struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_text(&p, experiment_id);
+	p_int(&p, variant);
+	p_text(&p, strategy);
+	return pg_do(hv, PG_CASE_EXPERIMENT_ADD, &p,
+		     "recording a case's experiment", e);
+}
+
+static int pg_experiment_stats(void *hv, int64_t tenant_id,
+			       struct experiment_stat_rec **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	struct experiment_stat_rec *list;
+	int r = flush_all(h, e), n;
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_EXPERIMENT_STATS, &p, "counting experiments", &res,
+		   e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct experiment_stat_rec *x = &list[i];
+		x->experiment_id = col_dup(res, i, 0);
+		x->variant = (int)col_int(res, i, 1);
+		x->strategy = col_dup(res, i, 2);
+		snprintf(x->currency, sizeof(x->currency), "%s",
+			 col_text(res, i, 3));
+		x->cases = col_int(res, i, 4);
+		x->resolved = col_int(res, i, 5);
+		x->amount_sum = col_int(res, i, 6);
+		x->amount_sumsq = strtod(col_text(res, i, 7), NULL);
+		x->days_sum = strtod(col_text(res, i, 8), NULL);
+		x->days_sumsq = strtod(col_text(res, i, 9), NULL);
+		x->messages = col_int(res, i, 10);
+		x->opt_outs = col_int(res, i, 11);
+		x->help = col_int(res, i, 12);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_strategy_activate(void *hv, int64_t tenant_id, int version,
+				int *ret_found, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int r;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, version);
+	r = pg_run(hv, PG_STRATEGY_SET_ACTIVE, &p,
+		   "activating a strategy version", &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = strtol(PQcmdTuples(res), NULL, 10) > 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_strategy_change_add(void *hv, int64_t tenant_id, int version,
+				  const char *action, int64_t operator_id,
+				  instant_t at, struct err *e)
+{
+	struct pg_params p;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, version);
+	p_text(&p, action);
+	p_int(&p, operator_id);
+	p_instant(&p, at);
+	return pg_do(hv, PG_STRATEGY_CHANGE_ADD, &p,
+		     "recording a strategy change", e);
+}
+
+static int pg_strategy_changes(void *hv, int64_t tenant_id, int limit,
+			       struct strategy_change_rec **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	struct strategy_change_rec *list;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, limit);
+	r = pg_run(hv, PG_STRATEGY_CHANGES, &p, "reading strategy changes",
+		   &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		list[i].version = (int)col_int(res, i, 0);
+		snprintf(list[i].action, sizeof(list[i].action), "%s",
+			 col_text(res, i, 1));
+		list[i].operator_id = col_int(res, i, 2);
+		list[i].operator_name = col_dup(res, i, 3);
+		list[i].at = col_instant(res, i, 4);
+	}
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+/* ---- reports (migration 0014) ---- */
+
+/*
+ * The refresh, statement by statement, each with $1 = tenant, $2 = the
+ * date the figures are for, $3 = now (sent typed, so a statement need not
+ * name all three; one without any runs as plain SQL). The
+ * same figures as the SQLite backend's refresh (see there for the
+ * scratch tables), in PostgreSQL's words: DISTINCT ON for the last
+ * contact, string_to_array for the segment tags, date arithmetic in days.
+ * The scratch tables are dropped at commit.
+ */
+static const char *const pg_report_refresh_sql[] = {
+	"DELETE FROM report_rows WHERE tenant_id = $1::bigint",
+	"DROP TABLE IF EXISTS pg_temp.report_case, pg_temp.report_combo,"
+	" pg_temp.report_segment, pg_temp.report_inv, pg_temp.report_pay",
+	"CREATE TEMP TABLE report_case (id bigint PRIMARY KEY,"
+	" customer_id bigint, currency text, cured int, strategy text,"
+	" step text, channel text, tone text, recovered bigint)"
+	" ON COMMIT DROP",
+	"INSERT INTO report_case SELECT k.id, k.customer_id, k.currency,"
+	" (k.status = 'resolved')::int, k.strategy, COALESCE(a.step, ''),"
+	" COALESCE(a.channel, ''), COALESCE(a.tone, ''),"
+	" COALESCE(pd.amount, 0) FROM cases k"
+	" LEFT JOIN (SELECT DISTINCT ON (case_id) case_id, step, channel, tone"
+	" FROM actions WHERE tenant_id = $1::bigint AND kind = 'contact'"
+	" ORDER BY case_id, due_on DESC, decided_at DESC,"
+	" step COLLATE \"C\" DESC, channel COLLATE \"C\" DESC) a"
+	" ON a.case_id = k.id"
+	" LEFT JOIN (SELECT k2.id AS case_id, SUM(p.amount_minor) AS amount"
+	" FROM payments p JOIN cases k2 ON k2.tenant_id = p.tenant_id"
+	" AND k2.customer_id = p.customer_id AND k2.currency = p.currency"
+	" AND p.paid_on >= k2.opened_on"
+	" AND (k2.closed_on IS NULL OR p.paid_on <= k2.closed_on)"
+	" WHERE p.tenant_id = $1::bigint AND p.paid_on <= $2::date"
+	" GROUP BY k2.id) pd ON pd.case_id = k.id"
+	" WHERE k.tenant_id = $1::bigint",
+	"ANALYZE report_case",
+	"CREATE TEMP TABLE report_combo ON COMMIT DROP AS SELECT step,"
+	" channel, tone, strategy, currency, COUNT(*) AS cases,"
+	" SUM(cured) AS cured, SUM(recovered) AS recovered FROM report_case"
+	" GROUP BY step, channel, tone, strategy, currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'step', step, currency,"
+	" 0, SUM(cases), SUM(cured), SUM(recovered) FROM report_combo"
+	" GROUP BY step, currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'channel', channel, currency,"
+	" 0, SUM(cases), SUM(cured), SUM(recovered) FROM report_combo"
+	" GROUP BY channel, currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'tone', tone, currency,"
+	" 0, SUM(cases), SUM(cured), SUM(recovered) FROM report_combo"
+	" GROUP BY tone, currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'strategy', strategy, currency,"
+	" 0, SUM(cases), SUM(cured), SUM(recovered) FROM report_combo"
+	" GROUP BY strategy, currency",
+	"CREATE TEMP TABLE report_segment (customer_id bigint, tag text,"
+	" PRIMARY KEY (customer_id, tag)) ON COMMIT DROP",
+	"INSERT INTO report_segment SELECT DISTINCT c.id, g.tag"
+	" FROM customers c, unnest(string_to_array(c.segments, ' ')) AS g(tag)"
+	" WHERE c.tenant_id = $1::bigint AND c.segments <> '' AND g.tag <> ''",
+	"ANALYZE report_segment",
+	"INSERT INTO report_rows SELECT $1::bigint, 'segment',"
+	" COALESCE(g.tag, ''), k.currency, 0, COUNT(*), SUM(k.cured),"
+	" SUM(k.recovered) FROM report_case k LEFT JOIN report_segment g"
+	" ON g.customer_id = k.customer_id"
+	" GROUP BY 3, 4",
+	"INSERT INTO report_rows SELECT $1::bigint, 'portal', name, '', 0, n,"
+	" 0, 0 FROM (WITH v AS (SELECT case_id, MIN(day) AS first,"
+	" COUNT(*) AS days FROM portal_visits WHERE tenant_id = $1::bigint"
+	" GROUP BY case_id),"
+	" ev AS (SELECT v.case_id,"
+	" MAX((e.kind = 'plan.created')::int) AS plan,"
+	" MAX((e.kind = 'promise.made')::int) AS postponed,"
+	" MAX((e.kind = 'help.requested')::int) AS help"
+	" FROM v LEFT JOIN case_events e ON e.tenant_id = $1::bigint"
+	" AND e.case_id = v.case_id"
+	" AND e.at >= (v.first::timestamp AT TIME ZONE 'UTC')"
+	" AND e.kind IN ('plan.created', 'promise.made', 'help.requested')"
+	" GROUP BY v.case_id),"
+	" f AS (SELECT v.case_id, v.days, ev.plan, ev.postponed, ev.help,"
+	" (EXISTS (SELECT 1 FROM cases k JOIN payments p"
+	" ON p.tenant_id = k.tenant_id AND p.customer_id = k.customer_id"
+	" AND p.currency = k.currency AND p.paid_on >= v.first"
+	" AND p.paid_on <= $2::date"
+	" AND (k.closed_on IS NULL OR p.paid_on <= k.closed_on)"
+	" WHERE k.tenant_id = $1::bigint AND k.id = v.case_id))::int AS paid"
+	" FROM v JOIN ev ON ev.case_id = v.case_id)"
+	" SELECT 'visited' AS name, COUNT(*) AS n FROM f"
+	" UNION ALL SELECT 'visit_days', COALESCE(SUM(days), 0) FROM f"
+	" UNION ALL SELECT 'paid', COALESCE(SUM(paid), 0) FROM f"
+	" UNION ALL SELECT 'plan', COALESCE(SUM(plan), 0) FROM f"
+	" UNION ALL SELECT 'postponed', COALESCE(SUM(postponed), 0) FROM f"
+	" UNION ALL SELECT 'help', COALESCE(SUM(help), 0) FROM f) s",
+	"INSERT INTO report_rows SELECT $1::bigint, 'dso', 'open', currency, 0,"
+	" COUNT(*), 0, SUM(open_minor) FROM invoices"
+	" WHERE tenant_id = $1::bigint AND open_minor > 0 AND NOT written_off"
+	" GROUP BY currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'dso', 'sales90', currency,"
+	" 0, COUNT(*), 0, SUM(amount_minor) FROM invoices"
+	" WHERE tenant_id = $1::bigint AND issue_date > $2::date - 90"
+	" AND issue_date <= $2::date"
+	" GROUP BY currency",
+	"INSERT INTO report_rows SELECT $1::bigint, 'aging', '', currency,"
+	" band, COUNT(*), 0, SUM(open_minor) FROM (SELECT currency, open_minor,"
+	" CASE WHEN due_date >= $2::date THEN 0"
+	" WHEN due_date >= $2::date - 30 THEN 1"
+	" WHEN due_date >= $2::date - 60 THEN 2"
+	" WHEN due_date >= $2::date - 90 THEN 3 ELSE 4 END AS band"
+	" FROM invoices WHERE tenant_id = $1::bigint AND open_minor > 0"
+	" AND NOT written_off) o"
+	" GROUP BY currency, band",
+	"CREATE TEMP TABLE report_pay (id bigint PRIMARY KEY,"
+	" customer_id bigint, currency text, paid_on date, amount bigint,"
+	" cum_end bigint) ON COMMIT DROP",
+	"INSERT INTO report_pay SELECT id, customer_id, currency, paid_on,"
+	" amount_minor, SUM(amount_minor) OVER (PARTITION BY customer_id,"
+	" currency ORDER BY paid_on, id) FROM payments"
+	" WHERE tenant_id = $1::bigint AND amount_minor > 0"
+	" AND paid_on <= $2::date",
+	"CREATE INDEX report_pay_customer ON report_pay"
+	" (customer_id, currency, cum_end)",
+	"ANALYZE report_pay",
+	"CREATE TEMP TABLE report_inv (id bigint PRIMARY KEY,"
+	" customer_id bigint, currency text, due_date date, amount bigint,"
+	" cum_end bigint) ON COMMIT DROP",
+	"INSERT INTO report_inv SELECT id, customer_id, currency, due_date,"
+	" amount_minor, SUM(amount_minor) OVER (PARTITION BY customer_id,"
+	" currency ORDER BY due_date, id) FROM invoices i"
+	" WHERE tenant_id = $1::bigint AND EXISTS (SELECT 1 FROM report_pay p"
+	" WHERE p.customer_id = i.customer_id AND p.currency = i.currency)",
+	"ANALYZE report_inv",
+	"INSERT INTO report_rows SELECT $1::bigint, 'cohort',"
+	" to_char(due_date, 'YYYY-MM'), currency, -1, COUNT(*), 0,"
+	" SUM(amount_minor) FROM invoices WHERE tenant_id = $1::bigint"
+	" AND due_date >= (date_trunc('month', $2::date)"
+	" - interval '11 months')::date AND due_date <= $2::date GROUP BY 3, 4",
+	"INSERT INTO report_rows SELECT $1::bigint, 'cohort', month, currency,"
+	" CASE WHEN d <= 0 THEN 0 WHEN d > 84 THEN 90"
+	" ELSE (d + 6) / 7 * 7 END AS b, 0, 0, SUM(part)"
+	" FROM (SELECT to_char(i.due_date, 'YYYY-MM') AS month, i.currency,"
+	" p.paid_on - i.due_date AS d,"
+	" LEAST(i.cum_end, p.cum_end) - GREATEST(i.cum_end - i.amount,"
+	" p.cum_end - p.amount) AS part"
+	" FROM report_inv i JOIN report_pay p"
+	" ON p.customer_id = i.customer_id AND p.currency = i.currency"
+	" AND p.cum_end > i.cum_end - i.amount"
+	" AND p.cum_end - p.amount < i.cum_end"
+	" WHERE i.due_date >= (date_trunc('month', $2::date)"
+	" - interval '11 months')::date AND i.due_date <= $2::date) c"
+	" WHERE d <= 90"
+	" GROUP BY month, currency, b",
+	"INSERT INTO report_refreshes (tenant_id, as_of, refreshed_at)"
+	" VALUES ($1::bigint, $2::date, $3::timestamptz)"
+	" ON CONFLICT (tenant_id) DO UPDATE"
+	" SET as_of = excluded.as_of, refreshed_at = excluded.refreshed_at",
+};
+
+static int pg_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
+			     instant_t now, struct err *e)
+{
+	struct pg *h = hv;
+	static const Oid types[3] = { 20, 1082, 1184 }; /* int8, date,
+							   timestamptz */
+	struct pg_params p;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_date(&p, as_of);
+	p_instant(&p, now);
+	for (size_t i = 0; r == 0 && i < sizeof(pg_report_refresh_sql) /
+					 sizeof(pg_report_refresh_sql[0]);
+	     i++) {
+		const char *sql = pg_report_refresh_sql[i];
+		PGresult *res;
+		if (!strchr(sql, '$')) {
+			r = pg_exec(h, sql, "refreshing the reports", e);
+			continue;
+		}
+		res = PQexecParams(h->conn, sql, p.n, types, p.v, NULL, NULL, 0);
+		if (!res_ok(res))
+			r = pg_fail(h, res, "refreshing the reports", e);
+		PQclear(res);
+	}
+	return r;
+}
+
+static int pg_report_rows(void *hv, int64_t tenant_id,
+			  struct report_info *ret_info,
+			  struct report_row **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	struct report_info info = { DATE_NONE, 0 };
+	struct report_row *list;
+	PGresult *res;
+	int r = flush_all(h, e), n;
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	r = pg_run(h, PG_REPORT_INFO, &p, "reading the reports", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1) {
+		info.as_of = col_date(res, 0, 0);
+		info.refreshed_at = col_instant(res, 0, 1);
+	}
+	PQclear(res);
+	r = pg_run(h, PG_REPORT_ROWS, &p, "reading the reports", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		struct report_row *w = &list[i];
+		col_fixed(res, i, 0, w->report, sizeof(w->report));
+		w->key = col_dup(res, i, 1);
+		col_fixed(res, i, 2, w->currency, sizeof(w->currency));
+		w->bucket = (int)col_int(res, i, 3);
+		w->cases = col_int(res, i, 4);
+		w->cured = col_int(res, i, 5);
+		w->amount_minor = col_int(res, i, 6);
+	}
+	PQclear(res);
+	*ret_info = info;
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_portal_visit(void *hv, int64_t tenant_id, int64_t case_id,
+			   date_t day, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_date(&p, day);
+	return pg_do(hv, PG_PORTAL_VISIT, &p, "recording a portal visit", e);
+}
+
+/* ---- automatic charges (migration 0013) ---- */
+
+/* A charge from row `row` of columns PG_CHARGE_COLS. */
+static void read_charge(const PGresult *res, int row, struct charge_rec *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = col_int(res, row, 0);
+	c->tenant_id = col_int(res, row, 1);
+	c->customer_id = col_int(res, row, 2);
+	c->invoice_id = col_int(res, row, 3);
+	c->case_id = col_int(res, row, 4);
+	col_fixed(res, row, 5, c->provider, sizeof(c->provider));
+	c->payment_id = col_dup(res, row, 6);
+	c->customer_ref = col_dup(res, row, 7);
+	c->mandate_ref = col_dup(res, row, 8);
+	c->amount_minor = col_int(res, row, 9);
+	col_currency(res, row, 10, c->currency);
+	col_fixed(res, row, 11, c->status, sizeof(c->status));
+	c->failure_code = col_dup(res, row, 12);
+	col_fixed(res, row, 13, c->decline_class, sizeof(c->decline_class));
+	c->attempts = (int)col_int(res, row, 14);
+	c->failed_on = col_date(res, row, 15);
+	c->next_attempt_on = col_date(res, row, 16);
+	c->attempt_id = col_dup(res, row, 17);
+	c->attempt_refs = col_dup(res, row, 18);
+	c->awaiting = col_int(res, row, 19) != 0;
+	c->created_at = col_instant(res, row, 20);
+	c->updated_at = col_instant(res, row, 21);
+}
+
+/* Run a statement that reads one charge; -ERR_NOTFOUND when none. */
+static int one_charge(struct pg *h, enum pg_stmt which,
+		      const struct pg_params *p, struct charge_rec *ret,
+		      struct err *e)
+{
+	PGresult *res;
+	int r = pg_run(h, which, p, "reading a charge", &res, e);
+
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0)
+		r = err_set(e, ERR_NOTFOUND, "no such charge");
+	else
+		read_charge(res, 0, ret);
+	PQclear(res);
+	return r;
+}
+
+static int pg_charge_update(void *hv, const struct charge_rec *c,
+			    struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_int(&p, c->id);
+	if (c->case_id)
+		p_int(&p, c->case_id);
+	else
+		p_text(&p, NULL);
+	p_text(&p, c->mandate_ref ? c->mandate_ref : "");
+	p_text(&p, c->status);
+	p_text(&p, c->failure_code ? c->failure_code : "");
+	p_text(&p, c->decline_class);
+	p_int(&p, c->attempts);
+	p_date(&p, c->next_attempt_on);
+	p_text(&p, c->attempt_id ? c->attempt_id : "");
+	p_text(&p, c->attempt_refs ? c->attempt_refs : "");
+	p_int(&p, c->awaiting ? 1 : 0);
+	p_instant(&p, c->updated_at);
+	p_text(&p, c->customer_ref ? c->customer_ref : "");
+	return pg_do(h, PG_CHARGE_UPDATE, &p, "updating a charge", e);
+}
+
+static int pg_charge_insert(void *hv, const struct charge_rec *c,
+			    int64_t *ret_id, int *ret_inserted, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	struct charge_rec row;
+	PGresult *res;
+	int r = flush_all(h, e); /* the case may be waiting to be copied */
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_int(&p, c->customer_id);
+	p_int(&p, c->invoice_id);
+	if (c->case_id)
+		p_int(&p, c->case_id);
+	else
+		p_text(&p, NULL);
+	p_text(&p, c->provider);
+	p_text(&p, c->payment_id);
+	p_text(&p, c->customer_ref ? c->customer_ref : "");
+	p_text(&p, c->mandate_ref ? c->mandate_ref : "");
+	p_int(&p, c->amount_minor);
+	p_text(&p, c->currency);
+	p_text(&p, c->status);
+	p_text(&p, c->failure_code ? c->failure_code : "");
+	p_text(&p, c->decline_class);
+	p_date(&p, c->failed_on);
+	p_date(&p, c->next_attempt_on);
+	p_instant(&p, c->created_at);
+	r = pg_run(h, PG_CHARGE_INSERT, &p, "recording a charge", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1) {
+		row = *c;
+		row.id = col_int(res, 0, 0);
+		row.updated_at = c->created_at;
+		PQclear(res);
+		r = pg_charge_update(h, &row, e);
+		if (r < 0)
+			return r;
+		*ret_id = row.id;
+		*ret_inserted = 1;
+		return 0;
+	}
+	PQclear(res);
+	p_init(&p);
+	p_int(&p, c->tenant_id);
+	p_text(&p, c->provider);
+	p_text(&p, c->payment_id);
+	r = one_charge(h, PG_CHARGE_FIND, &p, &row, e);
+	if (r < 0)
+		return r;
+	*ret_id = row.id;
+	*ret_inserted = 0;
+	charge_rec_clear(&row);
+	return 0;
+}
+
+static int pg_charge_get(void *hv, int64_t tenant_id, int64_t id,
+			 struct charge_rec *ret, struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	return one_charge(hv, PG_CHARGE_GET, &p, ret, e);
+}
+
+static int pg_charge_find(void *hv, int64_t tenant_id, const char *provider,
+			  const char *provider_id, struct charge_rec *ret,
+			  struct err *e)
+{
+	struct pg_params p;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, provider);
+	p_text(&p, provider_id);
+	return one_charge(hv, PG_CHARGE_FIND, &p, ret, e);
+}
+
+static int pg_charge_due(void *hv, int64_t tenant_id, date_t until,
+			 int64_t **ret, size_t *ret_n, struct err *e)
+{
+	struct pg_params p;
+	PGresult *res;
+	int64_t *ids;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_date(&p, until);
+	r = pg_run(hv, PG_CHARGE_DUE, &p, "listing charges due", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	ids = xcalloc(n ? (size_t)n : 1, sizeof(*ids));
+	for (int i = 0; i < n; i++)
+		ids[i] = col_int(res, i, 0);
+	PQclear(res);
+	*ret = ids;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_charge_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			  struct charge_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct pg_params p;
+	struct charge_rec *list;
+	PGresult *res;
+	int r, n;
+
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, customer_id);
+	r = pg_run(hv, PG_CHARGE_LIST, &p, "listing charges", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_charge(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -5645,6 +6440,10 @@ const struct store_backend store_pg_backend = {
 	.link_revoke_case = pg_link_revoke_case,
 	.case_get = pg_case_get,
 	.case_hold = pg_case_hold,
+	.case_fees_paid = pg_case_fees_paid,
+	.case_fees_pay = pg_case_fees_pay,
+	.payment_set_credit = pg_payment_set_credit,
+	.customer_credit = pg_customer_credit,
 	.case_messages = pg_case_messages,
 	.payment_list = pg_payment_list,
 	.event_count = pg_event_count,
@@ -5681,4 +6480,18 @@ const struct store_backend store_pg_backend = {
 	.case_notes = pg_case_notes,
 	.case_note_add = pg_case_note_add,
 	.queue = pg_queue,
+	.charge_insert = pg_charge_insert,
+	.charge_get = pg_charge_get,
+	.charge_find = pg_charge_find,
+	.charge_update = pg_charge_update,
+	.charge_due = pg_charge_due,
+	.charge_list = pg_charge_list,
+	.report_refresh = pg_report_refresh,
+	.report_rows = pg_report_rows,
+	.portal_visit = pg_portal_visit,
+	.case_experiment_add = pg_case_experiment_add,
+	.experiment_stats = pg_experiment_stats,
+	.strategy_activate = pg_strategy_activate,
+	.strategy_change_add = pg_strategy_change_add,
+	.strategy_changes = pg_strategy_changes,
 };

@@ -95,6 +95,10 @@ enum sq_stmt {
 	SQ_LINK_REVOKE_CASE,
 	SQ_CASE_GET,
 	SQ_CASE_HOLD,
+	SQ_CASE_FEES_PAID,    /* fees paid and credit (migration 0012) */
+	SQ_CASE_FEES_PAY,
+	SQ_PAYMENT_SET_CREDIT,
+	SQ_CUSTOMER_CREDIT,
 	SQ_CASE_MESSAGES,
 	SQ_PAYMENT_LIST,
 	SQ_EVENT_COUNT,
@@ -136,9 +140,21 @@ enum sq_stmt {
 	SQ_CASE_NOTES,
 	SQ_CASE_NOTE_ADD,
 	SQ_QUEUE,
+	SQ_CHARGE_INSERT,     /* automatic charges (migration 0013) */
+	SQ_CHARGE_GET,
+	SQ_CHARGE_FIND,
+	SQ_CHARGE_UPDATE,
+	SQ_CHARGE_DUE,
+	SQ_CHARGE_LIST,
 	SQ_REPORT_INFO,
 	SQ_REPORT_ROWS,
 	SQ_PORTAL_VISIT,
+	/* ---- experiments (migration 0015) ---- */
+	SQ_CASE_EXPERIMENT_ADD,
+	SQ_EXPERIMENT_STATS,
+	SQ_STRATEGY_SET_ACTIVE,
+	SQ_STRATEGY_CHANGE_ADD,
+	SQ_STRATEGY_CHANGES,
 	SQ__COUNT
 };
 
@@ -147,6 +163,14 @@ enum sq_stmt {
 	" template_id, tone, status, not_before, attempts, lease_until," \
 	" lease_owner, idempotency_key, provider, provider_id, last_error," \
 	" link_hash, created_at, sent_at"
+
+/* The columns of a charge, in the order read_charge reads them. */
+#define SQ_CHARGE_COLS                                                    \
+	"id, tenant_id, customer_id, invoice_id, case_id, provider,"      \
+	" payment_id, customer_ref, mandate_ref, amount_minor, currency," \
+	" status, failure_code, decline_class, attempts, failed_on,"      \
+	" next_attempt_on, attempt_id, attempt_refs, awaiting,"           \
+	" created_at, updated_at"
 
 static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_TENANT_INSERT] =
@@ -281,7 +305,8 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_WORK_CASES] =
 		"SELECT customer_id, id, currency, status, strategy_version,"
 		" strategy, anchor_date, next_step, opened_on, last_step_on,"
-		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" closed_on, hold_reason, hold_until, fees_minor, fees_paid_minor"
+		" FROM cases"
 		" WHERE tenant_id = ?1 AND customer_id >= ?2 AND customer_id < ?3"
 		" AND status = 'open' ORDER BY customer_id, currency",
 	[SQ_WORK_HISTORY] =
@@ -304,7 +329,8 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_CASE_LIST] =
 		"SELECT customer_id, id, currency, status, strategy_version,"
 		" strategy, anchor_date, next_step, opened_on, last_step_on,"
-		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" closed_on, hold_reason, hold_until, fees_minor, fees_paid_minor"
+		" FROM cases"
 		" WHERE tenant_id = ?1 AND customer_id = ?2 ORDER BY id",
 	[SQ_CASE_HISTORY] =
 		"SELECT at, '' AS on_date, 'event' AS what, kind, '' AS step,"
@@ -511,11 +537,26 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_CASE_GET] =
 		"SELECT customer_id, id, currency, status, strategy_version,"
 		" strategy, anchor_date, next_step, opened_on, last_step_on,"
-		" closed_on, hold_reason, hold_until, fees_minor FROM cases"
+		" closed_on, hold_reason, hold_until, fees_minor, fees_paid_minor"
+		" FROM cases"
 		" WHERE tenant_id = ?1 AND id = ?2",
 	[SQ_CASE_HOLD] =
 		"UPDATE cases SET hold_reason = ?3, hold_until = ?4"
 		" WHERE tenant_id = ?1 AND id = ?2 AND status = 'open'",
+	/* ---- fees paid and credit (migration 0012) ---- */
+	[SQ_CASE_FEES_PAID] =
+		"SELECT fees_paid_minor FROM cases WHERE tenant_id = ?1"
+		" AND id = ?2",
+	[SQ_CASE_FEES_PAY] =
+		"UPDATE cases SET fees_paid_minor = fees_paid_minor + ?3"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_PAYMENT_SET_CREDIT] =
+		"UPDATE payments SET unallocated_minor = ?3"
+		" WHERE tenant_id = ?1 AND external_id = ?2",
+	[SQ_CUSTOMER_CREDIT] =
+		"SELECT COALESCE(sum(unallocated_minor), 0) FROM payments"
+		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
+		" AND unallocated_minor > 0",
 	[SQ_CASE_MESSAGES] =
 		"SELECT " MSG_COLS " FROM messages WHERE tenant_id = ?1"
 		" AND case_id = ?2 ORDER BY id",
@@ -585,7 +626,8 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" WHERE i.tenant_id = ?1 AND i.open_minor > 0"
 		" AND i.written_off = 0",
 	[SQ_STMT_CASES] =
-		"SELECT k.id, k.customer_id, k.currency, k.fees_minor +"
+		"SELECT k.id, k.customer_id, k.currency,"
+		" k.fees_minor - k.fees_paid_minor +"
 		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
 		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
 		" AND i.currency = k.currency AND i.open_minor > 0"
@@ -774,6 +816,38 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" AND c.id = q.customer_id"
 		" ORDER BY q.rank, q.sort_at, q.case_id, q.request_id,"
 		" q.review_id LIMIT ?2",
+	/* ---- automatic charges (migration 0013) ---- */
+	[SQ_CHARGE_INSERT] =
+		"INSERT INTO charges (tenant_id, customer_id, invoice_id,"
+		" case_id, provider, payment_id, customer_ref, mandate_ref,"
+		" amount_minor, currency, status, failure_code, decline_class,"
+		" attempts, failed_on, next_attempt_on, attempt_id,"
+		" attempt_refs, awaiting, created_at, updated_at) VALUES (?1,"
+		" ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+		" ?16, ?17, ?18, ?19, ?20, ?20)"
+		" ON CONFLICT (tenant_id, provider, payment_id) DO NOTHING",
+	[SQ_CHARGE_GET] =
+		"SELECT " SQ_CHARGE_COLS " FROM charges WHERE tenant_id = ?1"
+		" AND id = ?2",
+	[SQ_CHARGE_FIND] =
+		/* the charge's own id before a retry's */
+		"SELECT " SQ_CHARGE_COLS " FROM charges WHERE tenant_id = ?1"
+		" AND provider = ?2 AND (payment_id = ?3 OR attempt_id = ?3)"
+		" ORDER BY payment_id = ?3 DESC, id DESC LIMIT 1",
+	[SQ_CHARGE_UPDATE] =
+		"UPDATE charges SET case_id = ?3, mandate_ref = ?4, status = ?5,"
+		" failure_code = ?6, decline_class = ?7, attempts = ?8,"
+		" next_attempt_on = ?9, attempt_id = ?10, attempt_refs = ?11,"
+		" awaiting = ?12, updated_at = ?13, customer_ref = ?14"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_CHARGE_DUE] =
+		"SELECT id FROM charges WHERE tenant_id = ?1"
+		" AND ((status = 'retrying' AND next_attempt_on <= ?2)"
+		" OR (case_id IS NULL AND status IN ('failed', 'retrying')))"
+		" ORDER BY id",
+	[SQ_CHARGE_LIST] =
+		"SELECT " SQ_CHARGE_COLS " FROM charges WHERE tenant_id = ?1"
+		" AND customer_id = ?2 ORDER BY id DESC",
 	/* ---- reports (migration 0014) ---- */
 	[SQ_REPORT_INFO] =
 		"SELECT as_of, refreshed_at FROM report_refreshes"
@@ -785,6 +859,51 @@ static const char *const sq_sql[SQ__COUNT] = {
 	[SQ_PORTAL_VISIT] =
 		"INSERT OR IGNORE INTO portal_visits (tenant_id, case_id, day)"
 		" VALUES (?1, ?2, ?3)",
+	/* ---- experiments (migration 0015) ---- */
+	[SQ_CASE_EXPERIMENT_ADD] =
+		"INSERT INTO case_experiments (tenant_id, case_id,"
+		" experiment_id, variant, strategy) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (tenant_id, case_id) DO NOTHING",
+	[SQ_EXPERIMENT_STATS] =
+		/* one row per case (its payments, messages, requests by
+		 * their indexes), then summed per experiment, currency and
+		 * variant */
+		"SELECT experiment_id, variant, MIN(strategy), currency,"
+		" COUNT(*), SUM(cured), SUM(amt), SUM(CAST(amt AS REAL) * amt),"
+		" SUM(CASE WHEN cured = 1 THEN days END),"
+		" SUM(CASE WHEN cured = 1 THEN days * days END),"
+		" SUM(msgs), SUM(optout), SUM(help) FROM"
+		" (SELECT x.experiment_id, x.variant, x.strategy, c.currency,"
+		" CASE WHEN c.status = 'resolved' THEN 1 ELSE 0 END AS cured,"
+		" (SELECT COALESCE(SUM(p.amount_minor), 0) FROM payments p"
+		" WHERE p.tenant_id = c.tenant_id"
+		" AND p.customer_id = c.customer_id AND p.currency = c.currency"
+		" AND p.paid_on >= c.opened_on AND (c.closed_on IS NULL"
+		" OR p.paid_on <= c.closed_on)) AS amt,"
+		" julianday(c.closed_on) - julianday(c.opened_on) AS days,"
+		" (SELECT COUNT(*) FROM messages m WHERE m.tenant_id = c.tenant_id"
+		" AND m.case_id = c.id AND m.sent_at IS NOT NULL) AS msgs,"
+		" cu.do_not_contact AS optout,"
+		" EXISTS (SELECT 1 FROM requests r WHERE r.tenant_id = c.tenant_id"
+		" AND r.case_id = c.id AND r.kind IN ('help', 'callback')) AS help"
+		" FROM case_experiments x JOIN cases c ON c.tenant_id = x.tenant_id"
+		" AND c.id = x.case_id JOIN customers cu ON cu.tenant_id ="
+		" c.tenant_id AND cu.id = c.customer_id WHERE x.tenant_id = ?1)"
+		" GROUP BY experiment_id, currency, variant"
+		" ORDER BY experiment_id, currency, variant",
+	[SQ_STRATEGY_SET_ACTIVE] =
+		/* only when the version exists: then exactly one is active */
+		"UPDATE strategy_versions SET active = (version = ?2)"
+		" WHERE tenant_id = ?1 AND EXISTS (SELECT 1 FROM"
+		" strategy_versions v WHERE v.tenant_id = ?1 AND v.version = ?2)",
+	[SQ_STRATEGY_CHANGE_ADD] =
+		"INSERT INTO strategy_changes (tenant_id, version, action,"
+		" operator_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[SQ_STRATEGY_CHANGES] =
+		"SELECT g.version, g.action, g.operator_id, COALESCE(o.name, ''),"
+		" g.at FROM strategy_changes g LEFT JOIN operators o"
+		" ON o.tenant_id = g.tenant_id AND o.id = g.operator_id"
+		" WHERE g.tenant_id = ?1 ORDER BY g.id DESC LIMIT ?2",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -1777,6 +1896,7 @@ static void read_case(sqlite3_stmt *st, struct case_rec *c, int64_t tenant_id,
 	c->st.hold_reason = hold;
 	c->st.hold_until = col_date(st, 12);
 	c->st.fees_minor = sqlite3_column_int64(st, 13);
+	c->fees_paid_minor = sqlite3_column_int64(st, 14);
 }
 
 /* Find the work customer with this id (customers are ascending). */
@@ -3331,6 +3451,83 @@ static int sq_case_hold(void *hv, int64_t tenant_id, int64_t case_id,
 	return r;
 }
 
+/* ---- fees paid and credit (migration 0012) ---- */
+
+/* One number from a statement bound with (tenant, id[, text]). */
+static int sq_one_int(struct sq *h, enum sq_stmt which, int64_t tenant_id,
+		      int64_t id, const char *text, int64_t *ret,
+		      const char *what, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc, r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, which, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	if (text)
+		bind_text(st, 3, text);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "%s: not found", what);
+	}
+	return sq_error(h, e, what);
+}
+
+static int sq_case_fees_paid(void *hv, int64_t tenant_id, int64_t case_id,
+			     int64_t *ret, struct err *e)
+{
+	return sq_one_int(hv, SQ_CASE_FEES_PAID, tenant_id, case_id, NULL, ret,
+			  "reading a case's fees paid", e);
+}
+
+static int sq_case_fees_pay(void *hv, int64_t tenant_id, int64_t case_id,
+			    int64_t amount, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_CASE_FEES_PAY, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	sqlite3_bind_int64(st, 3, amount);
+	return sq_done(h, st, e, "paying a case's fees");
+}
+
+static int sq_payment_set_credit(void *hv, int64_t tenant_id,
+				 const char *external_id, int64_t credit,
+				 struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PAYMENT_SET_CREDIT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, external_id);
+	sqlite3_bind_int64(st, 3, credit);
+	return sq_done(h, st, e, "keeping a payment's credit");
+}
+
+static int sq_customer_credit(void *hv, int64_t tenant_id,
+			      int64_t customer_id, const char *currency,
+			      int64_t *ret, struct err *e)
+{
+	return sq_one_int(hv, SQ_CUSTOMER_CREDIT, tenant_id, customer_id,
+			  currency, ret, "reading a customer's credit", e);
+}
+
 static int sq_case_messages(void *hv, int64_t tenant_id, int64_t case_id,
 			    struct message_rec **ret, size_t *ret_n,
 			    struct err *e)
@@ -4365,6 +4562,7 @@ static const char sq_report_refresh_sql[] =
 	"DROP TABLE IF EXISTS temp.report_paid;"
 	"DROP TABLE IF EXISTS temp.report_last;"
 	"DROP TABLE IF EXISTS temp.report_case;"
+	"DROP TABLE IF EXISTS temp.report_combo;"
 	"DROP TABLE IF EXISTS temp.report_segment;"
 	"DROP TABLE IF EXISTS temp.report_inv;"
 	"DROP TABLE IF EXISTS temp.report_pay;"
@@ -4394,17 +4592,25 @@ static const char sq_report_refresh_sql[] =
 	" FROM cases k LEFT JOIN temp.report_last a ON a.case_id = k.id"
 	" LEFT JOIN temp.report_paid pd ON pd.case_id = k.id"
 	" WHERE k.tenant_id = ?1;"
+	/* One sort of the cases into their few combinations, then each
+	 * grouping from those. */
+	"CREATE TEMP TABLE report_combo (step TEXT, channel TEXT, tone TEXT,"
+	" strategy TEXT, currency TEXT, cases INTEGER, cured INTEGER,"
+	" recovered INTEGER);"
+	"INSERT INTO temp.report_combo SELECT step, channel, tone, strategy,"
+	" currency, COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" GROUP BY step, channel, tone, strategy, currency;"
 	"INSERT INTO report_rows SELECT ?1, 'step', step, currency, 0,"
-	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY step, currency;"
 	"INSERT INTO report_rows SELECT ?1, 'channel', channel, currency, 0,"
-	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY channel, currency;"
 	"INSERT INTO report_rows SELECT ?1, 'tone', tone, currency, 0,"
-	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY tone, currency;"
 	"INSERT INTO report_rows SELECT ?1, 'strategy', strategy, currency, 0,"
-	" COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
+	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY strategy, currency;"
 	"CREATE TEMP TABLE report_segment (customer_id INTEGER, tag TEXT,"
 	" PRIMARY KEY (customer_id, tag)) WITHOUT ROWID;"
@@ -4420,20 +4626,29 @@ static const char sq_report_refresh_sql[] =
 	" FROM temp.report_case k LEFT JOIN temp.report_segment g"
 	" ON g.customer_id = k.customer_id GROUP BY 3, 4;"
 	/* The portal: cases with a visit, and what they did from the day of
-	 * their first visit on. */
+	 * their first visit on: a payment (of the case's customer in its
+	 * currency, while the case was open), a plan, a later date, a help
+	 * request (case events). */
 	"INSERT INTO report_rows SELECT ?1, 'portal', name, '', 0, n, 0, 0"
 	" FROM (WITH v AS (SELECT case_id, MIN(day) AS first,"
 	" COUNT(*) AS days FROM portal_visits WHERE tenant_id = ?1"
 	" GROUP BY case_id),"
-	" f AS (SELECT v.case_id, v.days,"
-	" MAX(e.kind = 'payment.received') AS paid,"
+	" ev AS (SELECT v.case_id,"
 	" MAX(e.kind = 'plan.created') AS plan,"
 	" MAX(e.kind = 'promise.made') AS postponed,"
 	" MAX(e.kind = 'help.requested') AS help"
 	" FROM v LEFT JOIN case_events e ON e.tenant_id = ?1"
 	" AND e.case_id = v.case_id AND e.at >= v.first"
-	" AND e.kind IN ('payment.received', 'plan.created', 'promise.made',"
-	" 'help.requested') GROUP BY v.case_id, v.days)"
+	" AND e.kind IN ('plan.created', 'promise.made', 'help.requested')"
+	" GROUP BY v.case_id),"
+	" f AS (SELECT v.case_id, v.days, ev.plan, ev.postponed, ev.help,"
+	" EXISTS (SELECT 1 FROM cases k JOIN payments p"
+	" ON p.tenant_id = k.tenant_id AND p.customer_id = k.customer_id"
+	" AND p.currency = k.currency AND p.paid_on >= v.first"
+	" AND p.paid_on <= ?2"
+	" AND (k.closed_on IS NULL OR p.paid_on <= k.closed_on)"
+	" WHERE k.tenant_id = ?1 AND k.id = v.case_id) AS paid"
+	" FROM v JOIN ev ON ev.case_id = v.case_id)"
 	" SELECT 'visited' AS name, COUNT(*) AS n FROM f"
 	" UNION ALL SELECT 'visit_days', COALESCE(SUM(days), 0) FROM f"
 	" UNION ALL SELECT 'paid', COALESCE(SUM(paid), 0) FROM f"
@@ -4459,13 +4674,6 @@ static const char sq_report_refresh_sql[] =
 	" AND written_off = 0) GROUP BY currency, band;"
 	/* Cohorts: invoices due in the twelve months up to the date, and the
 	 * part of each payment that went to them, by days since due. */
-	"CREATE TEMP TABLE report_inv (id INTEGER PRIMARY KEY,"
-	" customer_id INTEGER, currency TEXT, due_date TEXT, amount INTEGER,"
-	" cum_end INTEGER);"
-	"INSERT INTO temp.report_inv SELECT id, customer_id, currency,"
-	" due_date, amount_minor, SUM(amount_minor) OVER (PARTITION BY"
-	" customer_id, currency ORDER BY due_date, id) FROM invoices"
-	" WHERE tenant_id = ?1;"
 	"CREATE TEMP TABLE report_pay (id INTEGER PRIMARY KEY,"
 	" customer_id INTEGER, currency TEXT, paid_on TEXT, amount INTEGER,"
 	" cum_end INTEGER);"
@@ -4475,9 +4683,20 @@ static const char sq_report_refresh_sql[] =
 	" AND amount_minor > 0 AND paid_on <= ?2;"
 	"CREATE INDEX temp.report_pay_customer ON report_pay"
 	" (customer_id, currency, cum_end);"
+	/* Only invoices of customers who paid something can have been paid:
+	 * the running totals need no others. */
+	"CREATE TEMP TABLE report_inv (id INTEGER PRIMARY KEY,"
+	" customer_id INTEGER, currency TEXT, due_date TEXT, amount INTEGER,"
+	" cum_end INTEGER);"
+	"INSERT INTO temp.report_inv SELECT id, customer_id, currency,"
+	" due_date, amount_minor, SUM(amount_minor) OVER (PARTITION BY"
+	" customer_id, currency ORDER BY due_date, id) FROM invoices i"
+	" WHERE tenant_id = ?1 AND EXISTS (SELECT 1 FROM temp.report_pay p"
+	" WHERE p.customer_id = i.customer_id AND p.currency = i.currency);"
 	"INSERT INTO report_rows SELECT ?1, 'cohort', substr(due_date, 1, 7),"
-	" currency, -1, COUNT(*), 0, SUM(amount) FROM temp.report_inv"
-	" WHERE due_date >= date(?2, 'start of month', '-11 months')"
+	" currency, -1, COUNT(*), 0, SUM(amount_minor) FROM invoices"
+	" WHERE tenant_id = ?1"
+	" AND due_date >= date(?2, 'start of month', '-11 months')"
 	" AND due_date <= ?2 GROUP BY 3, 4;"
 	"INSERT INTO report_rows SELECT ?1, 'cohort', month, currency,"
 	" CASE WHEN d <= 0 THEN 0 WHEN d > 84 THEN 90"
@@ -4498,6 +4717,7 @@ static const char sq_report_refresh_sql[] =
 	"DROP TABLE temp.report_paid;"
 	"DROP TABLE temp.report_last;"
 	"DROP TABLE temp.report_case;"
+	"DROP TABLE temp.report_combo;"
 	"DROP TABLE temp.report_segment;"
 	"DROP TABLE temp.report_inv;"
 	"DROP TABLE temp.report_pay;";
@@ -4604,6 +4824,348 @@ static int sq_portal_visit(void *hv, int64_t tenant_id, int64_t case_id,
 	return sq_done(h, st, e, "recording a portal visit");
 }
 
+/* ---- automatic charges (migration 0013) ---- */
+
+/* A charge from the columns of SQ_CHARGE_COLS. */
+static void read_charge(sqlite3_stmt *st, struct charge_rec *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	c->tenant_id = sqlite3_column_int64(st, 1);
+	c->customer_id = sqlite3_column_int64(st, 2);
+	c->invoice_id = sqlite3_column_int64(st, 3);
+	c->case_id = sqlite3_column_int64(st, 4); /* NULL reads 0 */
+	copy_text(c->provider, sizeof(c->provider), col_text(st, 5));
+	c->payment_id = col_dup(st, 6);
+	c->customer_ref = col_dup(st, 7);
+	c->mandate_ref = col_dup(st, 8);
+	c->amount_minor = sqlite3_column_int64(st, 9);
+	copy_text(c->currency, sizeof(c->currency), col_text(st, 10));
+	copy_text(c->status, sizeof(c->status), col_text(st, 11));
+	c->failure_code = col_dup(st, 12);
+	copy_text(c->decline_class, sizeof(c->decline_class),
+		  col_text(st, 13));
+	c->attempts = sqlite3_column_int(st, 14);
+	c->failed_on = col_date(st, 15);
+	c->next_attempt_on = col_date(st, 16);
+	c->attempt_id = col_dup(st, 17);
+	c->attempt_refs = col_dup(st, 18);
+	c->awaiting = sqlite3_column_int(st, 19) != 0;
+	c->created_at = col_instant_or_zero(st, 20);
+	c->updated_at = col_instant_or_zero(st, 21);
+}
+
+/* Step a statement that reads one charge; -ERR_NOTFOUND when none. */
+static int one_charge(struct sq *h, sqlite3_stmt *st, struct charge_rec *ret,
+		      struct err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no such charge");
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a charge");
+	read_charge(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_charge_insert(void *hv, const struct charge_rec *c,
+			    int64_t *ret_id, int *ret_inserted, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct charge_rec old;
+	int r;
+
+	if (flush_all(h, e) < 0) /* the case may be waiting to be written */
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_CHARGE_INSERT, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, c->customer_id);
+	sqlite3_bind_int64(st, 3, c->invoice_id);
+	bind_id_or_null(st, 4, c->case_id);
+	bind_text(st, 5, c->provider);
+	bind_text(st, 6, c->payment_id);
+	bind_text(st, 7, c->customer_ref ? c->customer_ref : "");
+	bind_text(st, 8, c->mandate_ref ? c->mandate_ref : "");
+	sqlite3_bind_int64(st, 9, c->amount_minor);
+	bind_text(st, 10, c->currency);
+	bind_text(st, 11, c->status);
+	bind_text(st, 12, c->failure_code ? c->failure_code : "");
+	bind_text(st, 13, c->decline_class);
+	sqlite3_bind_int(st, 14, c->attempts);
+	bind_date(h, st, 15, c->failed_on);
+	bind_date(h, st, 16, c->next_attempt_on);
+	bind_text(st, 17, c->attempt_id ? c->attempt_id : "");
+	bind_text(st, 18, c->attempt_refs ? c->attempt_refs : "");
+	sqlite3_bind_int(st, 19, c->awaiting ? 1 : 0);
+	bind_instant_text(h, st, 20, c->created_at);
+	r = sq_done(h, st, e, "recording a charge");
+	if (r < 0)
+		return r;
+	if (sqlite3_changes(h->db) > 0) {
+		*ret_id = sqlite3_last_insert_rowid(h->db);
+		*ret_inserted = 1;
+		return 0;
+	}
+	st = sq_stmt(h, SQ_CHARGE_FIND, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	bind_text(st, 2, c->provider);
+	bind_text(st, 3, c->payment_id);
+	r = one_charge(h, st, &old, e);
+	if (r < 0)
+		return r;
+	*ret_id = old.id;
+	*ret_inserted = 0;
+	charge_rec_clear(&old);
+	return 0;
+}
+
+static int sq_charge_get(void *hv, int64_t tenant_id, int64_t id,
+			 struct charge_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHARGE_GET, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	return one_charge(h, st, ret, e);
+}
+
+static int sq_charge_find(void *hv, int64_t tenant_id, const char *provider,
+			  const char *provider_id, struct charge_rec *ret,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHARGE_FIND, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, provider);
+	bind_text(st, 3, provider_id);
+	return one_charge(h, st, ret, e);
+}
+
+static int sq_charge_update(void *hv, const struct charge_rec *c,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+
+	if (flush_all(h, e) < 0) /* the case may be waiting to be written */
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_CHARGE_UPDATE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, c->tenant_id);
+	sqlite3_bind_int64(st, 2, c->id);
+	bind_id_or_null(st, 3, c->case_id);
+	bind_text(st, 4, c->mandate_ref ? c->mandate_ref : "");
+	bind_text(st, 5, c->status);
+	bind_text(st, 6, c->failure_code ? c->failure_code : "");
+	bind_text(st, 7, c->decline_class);
+	sqlite3_bind_int(st, 8, c->attempts);
+	bind_date(h, st, 9, c->next_attempt_on);
+	bind_text(st, 10, c->attempt_id ? c->attempt_id : "");
+	bind_text(st, 11, c->attempt_refs ? c->attempt_refs : "");
+	sqlite3_bind_int(st, 12, c->awaiting ? 1 : 0);
+	bind_instant_text(h, st, 13, c->updated_at);
+	bind_text(st, 14, c->customer_ref ? c->customer_ref : "");
+	return sq_done(h, st, e, "updating a charge");
+}
+
+static int sq_charge_due(void *hv, int64_t tenant_id, date_t until,
+			 int64_t **ret, size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHARGE_DUE, e);
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_date(h, st, 2, until);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ids = xgrow(ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return sq_error(h, e, "listing charges due");
+	}
+	sqlite3_reset(st);
+	*ret = ids;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_charge_list(void *hv, int64_t tenant_id, int64_t customer_id,
+			  struct charge_rec **ret, size_t *ret_n,
+			  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CHARGE_LIST, e);
+	struct charge_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, customer_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_charge(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		charge_list_free(list, n);
+		return sq_error(h, e, "listing charges");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- experiments (migration 0015) ---- */
+
+static int sq_case_experiment_add(void *hv, int64_t tenant_id,
+				  int64_t case_id, const char *experiment_id,
+				  int variant, const char *strategy,
+				  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASE_EXPERIMENT_ADD, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_text(st, 3, experiment_id);
+	sqlite3_bind_int(st, 4, variant);
+	bind_text(st, 5, strategy);
+	return sq_done(h, st, e, "recording a case's experiment");
+}
+
+static int sq_experiment_stats(void *hv, int64_t tenant_id,
+			       struct experiment_stat_rec **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct experiment_stat_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_EXPERIMENT_STATS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct experiment_stat_rec *x;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		x = &list[n++];
+		memset(x, 0, sizeof(*x));
+		x->experiment_id = col_dup(st, 0);
+		x->variant = sqlite3_column_int(st, 1);
+		x->strategy = col_dup(st, 2);
+		snprintf(x->currency, sizeof(x->currency), "%s",
+			 col_text(st, 3));
+		x->cases = sqlite3_column_int64(st, 4);
+		x->resolved = sqlite3_column_int64(st, 5);
+		x->amount_sum = sqlite3_column_int64(st, 6);
+		x->amount_sumsq = sqlite3_column_double(st, 7);
+		x->days_sum = sqlite3_column_double(st, 8);
+		x->days_sumsq = sqlite3_column_double(st, 9);
+		x->messages = sqlite3_column_int64(st, 10);
+		x->opt_outs = sqlite3_column_int64(st, 11);
+		x->help = sqlite3_column_int64(st, 12);
+	}
+	if (rc != SQLITE_DONE) {
+		experiment_stat_list_free(list, n);
+		return sq_error(h, e, "counting experiments");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_strategy_activate(void *hv, int64_t tenant_id, int version,
+				int *ret_found, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STRATEGY_SET_ACTIVE, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int(st, 2, version);
+	r = sq_done(h, st, e, "activating a strategy version");
+	if (r == 0)
+		*ret_found = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_strategy_change_add(void *hv, int64_t tenant_id, int version,
+				  const char *action, int64_t operator_id,
+				  instant_t at, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STRATEGY_CHANGE_ADD, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int(st, 2, version);
+	bind_text(st, 3, action);
+	sqlite3_bind_int64(st, 4, operator_id);
+	bind_instant_text(h, st, 5, at);
+	return sq_done(h, st, e, "recording a strategy change");
+}
+
+static int sq_strategy_changes(void *hv, int64_t tenant_id, int limit,
+			       struct strategy_change_rec **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_STRATEGY_CHANGES, e);
+	struct strategy_change_rec *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct strategy_change_rec *c;
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		c = &list[n++];
+		memset(c, 0, sizeof(*c));
+		c->version = sqlite3_column_int(st, 0);
+		snprintf(c->action, sizeof(c->action), "%s", col_text(st, 1));
+		c->operator_id = sqlite3_column_int64(st, 2);
+		c->operator_name = col_dup(st, 3);
+		c->at = col_instant_or_zero(st, 4);
+	}
+	if (rc != SQLITE_DONE) {
+		strategy_change_list_free(list, n);
+		return sq_error(h, e, "reading strategy changes");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -4680,6 +5242,10 @@ const struct store_backend store_sqlite_backend = {
 	.link_revoke_case = sq_link_revoke_case,
 	.case_get = sq_case_get,
 	.case_hold = sq_case_hold,
+	.case_fees_paid = sq_case_fees_paid,
+	.case_fees_pay = sq_case_fees_pay,
+	.payment_set_credit = sq_payment_set_credit,
+	.customer_credit = sq_customer_credit,
 	.case_messages = sq_case_messages,
 	.payment_list = sq_payment_list,
 	.event_count = sq_event_count,
@@ -4716,7 +5282,18 @@ const struct store_backend store_sqlite_backend = {
 	.case_notes = sq_case_notes,
 	.case_note_add = sq_case_note_add,
 	.queue = sq_queue,
+	.charge_insert = sq_charge_insert,
+	.charge_get = sq_charge_get,
+	.charge_find = sq_charge_find,
+	.charge_update = sq_charge_update,
+	.charge_due = sq_charge_due,
+	.charge_list = sq_charge_list,
 	.report_refresh = sq_report_refresh,
 	.report_rows = sq_report_rows,
 	.portal_visit = sq_portal_visit,
+	.case_experiment_add = sq_case_experiment_add,
+	.experiment_stats = sq_experiment_stats,
+	.strategy_activate = sq_strategy_activate,
+	.strategy_change_add = sq_strategy_change_add,
+	.strategy_changes = sq_strategy_changes,
 };

@@ -55,6 +55,12 @@ static const struct {
 	{ "callback.requested", "callback.requested" },
 	{ "dispute.opened", "dispute.opened" },
 	{ "preferences.changed", "preferences.changed" },
+	/* failed automatic payments (charge.h) */
+	{ "charge.failed", "charge.failed" },
+	{ "charge.retry_failed", "charge.retry_failed" },
+	{ "charge.succeeded", "charge.succeeded" },
+	{ "charge.given_up", "charge.given_up" },
+	{ "charge.method_updated", "charge.method_updated" },
 };
 
 /* Names announced for later issues: accepted in an endpoint's list, not

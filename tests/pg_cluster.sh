@@ -34,14 +34,20 @@ pg_cluster_start() {
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dunwell-pg.XXXXXX")
 	chmod 755 "$PG_DIR"
 	[ "$(id -u)" -ne 0 ] || chown postgres "$PG_DIR"
-	PG_PORT=$(pg_free_port) || { echo "postgres: no free port"; return 1; }
 	pg_as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres \
 		--no-sync >"$PG_DIR/initdb.log" 2>&1 ||
 		{ echo "postgres: initdb failed:"; cat "$PG_DIR/initdb.log"; return 1; }
-	pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
-		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
-		start >/dev/null 2>&1 ||
-		{ echo "postgres: server did not start:"; cat "$PG_DIR/server.log"; return 1; }
+	# Another cluster (a test run beside this one) may take the free port
+	# between the check and the start: then try the next free one.
+	local try
+	for try in 1 2 3 4 5; do
+		PG_PORT=$(pg_free_port) || { echo "postgres: no free port"; return 1; }
+		pg_as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+			-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+			start >/dev/null 2>&1 && break
+		[ "$try" = 5 ] && { echo "postgres: server did not start:"; cat "$PG_DIR/server.log"; return 1; }
+		sleep "0.$((RANDOM % 9 + 1))"
+	done
 	export DUNWELL_PG_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 	export PG_PORT PG_DIR
 }

@@ -13,6 +13,8 @@
 --    `report` (see store.h, struct report_row).
 --  * report_refreshes: when a tenant's rows were last rebuilt, and the
 --    date the figures are for (the DSO window and cohort maturity).
+-- The portal's "paid since the first visit" reads a customer's payments
+-- through payments_customer_paid (0015_experiments makes it).
 -- The rollups are derived data: `migrate --to` does not copy them; a
 -- refresh rebuilds them.
 CREATE TABLE portal_visits (

@@ -45,6 +45,38 @@ Control (for tests; not part of any provider):
   POST /_sink/...                records the request and answers 200 (a
                                  webhook receiver for tests)
 
+Automatic charges (issue #7; tests/integration/charges.sh):
+
+  Mollie  POST /v2/payments also takes sequenceType "first" (a hosted
+          payment that makes a mandate for customerId once paid) and
+          "recurring" (customerId, mandateId: charged at once on the
+          mandate, no page; status "paid" or "failed" with
+          details.failureReason for a card mandate or
+          details.bankReasonCode for a direct-debit one; the payment's
+          webhookUrl is notified before the answer is sent).
+  Stripe  POST /v1/payment_intents (amount, currency, customer,
+          payment_method, confirm=true, off_session=true, metadata[...]):
+          a charge of a saved card, as a billing system makes it;
+          POST /v1/payment_intents/{id}/confirm (payment_method,
+          off_session): the same charge again. A decline is 402
+          {"error": {type card_error, code, decline_code, charge,
+          payment_intent}}; the endpoint set by control (below) receives
+          payment_intent.payment_failed / .succeeded, signed, before the
+          answer. POST /v1/checkout/sessions also takes mode=setup
+          (customer, currency, no line items); paying it through control
+          completes a SetupIntent with a new payment method:
+          GET /v1/setup_intents/{id}.
+
+  POST /_control/fail            {"customer": "cus_..." | "cst_...",
+       "times": n, "code": "insufficient_funds"}: that customer's next n
+       automatic charges are declined with the code, then they succeed.
+  POST /_control/stripe_endpoint {"url": "..."}: where Stripe's
+       payment_intent events go (the dashboard's endpoint); "secrets" as
+       for payments.
+  POST /_control/mollie_customers {"method": "creditcard" |
+       "directdebit"}: a Mollie customer with a valid mandate; answers
+       {"customer": "cst_...", "mandate": "mdt_..."}.
+
 Not verified against the live services (no network in tests): the exact
 wording of error details, and which errors Mollie and Stripe give for a
 method that does not fit the currency (422 field "method" and 400
@@ -82,6 +114,10 @@ ARGS = None
 PORT = [0]
 LOCK = threading.Lock()
 PAYMENTS = {}  # id -> {"provider", "obj" (the resource), ...}
+FAIL = {}      # customer id -> [times left, code]: automatic charges
+MOLLIE_CUSTOMERS = {}  # cst_... -> {mdt_...: {"method", "status"}}
+STRIPE_ENDPOINT = {"url": None, "secrets": None}  # payment_intent events
+SETUP_INTENTS = {}  # seti_... -> the SetupIntent
 IDEM = {}      # (provider, key) -> (body bytes, status, response)
 
 # ISO 4217 decimals of the currencies the fake accepts.
@@ -101,7 +137,8 @@ STRIPE_LOCALES = {"auto", "bg", "cs", "da", "de", "el", "en", "en-GB",
                   "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl",
                   "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW"}
 STRIPE_KNOWN = re.compile(
-    r"^(mode|success_url|cancel_url|client_reference_id|locale|"
+    r"^(mode|success_url|cancel_url|client_reference_id|locale|customer|"
+    r"currency|"
     r"customer_email|expires_at|metadata\[[^\]]{1,40}\]|"
     r"payment_method_types\[[0-9]+\]|"
     r"line_items\[0\]\[(quantity|price_data\]\[(currency|unit_amount|"
@@ -188,6 +225,8 @@ class Handler(BaseHTTPRequestHandler):
         s_get = re.fullmatch(r"/v1/checkout/sessions/([^/]+)", p)
         ctl = re.fullmatch(r"/_control/payments/([^/]+)", p)
         page = re.fullmatch(r"/checkout/([^/]+)", p)
+        pi_confirm = re.fullmatch(r"/v1/payment_intents/([^/]+)/confirm", p)
+        seti_get = re.fullmatch(r"/v1/setup_intents/([^/]+)", p)
         if p == "/v2/payments" and self.command == "POST":
             entry["provider"] = "mollie"
             status, resp = self.mollie_create(raw, entry)
@@ -203,6 +242,21 @@ class Handler(BaseHTTPRequestHandler):
         elif ctl and self.command == "POST":
             entry["provider"] = "control"
             status, resp = self.control(ctl.group(1), raw)
+        elif p == "/v1/payment_intents" and self.command == "POST":
+            entry["provider"] = "stripe"
+            status, resp = self.stripe_intent(raw, entry, None)
+        elif pi_confirm and self.command == "POST":
+            entry["provider"] = "stripe"
+            status, resp = self.stripe_intent(raw, entry,
+                                              pi_confirm.group(1))
+        elif seti_get and self.command == "GET":
+            entry["provider"] = "stripe"
+            status, resp = self.stripe_seti_get(seti_get.group(1))
+        elif p in ("/_control/fail", "/_control/stripe_endpoint",
+                   "/_control/mollie_customers") and \
+                self.command == "POST":
+            entry["provider"] = "control"
+            status, resp = self.control_charges(p, raw)
         elif p.startswith("/_sink") and self.command == "POST":
             entry["provider"] = "sink"
             status, resp = self.send(200, {"received": True})
@@ -296,9 +350,31 @@ class Handler(BaseHTTPRequestHandler):
             return self.mollie_error(422, "Unprocessable Entity",
                                      "The description is invalid",
                                      "description")
+        seq = req.get("sequenceType", "oneoff")
+        if seq not in ("oneoff", "first", "recurring"):
+            return self.mollie_error(422, "Unprocessable Entity",
+                                     "The sequence type is invalid",
+                                     "sequenceType")
+        if seq != "oneoff" and req.get("customerId") not in \
+                MOLLIE_CUSTOMERS:
+            return self.mollie_error(422, "Unprocessable Entity",
+                                     "The customer id is invalid",
+                                     "customerId")
+        mandate = None
+        if seq == "recurring":
+            mandates = MOLLIE_CUSTOMERS[req["customerId"]]
+            mid = req.get("mandateId") or next(
+                (k for k, v in mandates.items() if v["status"] == "valid"),
+                None)
+            if mid not in mandates or mandates[mid]["status"] != "valid":
+                return self.mollie_error(
+                    422, "Unprocessable Entity",
+                    "The customer has no valid mandate", "mandateId")
+            mandate = mid
         for f in ("redirectUrl", "webhookUrl", "cancelUrl"):
             v = req.get(f)
-            if (f == "redirectUrl" or v is not None) and (
+            if ((f == "redirectUrl" and seq != "recurring") or
+                    v is not None) and (
                     not isinstance(v, str) or
                     not re.match(r"^https?://", v)):
                 return self.mollie_error(422, "Unprocessable Entity",
@@ -320,7 +396,8 @@ class Handler(BaseHTTPRequestHandler):
         for f in req:
             if f not in ("amount", "description", "redirectUrl",
                          "cancelUrl", "webhookUrl", "locale", "method",
-                         "metadata"):
+                         "metadata", "sequenceType", "customerId",
+                         "mandateId"):
                 return self.mollie_error(
                     422, "Unprocessable Entity",
                     "The field is not supported", f)
@@ -340,8 +417,8 @@ class Handler(BaseHTTPRequestHandler):
             "isCancelable": False,
             "expiresAt": iso(now + 900),
             "profileId": "pfl_QkEhN94Ba",
-            "sequenceType": "oneoff",
-            "redirectUrl": req["redirectUrl"],
+            "sequenceType": seq,
+            "redirectUrl": req.get("redirectUrl"),
             "webhookUrl": req.get("webhookUrl"),
             "_links": {
                 "self": {"href": base_url() + "/v2/payments/" + pid,
@@ -357,10 +434,39 @@ class Handler(BaseHTTPRequestHandler):
             obj["cancelUrl"] = req["cancelUrl"]
         if locale:
             obj["locale"] = locale
+        hook = None
+        if seq != "oneoff":
+            obj["customerId"] = req["customerId"]
+        if seq == "recurring":
+            # Charged on the mandate at once: no page to visit.
+            obj["mandateId"] = mandate
+            obj["_links"].pop("checkout", None)
+            mmethod = MOLLIE_CUSTOMERS[req["customerId"]][mandate]["method"]
+            obj["method"] = mmethod
+            with LOCK:
+                code = take_failure(req["customerId"])
+            if code:
+                obj["status"] = "failed"
+                obj["failedAt"] = iso(now)
+                obj["details"] = {"bankReasonCode": code} \
+                    if mmethod == "directdebit" else {"failureReason": code}
+            else:
+                obj["status"] = "paid"
+                obj["paidAt"] = iso(now)
+                obj["amountRefunded"] = {"value": fmt(0, d), "currency": cur}
+                obj["amountRemaining"] = dict(obj["amount"])
+            if obj.get("webhookUrl") and loopback(obj["webhookUrl"]):
+                hook = {"url": obj["webhookUrl"],
+                        "headers": {"Content-Type":
+                                    "application/x-www-form-urlencoded",
+                                    "User-Agent": "Mollie HTTP API/2.0"},
+                        "body": "id=" + pid}
         with LOCK:
             PAYMENTS[pid] = {"provider": "mollie", "obj": obj}
             if key:
                 IDEM[("mollie", key)] = (raw, 201, obj)
+        if hook:
+            post(hook)  # as Mollie: the webhook, then (here) the answer
         return self.send(201, obj, ctype="application/hal+json")
 
     def mollie_get(self, pid):
@@ -450,6 +556,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.stripe_error(
                     400, "Received unknown parameter: %s" % k,
                     code="parameter_unknown", param=k)
+        if form.get("mode") == "setup":
+            return self.stripe_setup_session(form, key, raw)
         pd = "line_items[0][price_data]"
         for k in ("mode", pd + "[currency]", pd + "[unit_amount]",
                   pd + "[product_data][name]", "line_items[0][quantity]",
@@ -556,6 +664,187 @@ class Handler(BaseHTTPRequestHandler):
                 code="resource_missing", param="session")
         return self.send(200, obj)
 
+    # ---- Stripe: automatic charges -------------------------------------
+
+    def stripe_form(self, raw, entry):
+        try:
+            pairs = urllib.parse.parse_qsl(raw.decode(),
+                                           keep_blank_values=True,
+                                           strict_parsing=bool(raw))
+        except ValueError:
+            return None
+        form = dict(pairs)
+        entry["form"] = form
+        return form
+
+    def stripe_setup_session(self, form, key, raw):
+        for k in ("customer", "currency", "success_url"):
+            if not form.get(k):
+                return self.stripe_error(
+                    400, "Missing required param: %s." % k,
+                    code="parameter_missing", param=k)
+        if any(k.startswith("line_items") for k in form):
+            return self.stripe_error(
+                400, "You cannot pass `line_items` in `setup` mode.",
+                code="parameter_unknown", param="line_items")
+        live = ARGS.stripe_key.startswith(("sk_live_", "rk_live_"))
+        sid = "cs_%s_%s" % ("live" if live else "test", rand_id(58))
+        now = int(time.time())
+        obj = {"id": sid, "object": "checkout.session",
+               "amount_total": None, "currency": form["currency"],
+               "customer": form["customer"], "created": now,
+               "client_reference_id": form.get("client_reference_id"),
+               "livemode": live, "locale": form.get("locale"),
+               "metadata": {k[9:-1]: v for k, v in form.items()
+                            if k.startswith("metadata[")},
+               "mode": "setup", "payment_status": "no_payment_required",
+               "setup_intent": None, "status": "open",
+               "success_url": form["success_url"],
+               "cancel_url": form.get("cancel_url"),
+               "url": base_url() + "/checkout/" + sid}
+        with LOCK:
+            PAYMENTS[sid] = {"provider": "stripe", "obj": obj,
+                             "async": False}
+            if key:
+                IDEM[("stripe", key)] = (raw, 200, obj)
+        return self.send(200, obj,
+                         headers={"Request-Id": "req_" + rand_id(14)})
+
+    def stripe_seti_get(self, seti):
+        fail = self.stripe_auth()
+        if fail:
+            return fail
+        with LOCK:
+            obj = SETUP_INTENTS.get(seti)
+        if not obj:
+            return self.stripe_error(
+                404, "No such setupintent: '%s'" % seti,
+                code="resource_missing", param="intent")
+        return self.send(200, obj)
+
+    def stripe_intent(self, raw, entry, pid):
+        """Create-and-confirm a PaymentIntent (pid None) or confirm one
+        again: charged at once per the FAIL plan of its customer."""
+        fail = self.stripe_auth()
+        if fail:
+            return fail
+        form = self.stripe_form(raw, entry)
+        if form is None:
+            return self.stripe_error(400, "Invalid request body")
+        key = self.headers.get("Idempotency-Key")
+        if key:
+            with LOCK:
+                seen = IDEM.get(("stripe", key))
+            if seen:
+                if seen[0] != raw:
+                    return self.stripe_error(
+                        400, "Keys for idempotent requests can only be "
+                        "used with the same parameters they were first "
+                        "used with.", type_="idempotency_error")
+                return self.send(seen[1], seen[2],
+                                 headers={"Idempotent-Replayed": "true"})
+        known = {"payment_method", "off_session", "confirm", "amount",
+                 "currency", "customer", "return_url"}
+        for k in form:
+            if k not in known and not re.match(r"^metadata\[[^\]]+\]$", k):
+                return self.stripe_error(
+                    400, "Received unknown parameter: %s" % k,
+                    code="parameter_unknown", param=k)
+        now = int(time.time())
+        live = ARGS.stripe_key.startswith(("sk_live_", "rk_live_"))
+        with LOCK:
+            if pid is None:
+                for k in ("amount", "currency", "customer",
+                          "payment_method"):
+                    if not form.get(k):
+                        return self.stripe_error(
+                            400, "Missing required param: %s." % k,
+                            code="parameter_missing", param=k)
+                pid = "pi_" + rand_id(24)
+                pi = {"id": pid, "object": "payment_intent",
+                      "amount": int(form["amount"]), "amount_received": 0,
+                      "currency": form["currency"],
+                      "customer": form["customer"],
+                      "payment_method": form["payment_method"],
+                      "status": "requires_confirmation",
+                      "latest_charge": None, "last_payment_error": None,
+                      "livemode": live, "created": now,
+                      "metadata": {k[9:-1]: v for k, v in form.items()
+                                   if k.startswith("metadata[")}}
+                PAYMENTS[pid] = {"provider": "stripe_pi", "obj": pi}
+            else:
+                p = PAYMENTS.get(pid)
+                if not p or p["provider"] != "stripe_pi":
+                    return self.stripe_error(
+                        404, "No such payment_intent: '%s'" % pid,
+                        code="resource_missing", param="intent")
+                pi = p["obj"]
+                if pi["status"] == "succeeded":
+                    return self.stripe_error(
+                        400, "This PaymentIntent's status is succeeded.",
+                        code="payment_intent_unexpected_state")
+                if form.get("payment_method"):
+                    pi["payment_method"] = form["payment_method"]
+            ch = "ch_" + rand_id(24)
+            pi["latest_charge"] = ch
+            code = take_failure(pi["customer"])
+            if code:
+                pi["status"] = "requires_payment_method"
+                pi["last_payment_error"] = {
+                    "type": "card_error", "code": "card_declined"
+                    if code not in ("expired_card", "incorrect_number")
+                    else code, "decline_code": code, "charge": ch,
+                    "message": "Your card was declined.",
+                    "payment_method": {"id": pi["payment_method"],
+                                       "object": "payment_method",
+                                       "type": "card"}}
+                kind = "payment_intent.payment_failed"
+            else:
+                pi["status"] = "succeeded"
+                pi["amount_received"] = pi["amount"]
+                pi["last_payment_error"] = None
+                kind = "payment_intent.succeeded"
+            snap = json.loads(json.dumps(pi))
+            url = STRIPE_ENDPOINT["url"]
+        if url:
+            post(signed_event(kind, snap, live,
+                              {"notify": url,
+                               "secrets": STRIPE_ENDPOINT["secrets"]}))
+        if code:
+            err = dict(snap["last_payment_error"])
+            err["payment_intent"] = snap
+            status, body = 402, {"error": err}
+        else:
+            status, body = 200, snap
+        if key:
+            with LOCK:
+                IDEM[("stripe", key)] = (raw, status, body)
+        return self.send(status, body,
+                         headers={"Request-Id": "req_" + rand_id(14)})
+
+    def control_charges(self, path, raw):
+        try:
+            req = json.loads(raw or b"{}")
+        except ValueError:
+            return self.send(400, {"error": "control: bad JSON"})
+        with LOCK:
+            if path == "/_control/fail":
+                FAIL[req["customer"]] = [int(req.get("times", 1)),
+                                         req.get("code",
+                                                 "insufficient_funds")]
+                return self.send(200, {"customer": req["customer"],
+                                       "times": FAIL[req["customer"]][0]})
+            if path == "/_control/stripe_endpoint":
+                STRIPE_ENDPOINT["url"] = req.get("url")
+                STRIPE_ENDPOINT["secrets"] = req.get("secrets")
+                return self.send(200, {"url": STRIPE_ENDPOINT["url"]})
+            cst = "cst_" + rand_id(10)
+            mdt = "mdt_" + rand_id(10)
+            MOLLIE_CUSTOMERS[cst] = {mdt: {
+                "method": req.get("method", "directdebit"),
+                "status": "valid"}}
+            return self.send(200, {"customer": cst, "mandate": mdt})
+
     # ---- control --------------------------------------------------------
 
     def control(self, pid, raw):
@@ -610,6 +899,12 @@ class Handler(BaseHTTPRequestHandler):
                                       "currency": cur}
         else:
             obj["status"] = status
+            if status == "paid" and obj.get("sequenceType") == "first" \
+                    and not obj.get("mandateId"):
+                mid = "mdt_" + rand_id(10)
+                MOLLIE_CUSTOMERS.setdefault(obj["customerId"], {})[mid] = {
+                    "method": "creditcard", "status": "valid"}
+                obj["mandateId"] = mid
             if status == "paid":
                 obj["paidAt"] = iso(now)
                 obj["amountRefunded"] = {
@@ -633,6 +928,21 @@ class Handler(BaseHTTPRequestHandler):
     def stripe_change(self, p, status, req):
         obj = p["obj"]
         kind = None
+        if obj.get("mode") == "setup":
+            if status != "paid":
+                return "a setup session can only be completed (paid)"
+            kind = "checkout.session.completed"
+            obj["status"] = "complete"
+            if not obj.get("setup_intent"):
+                seti = "seti_" + rand_id(24)
+                SETUP_INTENTS[seti] = {
+                    "id": seti, "object": "setup_intent",
+                    "customer": obj["customer"], "status": "succeeded",
+                    "payment_method": "pm_" + rand_id(24),
+                    "usage": "off_session"}
+                obj["setup_intent"] = seti
+            return signed_event(kind, json.loads(json.dumps(obj)),
+                                obj["livemode"], req)
         if status == "paid":
             kind = "checkout.session.async_payment_succeeded" \
                 if p["async"] else "checkout.session.completed"
@@ -690,6 +1000,40 @@ class Handler(BaseHTTPRequestHandler):
                 "body": body}
 
 
+def take_failure(customer):
+    """The decline code for the customer's next automatic charge, or None
+    (call with LOCK held, or from a handler that holds it)."""
+    plan = FAIL.get(customer)
+    if not plan or plan[0] <= 0:
+        return None
+    plan[0] -= 1
+    return plan[1]
+
+
+def signed_event(kind, obj, live, req):
+    """A Stripe event of `kind` about `obj`, signed as Stripe signs, to
+    req["notify"] (a URL) with req's "timestamp" and "secrets"."""
+    now = int(time.time())
+    event = {"id": "evt_" + rand_id(24), "object": "event",
+             "api_version": "2024-06-20", "created": now,
+             "data": {"object": obj}, "livemode": live,
+             "pending_webhooks": 1,
+             "request": {"id": None, "idempotency_key": None},
+             "type": kind}
+    body = json.dumps(event, indent=2)
+    ts = int(req.get("timestamp", now))
+    secrets = req.get("secrets") or [ARGS.stripe_secret]
+    sigs = ["v1=" + hmac.new(s.encode(), ("%d.%s" % (ts, body)).encode(),
+                             hashlib.sha256).hexdigest() for s in secrets]
+    notify = req.get("notify")
+    return {"url": notify if isinstance(notify, str) else None,
+            "headers": {"Content-Type": "application/json; charset=utf-8",
+                        "Stripe-Signature": "t=%d,%s" % (ts, ",".join(sigs)),
+                        "User-Agent": "Stripe/1.0 "
+                        "(+https://stripe.com/docs/webhooks)"},
+            "body": body}
+
+
 def fmt(minor, d):
     if d == 0:
         return str(minor)
@@ -698,16 +1042,22 @@ def fmt(minor, d):
 
 
 def post(hook):
-    """POST a webhook as the provider does; the receiver's status, or 0."""
+    """POST a webhook as the provider does; the receiver's status, or 0.
+    Recorded as {"provider": "outgoing", "url", "headers", "body",
+    "status"} so a test can send it again."""
     r = urllib.request.Request(hook["url"], data=hook["body"].encode(),
                                headers=hook["headers"], method="POST")
     try:
         with urllib.request.urlopen(r, timeout=10) as resp:
-            return resp.status
+            status = resp.status
     except urllib.error.HTTPError as e:
-        return e.code
+        status = e.code
     except OSError:
-        return 0
+        status = 0
+    record({"provider": "outgoing", "method": "POST", "url": hook["url"],
+            "headers": hook["headers"], "body": hook["body"],
+            "status": status})
+    return status
 
 
 class Server(ThreadingHTTPServer):

@@ -11,6 +11,8 @@
 #             contact policy, fees or events);
 #   engine    `dunwell run` for the same day: cases, strategy rules,
 #             contact policy, fees, actions and the case event log.
+#             (`--reports no`: the console's report refresh that the daily run
+#             does afterwards is timed by bench/report.sh, not here.)
 # Prints both times, the ratio and the engine's peak memory.
 set -eu
 cd "$(dirname "$0")/.."
@@ -69,7 +71,7 @@ for i in $(seq "$ROUNDS"); do
 	rows=$(sqlite3 "$W/run.db" "SELECT COUNT(*) FROM naive_actions")
 	rm -f "$W"/run.db*; cp "$W/base.db" "$W/run.db"; sync
 	/usr/bin/time -f "%e %M" -a -o "$W/engine.times" \
-		$DW run --db "$W/run.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/run.txt"
+		$DW run --reports no --db "$W/run.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/run.txt"
 done
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 base=$(median < "$W/base.times")
@@ -86,7 +88,7 @@ echo "ratio engine / baseline:    $ratio (target <= 1.5)"
 # fees are charged, case rows are updated (no baseline: the naive
 # statement has no notion of state).
 /usr/bin/time -f "%e %M" -o "$W/later.time" \
-	$DW run --db "$W/run.db" --tenant bench --as-of 2026-12-11T09:00:00Z > "$W/later.txt"
+	$DW run --reports no --db "$W/run.db" --tenant bench --as-of 2026-12-11T09:00:00Z > "$W/later.txt"
 read -r later later_kb < "$W/later.time"
 echo
 echo "two weeks later (2026-12-11), same database:"

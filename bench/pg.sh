@@ -118,7 +118,7 @@ if [ "$(sql "SELECT COUNT(*) FROM pg_database WHERE datname = '$TPL'")" = 0 ]; t
 	echo "load: import into SQLite $(elapsed "$t0" "$t1") s, migrate --to $(elapsed "$t1" "$t2") s, vacuum $(elapsed "$t2" "$t3") s"
 	# The reference: one `dunwell run` of the SQLite database.
 	cp "$W/base.db" "$W/ref.db"
-	$DW run --db "$W/ref.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/ref.txt"
+	$DW run --reports no --db "$W/ref.db" --tenant bench --as-of ${AS_OF}T09:00:00Z > "$W/ref.txt"
 	rm -f "$W/customers.csv" "$W/invoices.csv"
 fi
 # A template kept from an earlier call gets this build's migrations.
@@ -180,7 +180,7 @@ workers() {
 	t0=$(secs)
 	for w in $(seq "$WORKERS"); do
 		/usr/bin/time -f "%e %U %S %M" -o "$W/w$w.time" \
-			$DW run --db "$URL/bench_run" --tenant bench --as-of "$1" > "$W/w$w.txt" &
+			$DW run --reports no --db "$URL/bench_run" --tenant bench --as-of "$1" > "$W/w$w.txt" &
 		pids+=($!)
 	done
 	for w in "${pids[@]}"; do wait "$w"; done
@@ -232,7 +232,7 @@ done
 if [ -n "${LATER:-}" ]; then
 	if [ ! -f "$W/later.summary" ]; then
 		cp "$W/ref.db" "$W/later.db"
-		$DW run --db "$W/later.db" --tenant bench --as-of 2026-12-11T09:00:00Z > "$W/later.txt"
+		$DW run --reports no --db "$W/later.db" --tenant bench --as-of 2026-12-11T09:00:00Z > "$W/later.txt"
 		sqlite3 -separator '|' "$W/later.db" "$SUMMARY" | LC_ALL=C sort > "$W/later.summary"
 		rm -f "$W"/later.db*
 	fi

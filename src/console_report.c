@@ -78,7 +78,12 @@ static void table_end(struct cpage *p, const char *csv, const char *what)
 	cpage_esc(p, csv);
 	cpage_raw(p, ".csv\">Download ");
 	cpage_esc(p, what);
-	cpage_raw(p, " as CSV</a> (every currency)</p>\n</section>\n");
+	cpage_raw(p, " as CSV</a> (every currency)</p>\n");
+}
+
+static void section_end(struct cpage *p)
+{
+	cpage_raw(p, "</section>\n");
 }
 
 static void section_start(struct cpage *p, const char *id, const char *title)
@@ -196,6 +201,7 @@ static void recovery(struct cpage *p, const struct report *r,
 		cpage_raw(p, "</td></tr>\n");
 	}
 	table_end(p, report_dim_name(d), dims[d].title);
+	section_end(p);
 }
 
 /* ---- the portal -------------------------------------------------------- */
@@ -262,6 +268,7 @@ static void portal(struct cpage *p, const struct report *r)
 		cpage_raw(p, "</td></tr>\n");
 	}
 	table_end(p, "portal", "the conversion");
+	section_end(p);
 }
 
 /* ---- days sales outstanding ---------------------------------------------- */
@@ -345,7 +352,8 @@ static void dso(struct cpage *p, const struct report *r, const char *cur)
 	cpage_raw(p, "<p><a href=\"");
 	cpage_esc(p, p->base);
 	cpage_raw(p, "/reports/aging.csv\">Download the open receivables by "
-		  "days past due as CSV</a></p>\n");
+		  "days past due as CSV</a> (every currency)</p>\n");
+	section_end(p);
 }
 
 /* ---- cohorts ----------------------------------------------------------- */
@@ -442,6 +450,7 @@ static void cohorts(struct cpage *p, const struct report *r, const char *cur)
 		cpage_raw(p, "</tr>\n");
 	}
 	table_end(p, "cohort", "the cohorts");
+	section_end(p);
 }
 
 /* ---- the page ---------------------------------------------------------- */

@@ -34,6 +34,7 @@
 #include "render_letter.h"
 #include "render_voice.h"
 #include "plan_run.h"
+#include "report.h"
 #include "portal.h"
 #include "run.h"
 #include "secrets.h"
@@ -55,6 +56,8 @@ struct cli {
 	const char *from;     /* --from DATE */
 	const char *horizon;  /* --horizon DAYS */
 	const char *batch;    /* --batch N */
+	const char *reports;  /* --reports yes|no (run: refresh the console's
+				 reports afterwards; default yes) */
 	const char *name;     /* --name TEXT */
 	const char *timezone; /* --timezone ZONE */
 	const char *locale;   /* --locale TAG */
@@ -185,7 +188,7 @@ static int cmd_dispatch(struct cli *cli, struct store *s,
 
 /* The engine, then the day's pass over instalment plans. */
 static int run_one(struct store *s, const struct tenant_rec *t, instant_t now,
-		   const struct run_options *opt, struct err *e)
+		   const struct run_options *opt, int reports, struct err *e)
 {
 	struct run_stats st;
 	struct plan_run_stats ps;
@@ -208,6 +211,16 @@ static int run_one(struct store *s, const struct tenant_rec *t, instant_t now,
 		       cs.looked, cs.retried, cs.succeeded, cs.failed,
 		       cs.pending, cs.given_up, cs.errors,
 		       cs.errors ? ": " : "", cs.last_error);
+	/* The console's reports, rebuilt from what the day changed (in a
+	 * transaction of their own): a failure is reported, and the run's
+	 * own work stands. */
+	if (r == 0 && reports) {
+		struct err re;
+		err_clear(&re);
+		if (report_refresh(s, t->id, now, &re) < 0)
+			fprintf(stderr, "dunwell: tenant %s: reports not "
+				"refreshed: %s\n", t->slug, re.msg);
+	}
 	return r;
 }
 
@@ -216,7 +229,7 @@ static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 {
 	struct run_options opt = { 0 };
 	long batch = 0;
-	int r;
+	int reports = 1, r;
 
 	if (cli->batch) {
 		r = parse_count("--batch", cli->batch, 10000000, &batch, e);
@@ -224,8 +237,15 @@ static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 			return r;
 		opt.batch_customers = batch;
 	}
+	if (cli->reports) {
+		if (strcmp(cli->reports, "no") != 0 &&
+		    strcmp(cli->reports, "yes") != 0)
+			return err_set(e, ERR_INVALID, "--reports: '%.20s': yes "
+				       "or no expected", cli->reports);
+		reports = strcmp(cli->reports, "yes") == 0;
+	}
 	if (t)
-		return run_one(s, t, cli->now, &opt, e);
+		return run_one(s, t, cli->now, &opt, reports, e);
 	/* No --tenant: every tenant with an active strategy. */
 	struct tenant_rec *list;
 	size_t n;
@@ -240,10 +260,26 @@ static int cmd_run(struct cli *cli, struct store *s, const struct tenant_rec *t,
 			continue;
 		}
 		strategy_version_rec_clear(&sv);
-		r = run_one(s, &list[i], cli->now, &opt, e);
+		r = run_one(s, &list[i], cli->now, &opt, reports, e);
 	}
 	tenant_list_free(list, n);
 	return r;
+}
+
+/* dunwell report refresh: rebuild the console's report figures now. */
+static int cmd_report(struct cli *cli, struct store *s,
+		      const struct tenant_rec *t, struct err *e)
+{
+	char day[DATE_FMT_MAX];
+	size_t rows = 0;
+	int r = report_command(s, t, cli->npos, cli->pos, cli->now, &rows, e);
+
+	if (r < 0)
+		return r;
+	date_format(instant_date(cli->now), day);
+	printf("tenant %s: reports refreshed as of %s (%zu rows)\n", t->slug,
+	       day, rows);
+	return 0;
 }
 
 static int cmd_link(struct cli *cli, struct store *s, const struct tenant_rec *t,
@@ -947,7 +983,7 @@ static int cmd_help(struct cli *cli, struct store *s, const struct tenant_rec *t
 /* The commands. Options every command accepts: --db, --as-of, --tenant. */
 static const struct command commands[] = {
 	{ "help", cmd_help, 0, "", "[COMMAND]", "list the commands, or explain one" },
-	{ "run", cmd_run, NEEDS_STORE, "batch", "",
+	{ "run", cmd_run, NEEDS_STORE, "batch reports", "",
 	  "decide and record what is due today for every open case" },
 	{ "dispatch", cmd_dispatch, NEEDS_STORE, "batch lease outbox secrets",
 	  "[--outbox DIR] [--secrets FILE]",
@@ -973,6 +1009,8 @@ static const struct command commands[] = {
 	{ "template", cmd_template, 0, "locale",
 	  "check [FILE] | load FILE --locale L",
 	  "check the built-in templates or a file; load a tenant's own" },
+	{ "report", cmd_report, NEEDS_TENANT, "", "refresh",
+	  "rebuild the figures of the console's reports now" },
 	{ "link", cmd_link, NEEDS_TENANT, "", "CUSTOMER",
 	  "make a new personal link to the customer's page (shown once)" },
 	{ "demo", cmd_demo, NEEDS_STORE, "", "",
@@ -1047,6 +1085,7 @@ static const char **option_slot(struct cli *cli, const char *name)
 		{ "to", offsetof(struct cli, to) },
 		{ "horizon", offsetof(struct cli, horizon) },
 		{ "batch", offsetof(struct cli, batch) },
+		{ "reports", offsetof(struct cli, reports) },
 		{ "name", offsetof(struct cli, name) },
 		{ "timezone", offsetof(struct cli, timezone) },
 		{ "locale", offsetof(struct cli, locale) },

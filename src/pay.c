@@ -16,28 +16,24 @@
 #include "run.h"
 #include "tz.h"
 
-/* pay_allocate, also returning the invoices it settled in full (their
- * open amount went to zero), in *ret_paid (malloc'd, *ret_n_paid of them;
- * NULL when ret_paid is). */
-static int allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
-		    const char *currency, int64_t first_invoice,
-		    int64_t amount, int64_t *ret_left,
-		    struct invoice_rec **ret_paid, size_t *ret_n_paid,
-		    struct err *e)
+/*
+ * The allocation rule, the one place it is written: `amount` goes first to
+ * the invoice the payment names (`first_invoice`, 0 = none), then to the
+ * other open invoices oldest due first (`list` is in that order: due date,
+ * then id). Lowers their open amounts (marking them dirty), returns what
+ * none took, and lists in paid[] (room for n) the indexes of the invoices
+ * it settled in full, in the order it settled them.
+ */
+static int64_t allocate_rule(struct pay_invoice *list, size_t n,
+			     int64_t first_invoice, int64_t amount,
+			     size_t *paid, size_t *ret_n_paid)
 {
-	struct invoice_rec *list = NULL, *paid = NULL;
-	size_t n = 0, n_paid = 0;
-	int r = store_invoices_open(s, tenant_id, customer_id, currency, &list,
-				    &n, e);
-	if (r < 0)
-		return r;
-	if (ret_paid && n)
-		paid = xmalloc(n * sizeof(*paid));
-	/* Pass 0 takes the named invoice, pass 1 the rest, oldest first
-	 * (store_invoices_open returns them by due date). */
+	size_t n_paid = 0;
+
+	/* Pass 0 takes the named invoice, pass 1 the rest, oldest first. */
 	for (int pass = 0; pass < 2 && amount > 0; pass++) {
 		for (size_t i = 0; i < n && amount > 0; i++) {
-			struct invoice_rec *inv = &list[i];
+			struct pay_invoice *inv = &list[i];
 			int64_t take;
 			if ((pass == 0) != (inv->id == first_invoice))
 				continue;
@@ -46,36 +42,79 @@ static int allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
 			take = amount < inv->open_minor ? amount :
 							  inv->open_minor;
 			inv->open_minor -= take;
+			inv->dirty = 1;
 			amount -= take;
-			r = store_invoice_set_open(s, tenant_id, inv->id,
-						   inv->open_minor, e);
-			if (r < 0)
-				goto out;
-			if (paid && inv->open_minor == 0) {
-				/* moved to paid[]: the list forgets it */
-				paid[n_paid++] = *inv;
-				memset(inv, 0, sizeof(*inv));
-			}
+			if (inv->open_minor == 0)
+				paid[n_paid++] = i;
 		}
 	}
-	*ret_left = amount;
-	if (ret_paid) {
-		*ret_paid = paid;
-		*ret_n_paid = n_paid;
-		paid = NULL;
+	*ret_n_paid = n_paid;
+	return amount;
+}
+
+/* The customer's open invoices in `currency` from the store (by due date
+ * and id: store_invoices_open's order), appended to *list. */
+static int read_invoices(struct store *s, int64_t tenant_id,
+			 int64_t customer_id, const char *currency,
+			 struct pay_invoice **list, size_t *n, size_t *cap,
+			 struct err *e)
+{
+	struct invoice_rec *rows = NULL;
+	size_t m = 0;
+	int r = store_invoices_open(s, tenant_id, customer_id, currency, &rows,
+				    &m, e);
+	if (r < 0)
+		return r;
+	if (m)
+		*list = xgrow(*list, cap, *n + m, sizeof(**list));
+	for (size_t i = 0; i < m; i++) {
+		struct pay_invoice *pi = &(*list)[(*n)++];
+		pi->id = rows[i].id;
+		pi->amount_minor = rows[i].amount_minor;
+		pi->open_minor = rows[i].open_minor;
+		pi->due_date = rows[i].due_date;
+		pi->dirty = 0;
 	}
-out:
-	invoice_list_free(paid, n_paid);
-	invoice_list_free(list, n);
-	return r;
+	invoice_list_free(rows, m);
+	return 0;
+}
+
+/* Write the open amounts allocate_rule changed. */
+static int write_invoices(struct store *s, int64_t tenant_id,
+			  struct pay_invoice *list, size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!list[i].dirty)
+			continue;
+		int r = store_invoice_set_open(s, tenant_id, list[i].id,
+					       list[i].open_minor, e);
+		if (r < 0)
+			return r;
+		list[i].dirty = 0;
+	}
+	return 0;
 }
 
 int pay_allocate(struct store *s, int64_t tenant_id, int64_t customer_id,
 		 const char *currency, int64_t first_invoice, int64_t amount,
 		 int64_t *ret_left, struct err *e)
 {
-	return allocate(s, tenant_id, customer_id, currency, first_invoice,
-			amount, ret_left, NULL, NULL, e);
+	struct pay_invoice *list = NULL;
+	size_t n = 0, cap = 0, n_paid = 0, *paid;
+	int64_t left;
+	int r = read_invoices(s, tenant_id, customer_id, currency, &list, &n,
+			      &cap, e);
+
+	if (r < 0)
+		return r;
+	paid = xmalloc((n ? n : 1) * sizeof(*paid));
+	left = allocate_rule(list, n, first_invoice, amount, paid, &n_paid);
+	r = write_invoices(s, tenant_id, list, n, e);
+	if (r == 0)
+		*ret_left = left;
+	free(paid);
+	free(list);
+	return r;
 }
 
 /* The customer's open case in `currency`; *ret_found = 0 when none. */
@@ -253,36 +292,76 @@ static void open_reserve(struct pay_batch *b)
 	free(old);
 }
 
-/* The customer's open case in `currency`, from the batch when it knows
- * it; *ret_o is the batch's entry (for no_plan). */
-static int batch_open_case(struct store *s, struct pay_batch *b,
-			   int64_t tenant_id, int64_t customer_id,
-			   const char *currency, struct pay_batch_open **ret_o,
-			   struct err *e)
+/* The entry of (customer, currency); a new one (invalid) when the batch
+ * had none, and then *ret_new is set. */
+static struct pay_batch_open *open_entry(struct pay_batch *b,
+					 int64_t customer_id,
+					 const char *currency, int *ret_new)
 {
 	struct pay_batch_open *o;
-	int r;
 
 	open_reserve(b);
 	o = open_slot(b, customer_id, currency);
-	if (o->customer_id && o->valid) {
-		*ret_o = o;
-		return 0;
-	}
-	if (o->customer_id == 0) {
+	*ret_new = o->customer_id == 0;
+	if (*ret_new) {
 		o->customer_id = customer_id;
 		memcpy(o->currency, currency, 3);
 		o->currency[3] = '\0';
 		b->n_open++;
 	}
+	return o;
+}
+
+static int id_cmp(const void *va, const void *vb)
+{
+	int64_t x = *(const int64_t *)va, y = *(const int64_t *)vb;
+	return x < y ? -1 : x > y;
+}
+
+/* The customer's open case and open invoices in `currency`, from the
+ * batch when it knows them, else from the store; *ret_o is the batch's
+ * entry. */
+static int batch_open_case(struct store *s, struct pay_batch *b,
+			   int64_t tenant_id, int64_t customer_id,
+			   const char *currency, struct pay_batch_open **ret_o,
+			   struct err *e)
+{
+	int fresh;
+	struct pay_batch_open *o = open_entry(b, customer_id, currency,
+					      &fresh);
+	int r;
+
+	if (o->valid) {
+		*ret_o = o;
+		return 0;
+	}
+	if (fresh && b->preloaded) {
+		/* preloaded and not handed over: nothing open */
+		o->valid = 1;
+		*ret_o = o;
+		return 0;
+	}
+	if (o->dirty) {
+		/* forgotten before its amounts were written: write them
+		 * now, so that the store's are current */
+		r = write_invoices(s, tenant_id, o->inv, o->n_inv, e);
+		if (r < 0)
+			return r;
+		o->dirty = 0;
+		b->n_dirty--;
+	}
 	free(o->kase.strategy);
 	memset(&o->kase, 0, sizeof(o->kase));
 	o->found = 0;
 	o->no_plan = 0;
+	o->n_inv = 0;
 	r = open_case(s, tenant_id, customer_id, currency, &o->kase,
 		      &o->found, e);
 	free(o->kase.strategy); /* not needed: events and plans use ids */
 	o->kase.strategy = NULL;
+	if (r == 0)
+		r = read_invoices(s, tenant_id, customer_id, currency, &o->inv,
+				  &o->n_inv, &o->cap_inv, e);
 	if (r < 0)
 		return r;
 	o->valid = 1;
@@ -328,28 +407,35 @@ static int pay_fees(struct store *s, struct pay_batch_open *o, int64_t want,
 
 /*
  * Allocate payment p: to the open case's fees first when the tenant says
- * fees_first, then to the invoices (allocate), then (invoices first) to
- * the fees; what is left is the customer's credit, kept on the payment.
- * o is the customer's open case in the currency (NULL when none: then
- * there are no fees to pay). A negative payment (a reversal) pays
- * nothing: its whole amount is "left", and it is not credit.
+ * fees_first, then to the invoices (allocate_rule over the batch's copy
+ * of them), then (invoices first) to the fees; what is left is the
+ * customer's credit, kept on the payment. o is the batch's entry of the
+ * customer and currency; have_case says it has an open case (else there
+ * are no fees to pay). A negative payment (a reversal) pays nothing: its
+ * whole amount is "left", and it is not credit. The invoices settled in
+ * full are listed in paid[] (room for o->n_inv), as indexes into o->inv.
  */
 static int allocate_with_fees(struct store *s, struct pay_batch *b,
 			      int64_t tenant_id, const struct payment_rec *p,
-			      struct pay_batch_open *o, struct pay_result *ret,
-			      struct invoice_rec **ret_paid, size_t *ret_n_paid,
-			      struct err *e)
+			      struct pay_batch_open *o, int have_case,
+			      struct pay_result *ret, size_t *paid,
+			      size_t *ret_n_paid, struct err *e)
 {
-	int64_t amount = p->amount_minor, fees = 0, more = 0, left = 0;
+	int64_t amount = p->amount_minor, fees = 0, more = 0, left;
 	int r = 0;
 
-	if (o && amount > 0 && b->fees_first)
+	if (have_case && amount > 0 && b->fees_first)
 		r = pay_fees(s, o, amount, &fees, e);
 	if (r < 0)
 		return r;
-	r = allocate(s, tenant_id, p->customer_id, p->currency, p->invoice_id,
-		     amount - fees, &left, ret_paid, ret_n_paid, e);
-	if (r == 0 && o && left > 0 && !b->fees_first)
+	left = allocate_rule(o->inv, o->n_inv, p->invoice_id, amount - fees,
+			     paid, ret_n_paid);
+	if (*ret_n_paid || left != amount - fees) {
+		if (!o->dirty)
+			b->n_dirty++;
+		o->dirty = 1;
+	}
+	if (have_case && left > 0 && !b->fees_first)
 		r = pay_fees(s, o, left, &more, e);
 	if (r < 0)
 		return r;
@@ -374,9 +460,12 @@ void pay_batch_clear(struct pay_batch *b)
 		free(b->cases[i].external_id);
 	free(b->cases);
 	free(b->customers);
-	for (size_t i = 0; i < b->cap_open; i++)
+	for (size_t i = 0; i < b->cap_open; i++) {
 		free(b->open[i].kase.strategy);
+		free(b->open[i].inv);
+	}
 	free(b->open);
+	free(b->plan_cases);
 	tz_cache_free(b->zones);
 	memset(b, 0, sizeof(*b));
 }
@@ -404,13 +493,93 @@ void pay_batch_touch(struct pay_batch *b, int64_t customer_id)
 			b->open[i].valid = 0;
 }
 
+int pay_batch_sync(struct store *s, struct pay_batch *b, struct err *e)
+{
+	for (size_t i = 0; b->n_dirty && i < b->cap_open; i++) {
+		struct pay_batch_open *o = &b->open[i];
+		if (!o->customer_id || !o->dirty)
+			continue;
+		int r = write_invoices(s, b->tenant_id, o->inv, o->n_inv, e);
+		if (r < 0)
+			return r;
+		o->dirty = 0;
+		b->n_dirty--;
+	}
+	return 0;
+}
+
+void pay_batch_preload_invoice(struct pay_batch *b, int64_t customer_id,
+			       const char *currency,
+			       const struct pay_invoice *inv)
+{
+	int fresh;
+	struct pay_batch_open *o = open_entry(b, customer_id, currency,
+					      &fresh);
+
+	o->valid = 1;
+	o->inv = xgrow(o->inv, &o->cap_inv, o->n_inv + 1, sizeof(*o->inv));
+	o->inv[o->n_inv] = *inv;
+	o->inv[o->n_inv++].dirty = 0;
+}
+
+void pay_batch_preload_case(struct pay_batch *b, const struct case_rec *k)
+{
+	int fresh;
+	struct pay_batch_open *o = open_entry(b, k->customer_id, k->currency,
+					      &fresh);
+
+	o->valid = 1;
+	free(o->kase.strategy);
+	o->kase = *k;
+	o->kase.strategy = NULL;
+	o->found = 1;
+}
+
+/* By due date, then id: store_invoices_open's order. */
+static int pay_invoice_cmp(const void *va, const void *vb)
+{
+	const struct pay_invoice *a = va, *b = vb;
+	if (a->due_date != b->due_date)
+		return a->due_date < b->due_date ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+int pay_batch_preload_done(struct store *s, const struct tenant_rec *t,
+			   struct pay_batch *b, struct err *e)
+{
+	int r;
+
+	for (size_t i = 0; i < b->cap_open; i++)
+		if (b->open[i].customer_id && b->open[i].n_inv > 1)
+			qsort(b->open[i].inv, b->open[i].n_inv,
+			      sizeof(*b->open[i].inv), pay_invoice_cmp);
+	free(b->plan_cases);
+	b->plan_cases = NULL;
+	b->n_plan_cases = 0;
+	r = store_plan_cases(s, t->id, &b->plan_cases, &b->n_plan_cases, e);
+	if (r < 0)
+		return r;
+	if (b->n_plan_cases > 1)
+		qsort(b->plan_cases, b->n_plan_cases, sizeof(*b->plan_cases),
+		      id_cmp);
+	/* A preloaded case with no active plan has none for the batch. */
+	for (size_t i = 0; i < b->cap_open; i++) {
+		struct pay_batch_open *o = &b->open[i];
+		if (o->customer_id && o->found &&
+		    !bsearch(&o->kase.id, b->plan_cases, b->n_plan_cases,
+			     sizeof(*b->plan_cases), id_cmp))
+			o->no_plan = 1;
+	}
+	b->preloaded = 1;
+	return 0;
+}
+
 int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 		      const struct payment_rec *p, instant_t now,
 		      struct pay_batch *b, struct pay_result *ret,
 		      struct err *e)
 {
-	struct invoice_rec *paid = NULL;
-	size_t n_paid = 0;
+	size_t n_paid = 0, *paid = NULL;
 	struct pay_batch_open *o = NULL;
 	struct case_rec k;
 	struct payer py;
@@ -420,6 +589,7 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 	memset(ret, 0, sizeof(*ret));
 	memset(&k, 0, sizeof(k));
 	memset(&py, 0, sizeof(py));
+	b->tenant_id = t->id;
 	r = store_payment_insert(s, p, &inserted, e);
 	if (r < 0 || !inserted)
 		return r;
@@ -431,19 +601,22 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 	}
 	if (r == 0 && !b->policy_loaded)
 		r = load_policy(s, t, b, e);
-	if (r == 0)
-		r = allocate_with_fees(s, b, t->id, p, have_case ? o : NULL,
-				       ret, &paid, &n_paid, e);
+	if (r < 0)
+		goto out;
+	paid = xmalloc((o->n_inv ? o->n_inv : 1) * sizeof(*paid));
+	r = allocate_with_fees(s, b, t->id, p, o, have_case, ret, paid,
+			       &n_paid, e);
 	if (r < 0)
 		goto out;
 	ret->case_id = have_case ? k.id : 0;
 	ret->invoices_paid = (int)n_paid;
 	for (size_t i = 0; have_case && i < n_paid; i++) {
+		const struct pay_invoice *inv = &o->inv[paid[i]];
 		snprintf(detail, sizeof(detail),
 			 "{\"invoice\":%lld,\"amount_minor\":%lld,"
 			 "\"currency\":\"%s\"}",
-			 (long long)paid[i].id,
-			 (long long)paid[i].amount_minor, p->currency);
+			 (long long)inv->id, (long long)inv->amount_minor,
+			 p->currency);
 		r = store_case_event(s, k.tenant_id, k.id, now, "invoice.paid",
 				     detail, e);
 		if (r < 0)
@@ -481,7 +654,7 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 		bc->seq = b->n_cases++;
 	}
 out:
-	invoice_list_free(paid, n_paid);
+	free(paid);
 	payer_clear(&py);
 	return r;
 }
@@ -498,7 +671,10 @@ static int case_cmp(const void *va, const void *vb)
 int pay_batch_finish(struct store *s, const struct tenant_rec *t,
 		     struct pay_batch *b, instant_t now, struct err *e)
 {
-	int r = run_customers(s, t, b->customers, b->n_customers, now, e);
+	int r = pay_batch_sync(s, b, e);
+
+	if (r == 0)
+		r = run_customers(s, t, b->customers, b->n_customers, now, e);
 
 	if (r < 0)
 		return r;

@@ -65,9 +65,22 @@ struct pay_batch_case {
 	int resolved;          /* pay_batch_finish: the case resolved */
 };
 
-/* What a batch knows of a customer's open case in one currency; valid
- * while the batch lasts, because nothing but the batch's own payments
- * changes cases or plans until pay_batch_finish runs the engine. */
+/* An open invoice as allocation sees it: the batch keeps a customer's in
+ * memory, lowers them as payments arrive and writes them back once
+ * (pay_batch_sync). */
+struct pay_invoice {
+	int64_t id;            /* the invoice */
+	int64_t amount_minor;  /* its full amount (invoice.paid's detail) */
+	int64_t open_minor;    /* still owed; lowered by allocation */
+	date_t due_date;       /* allocation order: due date, then id */
+	int dirty;             /* open_minor changed since it was read */
+};
+
+/* What a batch knows of a customer's money in one currency: the open
+ * case and the open invoices; valid while the batch lasts, because
+ * nothing but the batch's own payments changes cases, plans or invoices
+ * until pay_batch_finish runs the engine (pay_batch_sync and
+ * pay_batch_touch around anything else that does). */
 struct pay_batch_open {
 	int64_t customer_id;   /* key, with currency; 0: a free slot */
 	char currency[4];      /* key */
@@ -75,14 +88,20 @@ struct pay_batch_open {
 	int found;             /* the customer has an open case in it */
 	struct case_rec kase;  /* that case (strategy not kept) */
 	int no_plan;           /* the case was seen without an active plan */
+	struct pay_invoice *inv; /* the open invoices, by due date and id
+				    (read with the case, or preloaded) */
+	size_t n_inv, cap_inv; /* used, allocated */
+	int dirty;             /* some invoice's open amount is unwritten */
 };
 
 /*
  * Payments received together (a bank statement): what pay_receive does
  * after allocating — the engine run, the check whether the case resolved
  * and the thank-you — is deferred to pay_batch_finish, which runs the
- * engine once for all the customers touched (run_customers). Zero it with
- * pay_batch_init; free it with pay_batch_clear.
+ * engine once for all the customers touched (run_customers). The new open
+ * amounts of invoices are kept in memory and written at the finish (or by
+ * pay_batch_sync). Zero it with pay_batch_init; free it with
+ * pay_batch_clear.
  */
 struct pay_batch {
 	int64_t *customers;            /* customers to run, repeats allowed */
@@ -94,6 +113,16 @@ struct pay_batch {
 	size_t cap_open, n_open;       /* slots (a power of two), used */
 	int policy_loaded;             /* fees_first is read */
 	int fees_first;                /* the tenant's payment order */
+	int preloaded;                 /* pay_batch_preload_done: every open
+					  case and invoice is in the table,
+					  so a key not there has none */
+	int64_t *plan_cases;           /* preloaded: the cases with an
+					  active plan, sorted */
+	size_t n_plan_cases;           /* their number */
+	size_t n_dirty;                /* entries with unwritten invoices */
+	int64_t tenant_id;             /* the tenant (set by the first
+					  payment; what pay_batch_sync
+					  writes belongs to it) */
 };
 
 void pay_batch_init(struct pay_batch *b);
@@ -101,8 +130,31 @@ void pay_batch_clear(struct pay_batch *b);
 
 /* Have the engine run for `customer_id` at the finish (something other
  * than a payment changed what it owes, e.g. a reversal); what the batch
- * remembered of the customer's cases and plans is read again. */
+ * remembered of the customer's cases, plans and invoices is read again.
+ * Whatever changed them must have called pay_batch_sync first. */
 void pay_batch_touch(struct pay_batch *b, int64_t customer_id);
+
+/* Write the open amounts the batch lowered (before anything else reads
+ * or writes invoices inside the batch's transaction). */
+int pay_batch_sync(struct store *s, struct pay_batch *b, struct err *e);
+
+/*
+ * Preloading (optional): hand the batch every open invoice and open case
+ * of the tenant, read inside the batch's transaction, before the first
+ * payment (a statement's match index reads them anyway); then
+ * pay_batch_preload_done, after which a customer and currency not handed
+ * over has no open case and no open invoice. Use it only where the store
+ * keeps those rows from changing under the batch until the transaction
+ * ends (store_statement_rows_held); else the batch reads (and locks)
+ * each customer's at first use.
+ */
+void pay_batch_preload_invoice(struct pay_batch *b, int64_t customer_id,
+			       const char *currency,
+			       const struct pay_invoice *inv);
+void pay_batch_preload_case(struct pay_batch *b, const struct case_rec *k);
+/* Sort what was handed over, and read which cases have an active plan. */
+int pay_batch_preload_done(struct store *s, const struct tenant_rec *t,
+			   struct pay_batch *b, struct err *e);
 
 /* pay_receive without the engine run, the resolved check and the
  * thank-you, which pay_batch_finish does for the whole batch;

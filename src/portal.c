@@ -13,6 +13,7 @@
 #include "portal.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1020,6 +1021,67 @@ static void cache_store(const struct page *p, int64_t dv, long w)
 						       : p->link.expires_at;
 }
 
+/*
+ * Portal visits for the reports (store_portal_visit: one row per case and
+ * day). The row is written once per case and day by this process: a
+ * process-wide set of the cases seen today (cleared when the day changes,
+ * or when it fills: the store ignores a repeat), so that visits do not
+ * write on every view: every write would invalidate the page cache of
+ * every thread.
+ */
+#define VISIT_SLOTS 65536 /* a power of two; cleared at 3/4 full */
+static struct {
+	pthread_mutex_t lock;
+	date_t day;              /* the day the set is for */
+	size_t n;                /* cases in it */
+	int64_t slot[VISIT_SLOTS]; /* case ids; 0 = free */
+} visits = { .lock = PTHREAD_MUTEX_INITIALIZER, .day = DATE_NONE };
+
+/* Whether case_id was seen on `day` already; remembers it when not. */
+static int visit_seen(int64_t case_id, date_t day)
+{
+	size_t i = (size_t)((uint64_t)case_id * 0x9E3779B97F4A7C15u) &
+		   (VISIT_SLOTS - 1);
+	int seen = 0;
+
+	pthread_mutex_lock(&visits.lock);
+	if (visits.day != day || visits.n >= VISIT_SLOTS / 4 * 3) {
+		memset(visits.slot, 0, sizeof(visits.slot));
+		visits.n = 0;
+		visits.day = day;
+	}
+	for (;; i = (i + 1) & (VISIT_SLOTS - 1)) {
+		if (visits.slot[i] == case_id) {
+			seen = 1;
+			break;
+		}
+		if (visits.slot[i] == 0) {
+			visits.slot[i] = case_id;
+			visits.n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&visits.lock);
+	return seen;
+}
+
+/* Record the page's visit the first time today; 1 when written. A failure
+ * is logged, never shown: the customer's page matters more. */
+static int visit_record(struct page *p)
+{
+	struct err e;
+	date_t day = p->today;
+
+	if (visit_seen(p->k.id, day))
+		return 0;
+	err_clear(&e);
+	if (store_portal_visit(p->s, p->t.id, p->k.id, day, &e) < 0) {
+		http_log(p->req, "error", "portal: recording a visit failed");
+		return 0;
+	}
+	return 1;
+}
+
 void portal_case(const struct http_request *req, struct http_response *resp)
 {
 	struct page p;
@@ -1037,11 +1099,22 @@ void portal_case(const struct http_request *req, struct http_response *resp)
 
 	if (cache_serve(req, resp))
 		return;
+	/* The cache's version is read before anything the page shows. */
 	cacheable = serve_portal_cache(req) &&
 		    cache_version(serve_portal_cache(req), serve_store(req),
 				  &dv, &w) == 0;
 	if (page_open(req, resp, &p) < 0)
 		goto out;
+	/* The first view today writes the visit, which changes the version:
+	 * read both again after it. */
+	if (visit_record(&p)) {
+		page_free(&p);
+		cacheable = serve_portal_cache(req) &&
+			    cache_version(serve_portal_cache(req),
+					  serve_store(req), &dv, &w) == 0;
+		if (page_open(req, resp, &p) < 0)
+			goto out;
+	}
 	err_clear(&e);
 	memset(&pl, 0, sizeof(pl));
 	r = store_payment_list(p.s, p.t.id, p.cu.id, p.k.currency,

@@ -322,7 +322,11 @@ static int undo_payment(struct stmt_ctx *c, const struct camt_entry *en,
 		return r;
 	if (left < 0)
 		left = 0;
+	/* The open amounts the batch lowered so far are written first: they
+	 * are what is undone. */
 	if (inserted)
+		r = pay_batch_sync(c->s, &c->batch, e);
+	if (r == 0 && inserted)
 		r = store_invoices_paid(c->s, c->t->id, orig->customer_id,
 					orig->currency, &list, &n, e);
 	/* The reverse of pay_allocate's order: newest due first, the

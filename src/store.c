@@ -1645,3 +1645,102 @@ void strategy_change_list_free(struct strategy_change_rec *list, size_t n)
 		free(list[i].operator_name);
 	free(list);
 }
+
+/* ---- payment review (console) ---- */
+
+static int review_missing(const struct store *s, struct err *e)
+{
+	return unsupported(s, "review payments", e);
+}
+
+int store_review_get(struct store *s, int64_t tenant_id, int64_t review_id,
+		     struct review_rec *ret, struct err *e)
+{
+	if (!s->be->review_get)
+		return review_missing(s, e);
+	return s->be->review_get(s->h, tenant_id, review_id, ret, e);
+}
+
+int store_review_target(struct store *s, int64_t tenant_id, int is_case,
+			int64_t id, struct review_target *ret, struct err *e)
+{
+	if (!s->be->review_target)
+		return review_missing(s, e);
+	return s->be->review_target(s->h, tenant_id, is_case, id, ret, e);
+}
+
+int store_review_customers(struct store *s, int64_t tenant_id,
+			   const char *query, int limit,
+			   struct review_target **ret, size_t *ret_n,
+			   struct err *e)
+{
+	if (!s->be->review_customers)
+		return review_missing(s, e);
+	return s->be->review_customers(s->h, tenant_id, query, limit, ret,
+				       ret_n, e);
+}
+
+int store_review_done(struct store *s, int64_t tenant_id, int64_t review_id,
+		      instant_t now, int *ret_found, struct err *e)
+{
+	if (!s->be->review_done)
+		return review_missing(s, e);
+	GATE();
+	return s->be->review_done(s->h, tenant_id, review_id, now, ret_found,
+				  e);
+}
+
+int store_review_entry_decide(struct store *s, int64_t tenant_id,
+			      int64_t entry_id,
+			      const struct statement_entry_rec *rec,
+			      struct err *e)
+{
+	if (!s->be->review_entry_decide)
+		return review_missing(s, e);
+	GATE();
+	return s->be->review_entry_decide(s->h, tenant_id, entry_id, rec, e);
+}
+
+int store_case_messages_cancel(struct store *s, int64_t tenant_id,
+			       int64_t case_id, const char *reason,
+			       instant_t now, long *ret_n, struct err *e)
+{
+	if (!s->be->case_messages_cancel)
+		return review_missing(s, e);
+	GATE();
+	return s->be->case_messages_cancel(s->h, tenant_id, case_id, reason,
+					   now, ret_n, e);
+}
+
+void review_rec_clear(struct review_rec *r)
+{
+	if (!r)
+		return;
+	free(r->reason);
+	free(r->candidates);
+	free(r->bank_ref);
+	free(r->statement_id);
+	free(r->debtor_name);
+	free(r->debtor_iban);
+	free(r->reference);
+	free(r->unstructured);
+	free(r->outcome);
+	memset(r, 0, sizeof(*r));
+}
+
+void review_target_clear(struct review_target *t)
+{
+	if (!t)
+		return;
+	free(t->customer);
+	free(t->customer_name);
+	free(t->number);
+	memset(t, 0, sizeof(*t));
+}
+
+void review_target_list_free(struct review_target *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		review_target_clear(&list[i]);
+	free(list);
+}

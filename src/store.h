@@ -607,6 +607,52 @@ struct strategy_change_rec {
 	instant_t at;          /* when */
 };
 
+/* ---- payment review (console) ---- */
+
+/* A review item of the payment review page, with its statement entry
+ * (store_review_get). Strings are owned (review_rec_clear). */
+struct review_rec {
+	int64_t id;            /* the review item */
+	int64_t entry_id;      /* its statement entry */
+	char *reason;          /* why a person decides */
+	char *candidates;      /* JSON array (0010_statements.sql) */
+	char status[8];        /* open | done */
+	instant_t created_at;  /* when it was queued */
+	instant_t resolved_at; /* when it was done, 0 while open */
+	char *bank_ref;        /* the entry's import key */
+	char *statement_id;    /* the statement it came in */
+	date_t booked_on;      /* DATE_NONE when none */
+	int64_t amount_minor;  /* the entry's amount (>= 0) */
+	char currency[4];      /* its currency */
+	int credit;            /* 1 money in, 0 money out */
+	int undoes;            /* a reversal or a returned payment */
+	char *debtor_name;     /* "" when none */
+	char *debtor_iban;     /* "" when none */
+	char *reference;       /* structured creditor reference, "" */
+	char *unstructured;    /* remittance text, "" */
+	char *outcome;         /* review | unmatched | payment | ignored ... */
+	int64_t customer_id;   /* the customer the matcher found, 0 */
+};
+
+/* Where a payment under review might go (store_review_target): an invoice
+ * or a case as it is now, with its customer. Strings are owned
+ * (review_target_clear). */
+struct review_target {
+	int64_t invoice_id;    /* the invoice; 0 for a case */
+	int64_t case_id;       /* the case, or the invoice's open case (0) */
+	int64_t customer_id;   /* its customer */
+	char *customer;        /* the customer's external id */
+	char *customer_name;   /* the customer's name */
+	char *number;          /* the invoice's number, "" for a case */
+	int64_t open_minor;    /* still owed now: the invoice's open amount;
+				  a case's open invoices plus its open fees */
+	char currency[4];      /* the invoice's or case's currency */
+	date_t due_date;       /* the invoice's due date; a case's oldest
+				  open invoice's (DATE_NONE when none) */
+	int open;              /* 1: still open (invoice: open, not written
+				  off; case: status open) */
+};
+
 struct store_stats {
 	int64_t tenants, customers, invoices, open_invoices, payments,
 		cases_open, cases_closed, actions, events;
@@ -1138,6 +1184,40 @@ struct store_backend {
 	int (*strategy_changes)(void *h, int64_t tenant_id, int limit,
 				struct strategy_change_rec **ret,
 				size_t *ret_n, struct err *e);
+
+	/* ---- payment review (console) ---- */
+	/* A review item with its statement entry; -ERR_NOTFOUND. */
+	int (*review_get)(void *h, int64_t tenant_id, int64_t review_id,
+			  struct review_rec *ret, struct err *e);
+	/* An invoice (is_case 0) or a case (1) as a review target;
+	 * -ERR_NOTFOUND. */
+	int (*review_target)(void *h, int64_t tenant_id, int is_case,
+			     int64_t id, struct review_target *ret,
+			     struct err *e);
+	/* Customers whose external id is `query` or whose name contains it
+	 * (case-folded for ASCII), each with each of their open cases (one
+	 * row per case; a customer without one: one row, case_id 0), the
+	 * exact external id first, then by name; at most `limit` rows. */
+	int (*review_customers)(void *h, int64_t tenant_id, const char *query,
+				int limit, struct review_target **ret,
+				size_t *ret_n, struct err *e);
+	/* Mark an open review item done at `now`; *ret_found = 0 (nothing
+	 * changed) when it is not open (someone else decided first). */
+	int (*review_done)(void *h, int64_t tenant_id, int64_t review_id,
+			   instant_t now, int *ret_found, struct err *e);
+	/* Write a statement entry's decision: outcome,
+	 * payment_external_id (NULL: none), case_id, invoice_id,
+	 * customer_id (0: NULL), credit_minor, rule and reason of `rec`. */
+	int (*review_entry_decide)(void *h, int64_t tenant_id,
+				   int64_t entry_id,
+				   const struct statement_entry_rec *rec,
+				   struct err *e);
+	/* Cancel the case's queued messages that no worker holds (leased
+	 * ones are being handed over), with `reason` as their last error;
+	 * *ret_n gets how many. */
+	int (*case_messages_cancel)(void *h, int64_t tenant_id,
+				    int64_t case_id, const char *reason,
+				    instant_t now, long *ret_n, struct err *e);
 };
 
 /* Open the store named by `target` (a path, or a URL for backends that take
@@ -1581,5 +1661,33 @@ int store_strategy_changes(struct store *s, int64_t tenant_id, int limit,
 			   struct err *e);
 void experiment_stat_list_free(struct experiment_stat_rec *list, size_t n);
 void strategy_change_list_free(struct strategy_change_rec *list, size_t n);
+
+/*
+ * ---- payment review (console) ----: see struct store_backend. The
+ * console's payment review page (console_review.c) reads a review item
+ * and the invoices, cases and customers it might go to, and records a
+ * person's decision: the item done, the entry's outcome. Writing off or
+ * closing a case from the console cancels its queued messages.
+ */
+int store_review_get(struct store *s, int64_t tenant_id, int64_t review_id,
+		     struct review_rec *ret, struct err *e);
+int store_review_target(struct store *s, int64_t tenant_id, int is_case,
+			int64_t id, struct review_target *ret, struct err *e);
+int store_review_customers(struct store *s, int64_t tenant_id,
+			   const char *query, int limit,
+			   struct review_target **ret, size_t *ret_n,
+			   struct err *e);
+int store_review_done(struct store *s, int64_t tenant_id, int64_t review_id,
+		      instant_t now, int *ret_found, struct err *e);
+int store_review_entry_decide(struct store *s, int64_t tenant_id,
+			      int64_t entry_id,
+			      const struct statement_entry_rec *rec,
+			      struct err *e);
+int store_case_messages_cancel(struct store *s, int64_t tenant_id,
+			       int64_t case_id, const char *reason,
+			       instant_t now, long *ret_n, struct err *e);
+void review_rec_clear(struct review_rec *r);
+void review_target_clear(struct review_target *t);
+void review_target_list_free(struct review_target *list, size_t n);
 
 #endif

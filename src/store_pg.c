@@ -202,6 +202,14 @@ enum pg_stmt {
 	PG_STRATEGY_SET_ACTIVE,
 	PG_STRATEGY_CHANGE_ADD,
 	PG_STRATEGY_CHANGES,
+	/* ---- payment review (console) ---- */
+	PG_REVIEW_GET,
+	PG_REVIEW_INVOICE,
+	PG_REVIEW_CASE,
+	PG_REVIEW_CUSTOMERS,
+	PG_REVIEW_DONE,
+	PG_REVIEW_ENTRY_DECIDE,
+	PG_CASE_MESSAGES_CANCEL,
 	PG__COUNT
 };
 
@@ -1092,6 +1100,75 @@ static const char *const pg_sql[PG__COUNT] = {
 		" LEFT JOIN operators o ON o.tenant_id = g.tenant_id"
 		" AND o.id = g.operator_id WHERE g.tenant_id = $1"
 		" ORDER BY g.id DESC LIMIT $2",
+	/* ---- payment review (console) ---- */
+	[PG_REVIEW_GET] =
+		"SELECT r.id, r.entry_id, r.reason, r.candidates, r.status,"
+		" " PG_INSTANT("r.created_at") ", " PG_INSTANT("r.resolved_at") ","
+		" e.bank_ref, e.statement_id, e.booked_on, e.amount_minor,"
+		" e.currency, e.credit, (e.reversal OR e.returned),"
+		" e.debtor_name, e.debtor_iban, e.reference, e.unstructured,"
+		" e.outcome, COALESCE(e.customer_id, 0) FROM review_items r"
+		" JOIN statement_entries e ON e.tenant_id = r.tenant_id"
+		" AND e.id = r.entry_id WHERE r.tenant_id = $1 AND r.id = $2",
+	/* The columns of a review target, in the order read_target reads
+	 * them: invoice, case, customer, external id, name, number, open,
+	 * currency, due date, still open. */
+	[PG_REVIEW_INVOICE] =
+		/* cases_open makes the join one row at most */
+		"SELECT i.id, COALESCE(k.id, 0), i.customer_id, c.external_id,"
+		" c.name, i.number, i.open_minor, i.currency, i.due_date,"
+		" (i.open_minor > 0 AND NOT i.written_off) FROM invoices i"
+		" JOIN customers c ON c.tenant_id = i.tenant_id"
+		" AND c.id = i.customer_id LEFT JOIN cases k"
+		" ON k.tenant_id = i.tenant_id AND k.customer_id = i.customer_id"
+		" AND k.currency = i.currency AND k.status = 'open'"
+		" WHERE i.tenant_id = $1 AND i.id = $2",
+	[PG_REVIEW_CASE] =
+		"SELECT 0, k.id, k.customer_id, c.external_id, c.name, '',"
+		" GREATEST(k.fees_minor - k.fees_paid_minor, 0) +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), 0), k.currency,"
+		" (SELECT MIN(i.due_date) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), k.status = 'open'"
+		" FROM cases k JOIN customers c ON c.tenant_id = k.tenant_id"
+		" AND c.id = k.customer_id WHERE k.tenant_id = $1 AND k.id = $2",
+	[PG_REVIEW_CUSTOMERS] =
+		/* a scan of the tenant's customers: a person's search, not a
+		 * hot path */
+		"SELECT 0, COALESCE(k.id, 0), c.id, c.external_id, c.name, '',"
+		" CASE WHEN k.id IS NULL THEN 0 ELSE"
+		" GREATEST(k.fees_minor - k.fees_paid_minor, 0) +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), 0) END, COALESCE(k.currency, ''),"
+		" (SELECT MIN(i.due_date) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND NOT i.written_off), k.id IS NOT NULL"
+		" FROM customers c LEFT JOIN cases k ON k.tenant_id = c.tenant_id"
+		" AND k.customer_id = c.id AND k.status = 'open'"
+		" WHERE c.tenant_id = $1 AND (c.external_id = $2::text"
+		" OR strpos(lower(c.name), lower($2::text)) > 0)"
+		" ORDER BY c.external_id = $2::text DESC, c.name, c.id,"
+		" k.currency LIMIT $3",
+	[PG_REVIEW_DONE] =
+		"UPDATE review_items SET status = 'done', resolved_at = $3"
+		" WHERE tenant_id = $1 AND id = $2 AND status = 'open'",
+	[PG_REVIEW_ENTRY_DECIDE] =
+		"UPDATE statement_entries SET outcome = $3,"
+		" payment_external_id = $4, case_id = $5, invoice_id = $6,"
+		" customer_id = $7, credit_minor = $8, rule = $9, reason = $10"
+		" WHERE tenant_id = $1 AND id = $2",
+	[PG_CASE_MESSAGES_CANCEL] =
+		"UPDATE messages SET status = 'cancelled', last_error = $3,"
+		" updated_at = $4::timestamptz WHERE tenant_id = $1"
+		" AND case_id = $2 AND status = 'queued' AND (lease_until IS NULL"
+		" OR lease_until <= $4::timestamptz)",
 };
 
 /* Taken for the length of each migration transaction, so that processes
@@ -6363,6 +6440,212 @@ static int pg_charge_list(void *hv, int64_t tenant_id, int64_t customer_id,
 	return 0;
 }
 
+/* ---- payment review (console) ---- */
+
+static int pg_review_get(void *hv, int64_t tenant_id, int64_t review_id,
+			 struct review_rec *ret, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	struct review_rec r;
+	PGresult *res;
+	int rc = flush_all(h, e);
+
+	if (rc < 0)
+		return rc;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, review_id);
+	rc = pg_run(h, PG_REVIEW_GET, &p, "reading a review item", &res, e);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return err_set(e, ERR_NOTFOUND, "no review item %lld",
+			       (long long)review_id);
+	}
+	memset(&r, 0, sizeof(r));
+	r.id = col_int(res, 0, 0);
+	r.entry_id = col_int(res, 0, 1);
+	r.reason = col_dup(res, 0, 2);
+	r.candidates = col_dup(res, 0, 3);
+	snprintf(r.status, sizeof(r.status), "%s", col_text(res, 0, 4));
+	r.created_at = col_instant(res, 0, 5);
+	r.resolved_at = col_instant(res, 0, 6);
+	r.bank_ref = col_dup(res, 0, 7);
+	r.statement_id = col_dup(res, 0, 8);
+	r.booked_on = col_date(res, 0, 9);
+	r.amount_minor = col_int(res, 0, 10);
+	col_currency(res, 0, 11, r.currency);
+	r.credit = col_bool(res, 0, 12);
+	r.undoes = col_bool(res, 0, 13);
+	r.debtor_name = col_dup(res, 0, 14);
+	r.debtor_iban = col_dup(res, 0, 15);
+	r.reference = col_dup(res, 0, 16);
+	r.unstructured = col_dup(res, 0, 17);
+	r.outcome = col_dup(res, 0, 18);
+	r.customer_id = col_int(res, 0, 19);
+	PQclear(res);
+	*ret = r;
+	return 0;
+}
+
+/* A review target from row `row` of PG_REVIEW_INVOICE and its kin. */
+static void read_target(const PGresult *res, int row, struct review_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->invoice_id = col_int(res, row, 0);
+	t->case_id = col_int(res, row, 1);
+	t->customer_id = col_int(res, row, 2);
+	t->customer = col_dup(res, row, 3);
+	t->customer_name = col_dup(res, row, 4);
+	t->number = col_dup(res, row, 5);
+	t->open_minor = col_int(res, row, 6);
+	snprintf(t->currency, sizeof(t->currency), "%s",
+		 col_text(res, row, 7));
+	t->due_date = col_date(res, row, 8);
+	t->open = col_bool(res, row, 9);
+}
+
+static int pg_review_target(void *hv, int64_t tenant_id, int is_case,
+			    int64_t id, struct review_target *ret,
+			    struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, id);
+	r = pg_run(h, is_case ? PG_REVIEW_CASE : PG_REVIEW_INVOICE, &p,
+		   "reading a review target", &res, e);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return err_set(e, ERR_NOTFOUND, "no %s %lld",
+			       is_case ? "case" : "invoice", (long long)id);
+	}
+	read_target(res, 0, ret);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_review_customers(void *hv, int64_t tenant_id, const char *query,
+			       int limit, struct review_target **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	struct review_target *list;
+	PGresult *res;
+	int r = flush_all(h, e), n;
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, query ? query : "");
+	p_int(&p, limit);
+	r = pg_run(h, PG_REVIEW_CUSTOMERS, &p, "searching customers", &res, e);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	list = xcalloc(n ? (size_t)n : 1, sizeof(*list));
+	for (int i = 0; i < n; i++)
+		read_target(res, i, &list[i]);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)n;
+	return 0;
+}
+
+static int pg_review_done(void *hv, int64_t tenant_id, int64_t review_id,
+			  instant_t now, int *ret_found, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, review_id);
+	p_instant(&p, now);
+	r = pg_run(h, PG_REVIEW_DONE, &p, "closing a review item", &res, e);
+	if (r < 0)
+		return r;
+	*ret_found = strtol(PQcmdTuples(res), NULL, 10) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* An id as a parameter, 0 as NULL. */
+static void p_id_or_null(struct pg_params *p, int64_t id)
+{
+	if (id)
+		p_int(p, id);
+	else
+		p->v[p->n++] = NULL;
+}
+
+static int pg_review_entry_decide(void *hv, int64_t tenant_id,
+				  int64_t entry_id,
+				  const struct statement_entry_rec *rec,
+				  struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, entry_id);
+	p_text(&p, rec->outcome ? rec->outcome : "");
+	p_text(&p, rec->payment_external_id);
+	p_id_or_null(&p, rec->case_id);
+	p_id_or_null(&p, rec->invoice_id);
+	p_id_or_null(&p, rec->customer_id);
+	p_int(&p, rec->credit_minor);
+	p_text(&p, rec->rule ? rec->rule : "");
+	p_text(&p, rec->reason ? rec->reason : "");
+	return pg_do(h, PG_REVIEW_ENTRY_DECIDE, &p,
+		     "recording a statement entry's decision", e);
+}
+
+static int pg_case_messages_cancel(void *hv, int64_t tenant_id,
+				   int64_t case_id, const char *reason,
+				   instant_t now, long *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	PGresult *res;
+	int r = flush_all(h, e);
+
+	if (r < 0)
+		return r;
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_int(&p, case_id);
+	p_text(&p, reason ? reason : "");
+	p_instant(&p, now);
+	r = pg_run(h, PG_CASE_MESSAGES_CANCEL, &p,
+		   "cancelling a case's messages", &res, e);
+	if (r < 0)
+		return r;
+	*ret_n = strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
 const struct store_backend store_pg_backend = {
 	.name = "postgres",
 	.accepts = pg_accepts,
@@ -6494,4 +6777,10 @@ const struct store_backend store_pg_backend = {
 	.strategy_activate = pg_strategy_activate,
 	.strategy_change_add = pg_strategy_change_add,
 	.strategy_changes = pg_strategy_changes,
+	.review_get = pg_review_get,
+	.review_target = pg_review_target,
+	.review_customers = pg_review_customers,
+	.review_done = pg_review_done,
+	.review_entry_decide = pg_review_entry_decide,
+	.case_messages_cancel = pg_case_messages_cancel,
 };

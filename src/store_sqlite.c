@@ -155,6 +155,14 @@ enum sq_stmt {
 	SQ_STRATEGY_SET_ACTIVE,
 	SQ_STRATEGY_CHANGE_ADD,
 	SQ_STRATEGY_CHANGES,
+	/* ---- payment review (console) ---- */
+	SQ_REVIEW_GET,
+	SQ_REVIEW_INVOICE,
+	SQ_REVIEW_CASE,
+	SQ_REVIEW_CUSTOMERS,
+	SQ_REVIEW_DONE,
+	SQ_REVIEW_ENTRY_DECIDE,
+	SQ_CASE_MESSAGES_CANCEL,
 	SQ__COUNT
 };
 
@@ -904,6 +912,77 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" g.at FROM strategy_changes g LEFT JOIN operators o"
 		" ON o.tenant_id = g.tenant_id AND o.id = g.operator_id"
 		" WHERE g.tenant_id = ?1 ORDER BY g.id DESC LIMIT ?2",
+	/* ---- payment review (console) ---- */
+	[SQ_REVIEW_GET] =
+		"SELECT r.id, r.entry_id, r.reason, r.candidates, r.status,"
+		" r.created_at, r.resolved_at, e.bank_ref, e.statement_id,"
+		" e.booked_on, e.amount_minor, e.currency, e.credit,"
+		" (e.reversal <> 0 OR e.returned <> 0), e.debtor_name,"
+		" e.debtor_iban, e.reference, e.unstructured, e.outcome,"
+		" COALESCE(e.customer_id, 0) FROM review_items r"
+		" JOIN statement_entries e ON e.tenant_id = r.tenant_id"
+		" AND e.id = r.entry_id WHERE r.tenant_id = ?1 AND r.id = ?2",
+	/* The columns of a review target, in the order read_target reads
+	 * them: invoice, case, customer, external id, name, number, open,
+	 * currency, due date, still open. */
+	[SQ_REVIEW_INVOICE] =
+		/* cases_open makes the join one row at most */
+		"SELECT i.id, COALESCE(k.id, 0), i.customer_id, c.external_id,"
+		" c.name, i.number, i.open_minor, i.currency, i.due_date,"
+		" (i.open_minor > 0 AND i.written_off = 0) FROM invoices i"
+		" JOIN customers c ON c.tenant_id = i.tenant_id"
+		" AND c.id = i.customer_id LEFT JOIN cases k"
+		" ON k.tenant_id = i.tenant_id AND k.customer_id = i.customer_id"
+		" AND k.currency = i.currency AND k.status = 'open'"
+		" WHERE i.tenant_id = ?1 AND i.id = ?2",
+	[SQ_REVIEW_CASE] =
+		"SELECT 0, k.id, k.customer_id, c.external_id, c.name, '',"
+		" CASE WHEN k.fees_minor > k.fees_paid_minor"
+		" THEN k.fees_minor - k.fees_paid_minor ELSE 0 END +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND i.written_off = 0), 0), k.currency,"
+		" (SELECT MIN(i.due_date) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND i.written_off = 0), k.status = 'open'"
+		" FROM cases k JOIN customers c ON c.tenant_id = k.tenant_id"
+		" AND c.id = k.customer_id WHERE k.tenant_id = ?1 AND k.id = ?2",
+	[SQ_REVIEW_CUSTOMERS] =
+		/* a scan of the tenant's customers: a person's search, not a
+		 * hot path (lower() folds ASCII only) */
+		"SELECT 0, COALESCE(k.id, 0), c.id, c.external_id, c.name, '',"
+		" CASE WHEN k.id IS NULL THEN 0 ELSE"
+		" CASE WHEN k.fees_minor > k.fees_paid_minor"
+		" THEN k.fees_minor - k.fees_paid_minor ELSE 0 END +"
+		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND i.written_off = 0), 0) END, COALESCE(k.currency, ''),"
+		" (SELECT MIN(i.due_date) FROM invoices i"
+		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
+		" AND i.currency = k.currency AND i.open_minor > 0"
+		" AND i.written_off = 0), k.id IS NOT NULL"
+		" FROM customers c LEFT JOIN cases k ON k.tenant_id = c.tenant_id"
+		" AND k.customer_id = c.id AND k.status = 'open'"
+		" WHERE c.tenant_id = ?1 AND (c.external_id = ?2"
+		" OR instr(lower(c.name), lower(?2)) > 0)"
+		" ORDER BY c.external_id = ?2 DESC, c.name, c.id, k.currency"
+		" LIMIT ?3",
+	[SQ_REVIEW_DONE] =
+		"UPDATE review_items SET status = 'done', resolved_at = ?3"
+		" WHERE tenant_id = ?1 AND id = ?2 AND status = 'open'",
+	[SQ_REVIEW_ENTRY_DECIDE] =
+		"UPDATE statement_entries SET outcome = ?3,"
+		" payment_external_id = ?4, case_id = ?5, invoice_id = ?6,"
+		" customer_id = ?7, credit_minor = ?8, rule = ?9, reason = ?10"
+		" WHERE tenant_id = ?1 AND id = ?2",
+	[SQ_CASE_MESSAGES_CANCEL] =
+		"UPDATE messages SET status = 'cancelled', last_error = ?3,"
+		" updated_at = ?4 WHERE tenant_id = ?1 AND case_id = ?2"
+		" AND status = 'queued' AND (lease_until IS NULL"
+		" OR lease_until <= ?4)",
 };
 
 #define SQ_MAX_PARAMS 24
@@ -5166,6 +5245,198 @@ static int sq_strategy_changes(void *hv, int64_t tenant_id, int limit,
 	return 0;
 }
 
+/* ---- payment review (console) ---- */
+
+static int sq_review_get(void *hv, int64_t tenant_id, int64_t review_id,
+			 struct review_rec *ret, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct review_rec r;
+	int rc;
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_REVIEW_GET, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, review_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no review item %lld",
+			       (long long)review_id);
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a review item");
+	memset(&r, 0, sizeof(r));
+	r.id = sqlite3_column_int64(st, 0);
+	r.entry_id = sqlite3_column_int64(st, 1);
+	r.reason = col_dup(st, 2);
+	r.candidates = col_dup(st, 3);
+	snprintf(r.status, sizeof(r.status), "%s", col_text(st, 4));
+	r.created_at = col_instant_or_zero(st, 5);
+	r.resolved_at = col_instant_or_zero(st, 6);
+	r.bank_ref = col_dup(st, 7);
+	r.statement_id = col_dup(st, 8);
+	r.booked_on = col_date(st, 9);
+	r.amount_minor = sqlite3_column_int64(st, 10);
+	snprintf(r.currency, sizeof(r.currency), "%s", col_text(st, 11));
+	r.credit = sqlite3_column_int(st, 12) != 0;
+	r.undoes = sqlite3_column_int(st, 13) != 0;
+	r.debtor_name = col_dup(st, 14);
+	r.debtor_iban = col_dup(st, 15);
+	r.reference = col_dup(st, 16);
+	r.unstructured = col_dup(st, 17);
+	r.outcome = col_dup(st, 18);
+	r.customer_id = sqlite3_column_int64(st, 19);
+	sqlite3_reset(st);
+	*ret = r;
+	return 0;
+}
+
+/* A review target from the columns of SQ_REVIEW_INVOICE and its kin. */
+static void read_target(sqlite3_stmt *st, struct review_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->invoice_id = sqlite3_column_int64(st, 0);
+	t->case_id = sqlite3_column_int64(st, 1);
+	t->customer_id = sqlite3_column_int64(st, 2);
+	t->customer = col_dup(st, 3);
+	t->customer_name = col_dup(st, 4);
+	t->number = col_dup(st, 5);
+	t->open_minor = sqlite3_column_int64(st, 6);
+	snprintf(t->currency, sizeof(t->currency), "%s", col_text(st, 7));
+	t->due_date = col_date(st, 8);
+	t->open = sqlite3_column_int(st, 9) != 0;
+}
+
+static int sq_review_target(void *hv, int64_t tenant_id, int is_case,
+			    int64_t id, struct review_target *ret,
+			    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int rc;
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, is_case ? SQ_REVIEW_CASE : SQ_REVIEW_INVOICE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return err_set(e, ERR_NOTFOUND, "no %s %lld",
+			       is_case ? "case" : "invoice", (long long)id);
+	}
+	if (rc != SQLITE_ROW)
+		return sq_error(h, e, "reading a review target");
+	read_target(st, ret);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int sq_review_customers(void *hv, int64_t tenant_id, const char *query,
+			       int limit, struct review_target **ret,
+			       size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	struct review_target *list = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (flush_all(h, e) < 0)
+		return -ERR_STORE;
+	st = sq_stmt(h, SQ_REVIEW_CUSTOMERS, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, query ? query : "");
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, n + 1, sizeof(*list));
+		read_target(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		review_target_list_free(list, n);
+		return sq_error(h, e, "searching customers");
+	}
+	sqlite3_reset(st);
+	*ret = list;
+	*ret_n = n;
+	return 0;
+}
+
+static int sq_review_done(void *hv, int64_t tenant_id, int64_t review_id,
+			  instant_t now, int *ret_found, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_REVIEW_DONE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, review_id);
+	bind_instant_text(h, st, 3, now);
+	r = sq_done(h, st, e, "closing a review item");
+	if (r == 0)
+		*ret_found = sqlite3_changes(h->db) > 0;
+	return r;
+}
+
+static int sq_review_entry_decide(void *hv, int64_t tenant_id,
+				  int64_t entry_id,
+				  const struct statement_entry_rec *rec,
+				  struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_REVIEW_ENTRY_DECIDE, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, entry_id);
+	bind_text(st, 3, rec->outcome ? rec->outcome : "");
+	bind_text(st, 4, rec->payment_external_id);
+	bind_id_or_null(st, 5, rec->case_id);
+	bind_id_or_null(st, 6, rec->invoice_id);
+	bind_id_or_null(st, 7, rec->customer_id);
+	sqlite3_bind_int64(st, 8, rec->credit_minor);
+	bind_text(st, 9, rec->rule ? rec->rule : "");
+	bind_text(st, 10, rec->reason ? rec->reason : "");
+	return sq_done(h, st, e, "recording a statement entry's decision");
+}
+
+static int sq_case_messages_cancel(void *hv, int64_t tenant_id,
+				   int64_t case_id, const char *reason,
+				   instant_t now, long *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st;
+	int r = flush_all(h, e);
+	if (r < 0)
+		return r;
+	st = sq_stmt(h, SQ_CASE_MESSAGES_CANCEL, e);
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, tenant_id);
+	sqlite3_bind_int64(st, 2, case_id);
+	bind_text(st, 3, reason ? reason : "");
+	bind_instant_text(h, st, 4, now);
+	r = sq_done(h, st, e, "cancelling a case's messages");
+	if (r == 0)
+		*ret_n = (long)sqlite3_changes(h->db);
+	return r;
+}
+
 const struct store_backend store_sqlite_backend = {
 	.name = "sqlite",
 	.accepts = sq_accepts,
@@ -5296,4 +5567,10 @@ const struct store_backend store_sqlite_backend = {
 	.strategy_activate = sq_strategy_activate,
 	.strategy_change_add = sq_strategy_change_add,
 	.strategy_changes = sq_strategy_changes,
+	.review_get = sq_review_get,
+	.review_target = sq_review_target,
+	.review_customers = sq_review_customers,
+	.review_done = sq_review_done,
+	.review_entry_decide = sq_review_entry_decide,
+	.case_messages_cancel = sq_case_messages_cancel,
 };

@@ -73,18 +73,23 @@ q() {
 # db_digest [TARGET]: a digest of every table's rows, to show that a failed
 # command changed nothing (sequence positions are left out: PostgreSQL
 # does not roll them back; so is run_ranges, the run's bookkeeping of which
-# instant it last covered).
+# instant it last covered, and the console's report rollups, derived data
+# the run rebuilds with the time it did so).
 db_digest() {
 	local target=${1:-$DUNWELL_DB}
 	if [ "$BACKEND" = pg ]; then
 		pg_dump --data-only --no-owner --exclude-table-data=run_ranges \
+			--exclude-table-data=report_rows \
+			--exclude-table-data=report_refreshes \
 			-d "$target" |
 			grep -v -e '^--' -e 'setval' -e '^SET ' -e '^SELECT pg_catalog' \
 				-e '^\\restrict' -e '^\\unrestrict' |
 			md5sum | cut -d' ' -f1
 	else
 		sqlite3 "$target" .dump |
-			grep -v -e '^PRAGMA' -e '^INSERT INTO run_ranges' |
+			grep -v -e '^PRAGMA' -e '^INSERT INTO run_ranges' \
+				-e '^INSERT INTO report_rows' \
+				-e '^INSERT INTO report_refreshes' |
 			md5sum | cut -d' ' -f1
 	fi
 }

@@ -130,8 +130,9 @@ try {
 	await page.keyboard.press('Enter');
 	check('plan_confirmed', await visible(page.getByRole('heading', { name: 'Your payment plan is set up' })));
 
-	// "I need help": reason, words, way of contact.
-	await page.goto(`${base}/p/${tokC}?lang=en`);
+	// "I need help": reason, words, way of contact (the customer who chose
+	// a later date: the console's agent then offers a plan).
+	await page.goto(`${base}/p/${tokA}?lang=en`);
 	await page.getByRole('link', { name: /I need help/ }).click();
 	await shots(page, 'help');
 	await page.getByLabel('Illness or health').check();

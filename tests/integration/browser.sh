@@ -50,18 +50,59 @@ check browser_run_completed [ "$rc" = 0 ]
 # The team's console: an agent works the help request just made.
 printf '%s\n' 'correct horse battery staple' |
 	"$DUNWELL" operator add ada@acme.example --name "Ada Agent" --role agent --tenant acme >/dev/null
-node "$B/console.mjs" "$BASE" acme ada@acme.example 'correct horse battery staple' "$SHOTS" >"$T/console.out" 2>&1
+rm -f "$SHOTS/.plan-offered" "$SHOTS/.dispatched"
+node "$B/console.mjs" "$BASE" acme ada@acme.example 'correct horse battery staple' "$SHOTS" >"$T/console.out" 2>&1 &
+CONSOLE=$!
+# Once the agent has offered the plan, its confirmation goes out (before
+# the agent sets the moratorium).
+for _ in $(seq 1 300); do
+	[ -f "$SHOTS/.plan-offered" ] && break
+	kill -0 "$CONSOLE" 2>/dev/null || break
+	sleep 0.1
+done
+"$DUNWELL" dispatch --tenant acme --as-of 2026-11-21T12:10:00Z --outbox "$T/outbox2" >/dev/null
+touch "$SHOTS/.dispatched"
+wait "$CONSOLE"
 rc=$?
+rm -f "$SHOTS/.plan-offered" "$SHOTS/.dispatched"
 cat "$T/console.out"
 check console_run_completed [ "$rc" = 0 ]
+# The report the agent read: its DSO for euros against the invoices (open
+# now, and invoiced in the 90 days to the server's date, 2026-11-21).
+mv "$SHOTS/.report-dso.json" "$T/dso.json" 2>/dev/null
+open=$(q "SELECT SUM(open_minor) FROM invoices WHERE currency = 'EUR' AND open_minor > 0 AND CAST(written_off AS INTEGER) = 0")
+sales=$(q "SELECT SUM(amount_minor) FROM invoices WHERE currency = 'EUR' AND issue_date > '2026-08-23' AND issue_date <= '2026-11-21'")
+check report_dso_matches_data python3 - "$T/dso.json" "${open:-0}" "${sales:-0}" <<'PY'
+import json, re, sys
+rows = json.load(open(sys.argv[1]))
+want_open, want_sales = int(sys.argv[2]), int(sys.argv[3])
+cents = lambda s: int(re.sub(r"[^0-9]", "", s))
+eur = [r for r in rows if r[0] == "EUR"]
+want_dso = "%.1f days" % (round(want_open * 900 / want_sales) / 10) if want_sales else None
+ok = len(eur) == 1 and cents(eur[0][1]) == want_open and cents(eur[0][2]) == want_sales and (want_dso is None or eur[0][3] == want_dso)
+if not ok:
+    print(rows, want_open, want_sales, want_dso, file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+
 serve_stop
 check screenshots_kept [ "$(ls "$SHOTS"/*-phone.png "$SHOTS"/*-desktop.png 2>/dev/null | wc -l)" -ge 12 ]
 check console_note_recorded [ "$(q "SELECT COUNT(*) FROM case_notes")" = 1 ]
 
 # In the database ...
-check later_recorded [ "$(q "SELECT hold_reason FROM cases c JOIN customers u ON u.id = c.customer_id WHERE u.external_id = 'C1' AND c.currency = 'EUR'")" = postponed ]
+check later_recorded [ "$(q "SELECT COUNT(*) FROM case_events e JOIN cases c ON c.id = e.case_id JOIN customers u ON u.id = c.customer_id WHERE u.external_id = 'C1' AND e.kind = 'promise.made'")" = 1 ]
 check dispute_recorded [ "$(q "SELECT COUNT(*) FROM invoices WHERE number = '2026-0001' AND disputed")" = 1 ]
-check plan_recorded [ "$(q "SELECT months || ' ' || day_of_month FROM plans")" = "4 25" ]
+check plan_recorded [ "$(q "SELECT months || ' ' || day_of_month FROM plans WHERE source = 'portal'")" = "4 25" ]
+# The plan the agent offered (C1, who asked for help), and its
+# confirmation sent to the customer; then the moratorium: nothing more.
+check agent_plan_recorded [ "$(q "SELECT p.months || ' ' || p.day_of_month FROM plans p JOIN customers u ON u.id = p.customer_id WHERE p.source = 'agent' AND u.external_id = 'C1'")" = "3 28" ]
+check agent_plan_confirmation_sent [ -n "$(q "SELECT 1 FROM messages m JOIN customers u ON u.id = m.customer_id WHERE u.external_id = 'C1' AND m.step LIKE 'confirm.plan%' AND m.status = 'sent'")" ]
+before=$(q "SELECT COUNT(*) FROM messages m JOIN customers u ON u.id = m.customer_id WHERE u.external_id = 'C1' AND m.status = 'sent'")
+for d in 2026-12-01 2026-12-20 2027-01-10; do
+	"$DUNWELL" run --tenant acme --as-of "${d}T09:00:00Z" >/dev/null
+	"$DUNWELL" dispatch --tenant acme --as-of "${d}T10:00:00Z" --outbox "$T/outbox3" >/dev/null
+done
+check moratorium_nothing_sent [ "$(q "SELECT COUNT(*) FROM messages m JOIN customers u ON u.id = m.customer_id WHERE u.external_id = 'C1' AND m.status = 'sent'")" = "$before" ]
 check help_recorded [ "$(q "SELECT kind || ' ' || reason || ' ' || contact_via FROM requests WHERE kind = 'help'")" = "help illness email" ]
 check payment_recorded [ "$(q "SELECT COUNT(*) FROM payments WHERE method = 'test'")" = 1 ]
 # ... and in the webhooks the tenant receives.

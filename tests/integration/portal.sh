@@ -77,6 +77,8 @@ check switcher_french has '<html lang="fr">'
 check switcher_kept_in_links has "/p/$ANNA/pay?lang=fr"
 hc GET "/p/$ANNA?lang=en&plain=1"
 check plain_english has '<html lang="en">'
+# Three views of one case on one day: one visit for the reports.
+check visit_recorded_once [ "$(q "SELECT COUNT(*) || ' ' || MIN(day) FROM portal_visits")" = "1 2026-11-21" ]
 
 # Unknown tokens: 404, then 429 once the address has used up its tries.
 hc GET /p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA

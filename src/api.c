@@ -1088,8 +1088,8 @@ static json_t *payment_json(const struct payment_rec *p, const char *customer,
  * Record a payment and allocate it as the CSV import does (import.c's
  * payment rows): the named invoice (by external id, else number or
  * payment reference) first, then the customer's other open invoices in
- * the currency, oldest first (pay_allocate); both in one transaction. A
- * payment id already recorded is not applied again: 200.
+ * the currency, oldest first, and the case's fees (pay_receive), in one
+ * transaction. A payment id already recorded is not applied again: 200.
  */
 static void payment_post(const struct http_request *req,
 			 struct http_response *resp, const struct api_auth *a)

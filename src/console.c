@@ -12,6 +12,7 @@
  */
 #include "console.h"
 #include "console_page.h"
+#include "console_review.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,6 +218,15 @@ void console_queue(const struct http_request *req, struct http_response *resp)
 				cpage_esc(&p, p.base);
 				cpage_raw(&p, "/cases/");
 				cpage_escf(&p, "%lld", (long long)q->case_id);
+				cpage_raw(&p, "\">");
+				cpage_esc(&p, kind_label(q->kind));
+				cpage_raw(&p, "</a>");
+			} else if (q->review_id) {
+				/* a payment to match: its review page */
+				cpage_raw(&p, "<a href=\"");
+				cpage_esc(&p, p.base);
+				cpage_raw(&p, "/review/");
+				cpage_escf(&p, "%lld", (long long)q->review_id);
 				cpage_raw(&p, "\">");
 				cpage_esc(&p, kind_label(q->kind));
 				cpage_raw(&p, "</a>");
@@ -572,6 +582,7 @@ void console_case(const struct http_request *req, struct http_response *resp)
 			 (long long)reqs[i].id);
 		action_form(&p, k.id, "done", title, fields, "Mark as done");
 	}
+	console_review_case_forms(&p, &k); /* managers: write off, close */
 	cpage_raw(&p, "</div>\n<h2>Timeline</h2>\n<div class=\"scroll\" role=\"region\" "
 		"tabindex=\"0\" aria-label=\"Timeline\">\n<table>\n<caption>What "
 		"happened, oldest first</caption>\n<thead><tr><th scope=\"col\">At"
@@ -765,6 +776,11 @@ void console_case_post(const struct http_request *req,
 		snprintf(loc, sizeof(loc), "%s/cases/%lld", p.base,
 			 (long long)k.id);
 		cpage_see_other(&p, loc);
+		goto out;
+	}
+	if (strcmp(action, "write_off") == 0 || strcmp(action, "close") == 0) {
+		/* console_review.c: managers only, reason and confirmation */
+		console_review_case_end(&p, &k, &cu, action);
 		goto out;
 	}
 	r = store_begin(p.s, &e);

@@ -275,7 +275,9 @@ static int work_one(struct dctx *d, struct job *j, struct err *e)
 	confirmation = strncmp(m->step, DISPATCH_CONFIRM_PREFIX,
 			       strlen(DISPATCH_CONFIRM_PREFIX)) == 0;
 	if (!kase || (kase->st.status != CASE_OPEN && !confirmation)) {
-		verdict(j, V_CANCEL, "the case is closed");
+		/* a case resolves when it is paid */
+		verdict(j, V_CANCEL, kase && kase->st.status == CASE_RESOLVED ?
+					     "paid" : "the case is closed");
 		goto out;
 	}
 	if (j->cu.do_not_contact || j->cu.deceased) {

@@ -58,6 +58,9 @@ struct importer {
 	int col[24];            /* csv column of each spec entry, -1 absent */
 	struct import_result res;
 	int writing;            /* still writing (no row rejected yet) */
+	instant_t now;          /* the import's instant (--as-of) */
+	struct pay_batch pays;  /* payments: what they set off, run at the
+				   end of the file (pay_batch_finish) */
 };
 
 int import_kind_parse(const char *name, enum import_kind *ret)
@@ -549,8 +552,6 @@ static int import_payment_row(struct importer *im)
 	const struct currency *cur;
 	const char *inv_key, *cust_key;
 	struct err e;
-	int inserted = 0;
-	int64_t left = 0;
 
 	memset(&p, 0, sizeof(p));
 	memset(&inv, 0, sizeof(inv));
@@ -621,20 +622,23 @@ static int import_payment_row(struct importer *im)
 	p.external_id = (char *)field(im, "external_id");
 	memcpy(p.currency, cur->code, 4);
 	p.method = (char *)field(im, "method");
-	if (store_payment_insert(im->store, &p, &inserted, &e) < 0) {
-		reject(im, NULL, e.msg);
-		return -1;
+	/* As every payment (src/pay.h): allocated to the invoices and the
+	 * case's fees, the rest kept as credit, the events, the plan's
+	 * progress; the engine run for the customer and the thank-you come
+	 * at the end of the file (pay_batch_finish). */
+	{
+		struct pay_result pr;
+		if (pay_receive_batch(im->store, im->tenant, &p, im->now,
+				      &im->pays, &pr, &e) < 0) {
+			reject(im, NULL, e.msg);
+			return -1;
+		}
+		if (!pr.recorded) {
+			/* already recorded: not applied twice */
+			im->res.unchanged++;
+			return 0;
+		}
 	}
-	if (!inserted) {
-		im->res.unchanged++; /* already recorded: not applied twice */
-		return 0;
-	}
-	if (pay_allocate(im->store, im->tenant->id, p.customer_id, p.currency,
-			 p.invoice_id, p.amount_minor, &left, &e) < 0) {
-		reject(im, NULL, e.msg);
-		return -1;
-	}
-	/* An overpayment stays on the payment as unallocated credit. */
 	im->res.written++;
 	return 0;
 }
@@ -683,14 +687,16 @@ static int map_header(struct importer *im, struct err *e)
 }
 
 int import_file(struct store *s, const struct tenant_rec *t,
-		enum import_kind kind, const char *path, FILE *report,
-		struct import_result *ret, struct err *e)
+		enum import_kind kind, const char *path, instant_t now,
+		FILE *report, struct import_result *ret, struct err *e)
 {
 	struct importer im;
 	FILE *f;
 	int r;
 
 	memset(&im, 0, sizeof(im));
+	im.now = now;
+	pay_batch_init(&im.pays);
 	f = fopen(path, "rb");
 	if (!f)
 		return err_set(e, ERR_IO, "cannot open '%s': %s", path,
@@ -739,10 +745,20 @@ int import_file(struct store *s, const struct tenant_rec *t,
 			    path, im.res.rejected, im.res.rows);
 		goto out_close;
 	}
+	if (kind == IMPORT_PAYMENTS) {
+		/* the engine for the customers paid (a paid case resolves at
+		 * once), and the thank-yous, in the same transaction */
+		r = pay_batch_finish(s, t, &im.pays, now, e);
+		if (r < 0) {
+			store_rollback(s);
+			goto out_close;
+		}
+	}
 	r = store_commit(s, e);
 	if (r < 0)
 		store_rollback(s);
 out_close:
+	pay_batch_clear(&im.pays);
 	csv_free(im.csv);
 	fclose(f);
 	if (ret)

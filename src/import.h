@@ -28,12 +28,15 @@ struct import_result {
 
 int import_kind_parse(const char *name, enum import_kind *ret);
 
-/* Import `path` for the tenant. On rejected rows, each is written to
- * `report` (one line each, up to IMPORT_MAX_REPORTED) and the result is
- * -ERR_INVALID with a summary in `e`; the store is left unchanged. */
+/* Import `path` for the tenant at instant `now`. On rejected rows, each
+ * is written to `report` (one line each, up to IMPORT_MAX_REPORTED) and
+ * the result is -ERR_INVALID with a summary in `e`; the store is left
+ * unchanged. Payments are received as every payment is (pay.h): in the
+ * import's transaction, with the engine run for the customers paid at
+ * the end. */
 int import_file(struct store *s, const struct tenant_rec *t,
-		enum import_kind kind, const char *path, FILE *report,
-		struct import_result *ret, struct err *e);
+		enum import_kind kind, const char *path, instant_t now,
+		FILE *report, struct import_result *ret, struct err *e);
 
 /* The checks a customer's fields pass on import, shared with the other
  * ways in (the JSON API, src/api.c): NULL when the value is fine, else

@@ -539,7 +539,7 @@ static int cmd_import(struct cli *cli, struct store *s,
 		return err_set(e, ERR_INVALID,
 			       "usage: dunwell import customers|invoices|payments"
 			       " FILE.csv | statement FILE.xml");
-	r = import_file(s, t, kind, cli->pos[1], stderr, &res, e);
+	r = import_file(s, t, kind, cli->pos[1], cli->now, stderr, &res, e);
 	if (r < 0)
 		return r;
 	printf("%s: %ld rows, %ld written", cli->pos[1], res.rows, res.written);

@@ -566,8 +566,9 @@ int pay_batch_preload_done(struct store *s, const struct tenant_rec *t,
 	for (size_t i = 0; i < b->cap_open; i++) {
 		struct pay_batch_open *o = &b->open[i];
 		if (o->customer_id && o->found &&
-		    !bsearch(&o->kase.id, b->plan_cases, b->n_plan_cases,
-			     sizeof(*b->plan_cases), id_cmp))
+		    (b->n_plan_cases == 0 ||
+		     !bsearch(&o->kase.id, b->plan_cases, b->n_plan_cases,
+			      sizeof(*b->plan_cases), id_cmp)))
 			o->no_plan = 1;
 	}
 	b->preloaded = 1;

@@ -86,7 +86,8 @@ struct pay_batch_open {
 	char currency[4];      /* key */
 	int valid;             /* 0: forgotten (pay_batch_touch): look again */
 	int found;             /* the customer has an open case in it */
-	struct case_rec kase;  /* that case (strategy not kept) */
+	struct case_rec kase;  /* that case (strategy not kept; preloaded:
+				  ids, currency and fees only) */
 	int no_plan;           /* the case was seen without an active plan */
 	struct pay_invoice *inv; /* the open invoices, by due date and id
 				    (read with the case, or preloaded) */

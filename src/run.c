@@ -941,6 +941,14 @@ int run_customers(struct store *s, const struct tenant_rec *t,
 			sorted[m++] = sorted[i];
 	ctx_init(&ctx, s, t, now);
 	r = get_set(&ctx, 0, &set, &version, e);
+	if (r == -ERR_NOTFOUND) {
+		/* No active strategy: the tenant has no cases for the engine
+		 * to decide on (a payment imported before any strategy was
+		 * loaded is recorded and allocated all the same). */
+		err_clear(e);
+		r = 0;
+		m = 0;
+	}
 	/* Ranges of ids close to each other load in one go; the customers
 	 * in a range that were not asked for are loaded but left alone. A
 	 * gap of more than RUN_CUSTOMERS_GAP ids starts a new range. */

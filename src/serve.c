@@ -28,6 +28,7 @@
 #include "console.h"
 #include "console_report.h"
 #include "console_strategy.h"
+#include "console_review.h"
 #include "portal.h"
 #include "profile.h"
 #include "secrets.h"
@@ -555,6 +556,10 @@ static const struct route serve_routes[] = {
 	{ "POST", "/console/{tenant}/strategies/{version}",
 	  console_strategy_post, ROUTE_BODY_FORM },
 	{ "GET", "/console/{tenant}/experiments", console_experiments, 0 },
+	/* The payment review page (console_review.c). */
+	{ "GET", "/console/{tenant}/review/{id}", console_review, 0 },
+	{ "POST", "/console/{tenant}/review/{id}", console_review_post,
+	  ROUTE_BODY_FORM },
 	{ "GET", "/checkout/test/{tenant}/{id}", portal_test_checkout, 0 },
 	{ "POST", "/checkout/test/{tenant}/{id}", portal_test_checkout_post,
 	  ROUTE_BODY_FORM },

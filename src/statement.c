@@ -37,6 +37,16 @@
 /* "bank:" + the entry's reference. */
 #define STMT_EXT_BUF (CAMT_REF_BUF + 8)
 
+/* The last payer upsert written for one (customer, account): the same
+ * upsert again changes nothing, so it is not sent (a customer's account
+ * pays several invoices of one statement). */
+struct stmt_payer_seen {
+	char *key;                     /* "customer_id iban" (owned); NULL:
+					  a free slot */
+	char *name;                    /* the holder's name written (owned) */
+	date_t seen;                   /* the date written */
+};
+
 /* The state of one import. */
 struct stmt_ctx {
 	struct store *s;               /* the store, inside our transaction */
@@ -49,6 +59,11 @@ struct stmt_ctx {
 	size_t n_rerun, cap_rerun;     /* used, allocated */
 	struct pay_batch batch;        /* the payments' engine run and
 					  thank-yous, done once at the end */
+	int preload;                   /* the batch is handed the open
+					  invoices and cases the index
+					  reads (store_statement_rows_held) */
+	struct stmt_payer_seen *payers; /* open addressing by key */
+	size_t cap_payers, n_payers;   /* slots (a power of two), used */
 };
 
 /* ---- the match index, from the store -------------------------------- */
@@ -56,6 +71,7 @@ struct stmt_ctx {
 static int index_invoice(void *ctx, const struct stmt_invoice_row *r,
 			 struct err *e)
 {
+	struct stmt_ctx *c = ctx;
 	struct match_invoice inv = {
 		.id = r->id,
 		.customer_id = r->customer_id,
@@ -66,7 +82,21 @@ static int index_invoice(void *ctx, const struct stmt_invoice_row *r,
 		.currency = r->currency,
 		.due_date = r->due_date,
 	};
-	int rc = match_index_add_invoice(ctx, &inv, e);
+	int rc;
+
+	if (c->preload) {
+		/* every open invoice, also those the index cannot hold: a
+		 * payment may still reach them as the oldest open */
+		struct pay_invoice pi = {
+			.id = r->id,
+			.amount_minor = r->amount_minor,
+			.open_minor = r->open_minor,
+			.due_date = r->due_date,
+		};
+		pay_batch_preload_invoice(&c->batch, r->customer_id,
+					  r->currency, &pi);
+	}
+	rc = match_index_add_invoice(c->idx, &inv, e);
 	/* An invoice the index cannot hold (an empty or overlong number) is
 	 * left out: a payment for it goes to review instead of failing the
 	 * statement. */
@@ -79,21 +109,38 @@ static int index_invoice(void *ctx, const struct stmt_invoice_row *r,
 
 static int index_case(void *ctx, const struct stmt_case_row *r, struct err *e)
 {
-	struct match_case c = {
+	struct stmt_ctx *c = ctx;
+	struct match_case mc = {
 		.id = r->id,
 		.customer_id = r->customer_id,
 		.currency = r->currency,
 		.open_total = r->open_minor,
 	};
-	return match_index_add_case(ctx, &c, e);
+
+	if (c->preload) {
+		/* what pay.c uses of the case: ids and fees */
+		struct case_rec k;
+		memset(&k, 0, sizeof(k));
+		k.id = r->id;
+		k.tenant_id = c->t->id;
+		k.customer_id = r->customer_id;
+		memcpy(k.currency, r->currency, sizeof(k.currency));
+		k.st.status = CASE_OPEN;
+		k.st.fees_minor = r->fees_minor;
+		k.fees_paid_minor = r->fees_paid_minor;
+		pay_batch_preload_case(&c->batch, &k);
+	}
+	return match_index_add_case(c->idx, &mc, e);
 }
 
 static int index_payer(void *ctx, const struct stmt_payer_row *r,
 		       struct err *e)
 {
-	int rc = match_index_add_payer_iban(ctx, r->iban, r->customer_id, e);
+	struct stmt_ctx *c = ctx;
+	int rc = match_index_add_payer_iban(c->idx, r->iban, r->customer_id,
+					    e);
 	if (rc == 0 && r->name && *r->name)
-		rc = match_index_add_payer_name(ctx, r->name, r->customer_id,
+		rc = match_index_add_payer_name(c->idx, r->name, r->customer_id,
 						e);
 	return rc;
 }
@@ -124,6 +171,67 @@ static void rerun_unique(struct stmt_ctx *c)
 		if (n == 0 || c->rerun[i] != c->rerun[n - 1])
 			c->rerun[n++] = c->rerun[i];
 	c->n_rerun = n;
+}
+
+static uint64_t payer_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *k; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of key k: its entry, or the free slot where it goes. */
+static struct stmt_payer_seen *payer_slot(struct stmt_payer_seen *tab,
+					  size_t cap, const char *k)
+{
+	size_t i = payer_hash(k) & (cap - 1);
+	while (tab[i].key && strcmp(tab[i].key, k) != 0)
+		i = (i + 1) & (cap - 1);
+	return &tab[i];
+}
+
+/* store_payer_upsert, unless the last one written for the customer and
+ * account had the same name and date. */
+static int payer_upsert(struct stmt_ctx *c, int64_t customer_id,
+			const char *iban, const char *name, date_t seen,
+			struct err *e)
+{
+	struct stmt_payer_seen *ps;
+	struct buf key;
+	int r;
+
+	if ((c->n_payers + 1) * 2 > c->cap_payers) {
+		struct stmt_payer_seen *old = c->payers;
+		size_t old_cap = c->cap_payers;
+		c->cap_payers = old_cap ? old_cap * 2 : 1024;
+		c->payers = xcalloc(c->cap_payers, sizeof(*c->payers));
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].key)
+				*payer_slot(c->payers, c->cap_payers,
+					    old[i].key) = old[i];
+		free(old);
+	}
+	buf_init(&key, 32 + CAMT_ID_BUF);
+	buf_printf(&key, "%lld %s", (long long)customer_id, iban);
+	ps = payer_slot(c->payers, c->cap_payers, buf_cstr(&key));
+	if (ps->key && ps->seen == seen && strcmp(ps->name, name) == 0) {
+		buf_free(&key);
+		return 0;
+	}
+	r = store_payer_upsert(c->s, c->t->id, customer_id, iban, name, seen,
+			       e);
+	if (r == 0) {
+		if (!ps->key) {
+			ps->key = xstrdup(buf_cstr(&key));
+			c->n_payers++;
+		}
+		free(ps->name);
+		ps->name = xstrdup(name);
+		ps->seen = seen;
+	}
+	buf_free(&key);
+	return r;
 }
 
 /* The date a payment counts from: booked, else value date, else today. */
@@ -261,9 +369,8 @@ static int entry_payment(struct stmt_ctx *c, const struct camt_entry *en,
 		c->st.payments++;
 		count_amount(&c->st, en->amount, en->currency);
 		if (en->debtor_iban[0]) {
-			r = store_payer_upsert(c->s, c->t->id, m.customer_id,
-					       en->debtor_iban, en->debtor_name,
-					       p.paid_on, e);
+			r = payer_upsert(c, m.customer_id, en->debtor_iban,
+					 en->debtor_name, p.paid_on, e);
 			if (r == 0)
 				r = match_index_add_payer_iban(
 					c->idx, en->debtor_iban, m.customer_id,
@@ -506,11 +613,14 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 	c.now = now;
 	c.idx = match_index_new();
 	pay_batch_init(&c.batch);
-	cb.ctx = c.idx;
+	cb.ctx = &c;
 	r = store_begin(s, e);
 	if (r < 0)
 		goto out;
+	c.preload = store_statement_rows_held(s);
 	r = store_statement_index(s, t->id, &cb, e);
+	if (r == 0 && c.preload)
+		r = pay_batch_preload_done(s, t, &c.batch, e);
 	if (r == 0)
 		r = camt_parse_file(path, on_entry, &c, NULL, e);
 	/* The engine runs once for every customer paid (pay_receive_batch)
@@ -532,5 +642,10 @@ out:
 	match_index_free(c.idx);
 	pay_batch_clear(&c.batch);
 	free(c.rerun);
+	for (size_t i = 0; i < c.cap_payers; i++) {
+		free(c.payers[i].key);
+		free(c.payers[i].name);
+	}
+	free(c.payers);
 	return r;
 }

@@ -1250,6 +1250,13 @@ int store_invoices_paid(struct store *s, int64_t tenant_id,
 				    ret, ret_n, e);
 }
 
+/* ---- statement batch ---- */
+
+int store_statement_rows_held(struct store *s)
+{
+	return s->be->statement_rows_held(s->h);
+}
+
 /* ---- the team's console (migration 0011) ---- */
 
 static int console_missing(const struct store *s, struct err *e)

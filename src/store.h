@@ -375,6 +375,7 @@ struct stmt_invoice_row {
 	int64_t open_minor;        /* still owed */
 	char currency[4];
 	date_t due_date;
+	int64_t amount_minor;      /* its full amount */
 };
 
 /* An open case as the matcher needs it. */
@@ -384,6 +385,8 @@ struct stmt_case_row {
 	char currency[4];
 	int64_t open_minor;        /* its open invoices plus its fees: what
 				      the customer was asked to pay */
+	int64_t fees_minor;        /* its fees charged */
+	int64_t fees_paid_minor;   /* of which paid */
 };
 
 /* An account seen paying for a customer (borrowed for the callback). */
@@ -1051,6 +1054,14 @@ struct store_backend {
 	int (*invoices_paid)(void *h, int64_t tenant_id, int64_t customer_id,
 			     const char *currency, struct invoice_rec **ret,
 			     size_t *ret_n, struct err *e);
+	/* ---- statement batch ----
+	 * Do the open invoices and cases that statement_index read stay as
+	 * read until the transaction ends, but for this connection's own
+	 * writes? 1 for SQLite (BEGIN IMMEDIATE holds the only write lock),
+	 * 0 for PostgreSQL (another process may allocate a payment
+	 * meanwhile: the batch reads and locks each customer's invoices at
+	 * first use instead, see pay_batch_preload_done). */
+	int (*statement_rows_held)(void *h);
 
 	/* The team's console (migration 0011). Record an operator (the
 	 * email lower-case already); -ERR_CONFLICT when the tenant has the
@@ -1440,6 +1451,8 @@ int store_invoices_paid(struct store *s, int64_t tenant_id,
 			int64_t customer_id, const char *currency,
 			struct invoice_rec **ret, size_t *ret_n,
 			struct err *e);
+/* ---- statement batch ---- */
+int store_statement_rows_held(struct store *s);
 
 void tenant_rec_clear(struct tenant_rec *t);
 void tenant_list_free(struct tenant_rec *t, size_t n);

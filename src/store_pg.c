@@ -767,7 +767,8 @@ static const char *const pg_sql[PG__COUNT] = {
 	/* ---- bank statements (migration 0010) ---- */
 	[PG_STMT_INVOICES] =
 		"SELECT i.id, i.customer_id, COALESCE(k.id, 0), i.number,"
-		" i.payment_reference, i.open_minor, i.currency, i.due_date"
+		" i.payment_reference, i.open_minor, i.currency, i.due_date,"
+		" i.amount_minor"
 		" FROM invoices i LEFT JOIN cases k ON k.tenant_id = i.tenant_id"
 		" AND k.customer_id = i.customer_id AND k.currency = i.currency"
 		" AND k.status = 'open'"
@@ -779,7 +780,7 @@ static const char *const pg_sql[PG__COUNT] = {
 		" COALESCE((SELECT SUM(i.open_minor) FROM invoices i"
 		" WHERE i.tenant_id = k.tenant_id AND i.customer_id = k.customer_id"
 		" AND i.currency = k.currency AND i.open_minor > 0"
-		" AND NOT i.written_off), 0)"
+		" AND NOT i.written_off), 0), k.fees_minor, k.fees_paid_minor"
 		" FROM cases k WHERE k.tenant_id = $1 AND k.status = 'open'",
 	[PG_STMT_PAYERS] =
 		"SELECT customer_id, iban, name FROM payer_accounts"
@@ -5258,6 +5259,7 @@ static int pg_statement_index(void *hv, int64_t tenant_id,
 			.payment_reference = col_text(res, i, 4),
 			.open_minor = col_int(res, i, 5),
 			.due_date = col_date(res, i, 7),
+			.amount_minor = col_int(res, i, 8),
 		};
 		col_currency(res, i, 6, row.currency);
 		r = cb->invoice(cb->ctx, &row, e);
@@ -5274,6 +5276,8 @@ static int pg_statement_index(void *hv, int64_t tenant_id,
 			.id = col_int(res, i, 0),
 			.customer_id = col_int(res, i, 1),
 			.open_minor = col_int(res, i, 3),
+			.fees_minor = col_int(res, i, 4),
+			.fees_paid_minor = col_int(res, i, 5),
 		};
 		col_currency(res, i, 2, row.currency);
 		r = cb->kase(cb->ctx, &row, e);
@@ -5504,6 +5508,14 @@ static int pg_invoices_paid(void *hv, int64_t tenant_id, int64_t customer_id,
 	PQclear(res);
 	*ret = list;
 	*ret_n = (size_t)n;
+	return 0;
+}
+
+/* ---- statement batch ---- */
+
+static int pg_statement_rows_held(void *hv)
+{
+	(void)hv; /* other processes write too: rows are locked when used */
 	return 0;
 }
 
@@ -6748,6 +6760,7 @@ const struct store_backend store_pg_backend = {
 	.payer_upsert = pg_payer_upsert,
 	.statement_paid_find = pg_statement_paid_find,
 	.invoices_paid = pg_invoices_paid,
+	.statement_rows_held = pg_statement_rows_held,
 	.operator_insert = pg_operator_insert,
 	.operator_find = pg_operator_find,
 	.operator_list = pg_operator_list,

@@ -37,6 +37,14 @@ try {
 	await reflows(page, 'queue');
 	await page.screenshot({ path: `${outDir}/console-queue-desktop.png`, fullPage: true });
 
+	// A payment nothing points to: its review page.
+	await page.getByRole('link', { name: 'Payment to match' }).first().click();
+	check('review_shown', (await page.textContent('main')).includes('J. Onbekend'));
+	await axeRun(page, 'console_review');
+	await reflows(page, 'review');
+	await page.screenshot({ path: `${outDir}/console-review-desktop.png`, fullPage: true });
+	await page.getByRole('link', { name: 'Queue' }).click();
+
 	await page.getByRole('link', { name: 'Asked for help' }).first().click();
 	check('case_shown', await visible(page.getByRole('heading', { name: 'Add a note' })));
 	await axeRun(page, 'console_case');

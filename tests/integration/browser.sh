@@ -38,6 +38,15 @@ if [ -z "$A" ] || [ -z "$B2" ] || [ -z "$C" ]; then
 	fail links_found "no personal link in the outbox for C1, C2 or C3"
 	finish
 fi
+# A bank transfer nothing points to: it waits in the agents' queue.
+cat > "$T/stmt.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>B-1</MsgId><CreDtTm>2026-11-21T06:00:00Z</CreDtTm></GrpHdr><Stmt><Id>B-1</Id><Acct><Id><IBAN>NL91ABNA0417164300</IBAN></Id></Acct>
+<Ntry><Amt Ccy="EUR">12.34</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-11-20</Dt></BookgDt><AcctSvcrRef>B-UNK-1</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>J. Onbekend</Nm></Dbtr><DbtrAcct><Id><IBAN>NL02ABNA0123456789</IBAN></Id></DbtrAcct></RltdPties><RmtInf><Ustrd>betaling</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>
+XML
+"$DUNWELL" import statement "$T/stmt.xml" --tenant acme --as-of 2026-11-21T07:00:00Z >/dev/null
+check statement_unmatched_in_review [ "$(q "SELECT COUNT(*) FROM review_items WHERE status = 'open'")" = 1 ]
 serve_start "$T/serve.log" --threads 2 --as-of 2026-11-21T12:00:00Z || finish
 # Screenshots at phone and desktop widths are kept (test artefacts).
 SHOTS="$DUNWELL_ROOT/build/test-artefacts/screenshots"

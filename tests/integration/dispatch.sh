@@ -44,7 +44,7 @@ check no_second_file [ "$(wc -l < "$OUT/sent.log")" = "$sent" ]
 expect_ok run_later run --tenant acme --as-of 2026-12-01T09:00:00Z
 c1_queued=$(q "SELECT COUNT(*) FROM actions a JOIN customers c ON c.id=a.customer_id WHERE c.external_id='C1' AND a.kind='contact' AND a.status='queued'")
 printf 'external_id,customer_id,invoice,amount,currency,paid_on,method\nP1,C1,,159.90,EUR,2026-12-01,bank_transfer\n' > "$T/pay.csv"
-expect_ok payment import payments "$T/pay.csv" --tenant acme
+expect_ok payment import payments "$T/pay.csv" --tenant acme --as-of 2026-12-01T09:30:00Z
 expect_ok dispatch_after_payment dispatch --tenant acme --as-of 2026-12-01T10:00:00Z --outbox "$OUT"
 if [ "$c1_queued" -ge 1 ]; then
 	check paid_cancels [ "$(q "SELECT COUNT(*) FROM messages m JOIN customers c ON c.id=m.customer_id WHERE c.external_id='C1' AND m.status='cancelled' AND m.last_error='paid'")" = "$c1_queued" ]

@@ -21,6 +21,7 @@
 #include "money.h"
 #include "pay.h"
 #include "profile.h"
+#include "report.h"
 #include "run.h"
 
 #define DEMO_DAYS 45
@@ -160,13 +161,17 @@ static int add_invoice(struct store *s, int64_t tenant_id, int64_t customer_id,
 	return store_invoice_upsert(s, &inv, &id, e);
 }
 
-/* A bank transfer from the customer, applied as the import would. */
-static int pay(struct store *s, int64_t tenant_id, const char *customer,
-	       const char *currency, date_t on, int64_t amount, struct err *e)
+/* A bank transfer from the customer, received as every payment is
+ * (pay_receive: allocated, the case's events, resolved when paid, a
+ * thank-you queued). */
+static int pay(struct store *s, const struct tenant_rec *t,
+	       const char *customer, const char *currency, date_t on,
+	       int64_t amount, instant_t at, long *closed, struct err *e)
 {
 	struct payment_rec p;
-	int64_t cid, left;
-	int inserted, r;
+	struct pay_result res;
+	int64_t cid, tenant_id = t->id;
+	int r;
 	char ext[64];
 
 	r = store_customer_id(s, tenant_id, customer, &cid, e);
@@ -181,10 +186,10 @@ static int pay(struct store *s, int64_t tenant_id, const char *customer,
 	memcpy(p.currency, currency, 4);
 	p.paid_on = on;
 	p.method = "bank_transfer";
-	r = store_payment_insert(s, &p, &inserted, e);
-	if (r < 0 || !inserted)
-		return r;
-	return pay_allocate(s, tenant_id, cid, currency, 0, amount, &left, e);
+	r = pay_receive(s, t, &p, at, &res, e);
+	if (r == 0 && res.case_resolved)
+		(*closed)++;
+	return r;
 }
 
 static int load_data(struct store *s, const struct tenant_rec *t, date_t today,
@@ -353,8 +358,11 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 		for (size_t i = 0; r == 0 && i < sizeof(people) / sizeof(people[0]);
 		     i++)
 			if (people[i].pay_amount && people[i].pay_day == d)
-				r = pay(s, t.id, people[i].id, people[i].currency,
-					today + d, people[i].pay_amount, e);
+				r = pay(s, &t, people[i].id, people[i].currency,
+					today + d, people[i].pay_amount,
+					d == 0 && now < at - 3600 ? now
+								  : at - 3600,
+					&total.cases_closed, e);
 		if (r == 0)
 			r = store_commit(s, e);
 		if (r < 0) {
@@ -382,6 +390,10 @@ int demo_run(struct store *s, const char *db_name, instant_t now, FILE *out,
 		total.cases_open = day.cases_open;
 		total.paused = day.paused;
 	}
+	/* The console's reports, as the daily run makes them. */
+	r = report_refresh(s, t.id, now, e);
+	if (r < 0)
+		goto out;
 	fprintf(out, "  %ld cases opened, %ld closed, %ld open now (%ld paused"
 		     " today)\n",
 		total.cases_opened, total.cases_closed, total.cases_open,

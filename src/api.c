@@ -26,6 +26,7 @@
 #include "dispatch.h"
 #include "embed.h"
 #include "http_client.h"
+#include "json_out.h"
 #include "import.h"
 #include "mem.h"
 #include "money.h"
@@ -240,6 +241,35 @@ static json_t *invoice_json(const struct invoice_rec *inv,
 			 inv->payment_reference ? inv->payment_reference : "",
 			 "disputed", inv->disputed, "document_url",
 			 inv->document_url ? inv->document_url : "");
+}
+
+/* The same object as invoice_json, written straight into b (json_out.h):
+ * for the bulk call's thousand invoices. -1 when b is full. */
+static int invoice_out(struct buf *b, const struct invoice_rec *inv,
+		       const char *customer)
+{
+	char issue[DATE_FMT_MAX], due[DATE_FMT_MAX];
+
+	date_format(inv->issue_date, issue);
+	date_format(inv->due_date, due);
+	if (buf_putc(b, '{') < 0 ||
+	    json_out_kstr(b, "object", "invoice", 1) < 0 ||
+	    json_out_kstr(b, "id", inv->external_id, 0) < 0 ||
+	    json_out_kstr(b, "customer", customer, 0) < 0 ||
+	    json_out_kstr(b, "number", inv->number ? inv->number : "", 0) < 0 ||
+	    json_out_kstr(b, "issue_date", issue, 0) < 0 ||
+	    json_out_kstr(b, "due_date", due, 0) < 0 ||
+	    json_out_kint(b, "amount", inv->amount_minor, 0) < 0 ||
+	    json_out_kint(b, "amount_open", inv->open_minor, 0) < 0 ||
+	    json_out_kstr(b, "currency", inv->currency, 0) < 0 ||
+	    json_out_kstr(b, "payment_reference",
+			  inv->payment_reference ? inv->payment_reference : "",
+			  0) < 0 ||
+	    json_out_kbool(b, "disputed", inv->disputed, 0) < 0 ||
+	    json_out_kstr(b, "document_url",
+			  inv->document_url ? inv->document_url : "", 0) < 0)
+		return -1;
+	return buf_putc(b, '}');
 }
 
 /* ---- the OpenAPI document ----------------------------------------------- */
@@ -740,7 +770,7 @@ static void invoices_bulk(const struct http_request *req,
 	struct store *s = serve_store(req);
 	struct invoice_rec *invs;
 	const char **custs;
-	json_t *arr, *data, *o = api_json_body(req, resp);
+	json_t *arr, *o = api_json_body(req, resp);
 	char prefix[API_PARAM_MAX];
 	size_t n;
 	int64_t id;
@@ -787,11 +817,21 @@ static void invoices_bulk(const struct http_request *req,
 		api_fail(req, resp, "saving invoices", &e);
 		goto out;
 	}
-	data = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(data, invoice_json(&invs[i], custs[i]));
-	api_send_json(resp, 201, json_pack("{s:s, s:o, s:b}", "object", "list",
-		      "data", data, "has_more", 0));
+	/* The answer written directly (json_out.h): a jansson tree of a
+	 * thousand objects cost a quarter of the call. */
+	{
+		struct buf *b = &resp->body;
+		int bad;
+		buf_reset(b);
+		bad = buf_puts(b, "{\"object\":\"list\",\"data\":[") < 0;
+		for (size_t i = 0; !bad && i < n; i++)
+			bad = (i && buf_putc(b, ',') < 0) ||
+			      invoice_out(b, &invs[i], custs[i]) < 0;
+		if (!bad)
+			bad = buf_puts(b, "],\"has_more\":false}\n") < 0;
+		resp->status = bad ? 0 : 201; /* too big: 500 */
+		resp->content_type = "application/json";
+	}
 out:
 	json_decref(o);
 }

@@ -13,7 +13,10 @@
  * new account in the same file is recognised); open amounts are not
  * updated as payments arrive: a second payment of something already paid
  * in the same file is still matched to it and kept as the customer's
- * credit, exactly as it would be had it come in the next file.
+ * credit, exactly as it would be had it come in the next file. Where the
+ * store holds what the index read until the commit (SQLite), the payment
+ * batch is handed the open invoices and cases from the same read, so
+ * that payments are allocated in memory (pay_batch_preload_*).
  */
 #include "statement.h"
 

@@ -175,6 +175,16 @@ check bulk_bad_nothing_written [ "$(db_digest)" = "$before" ]
 expect bulk_good_201 201 "$RW" POST /v1/invoices/bulk "${J[@]}" --data-binary @"$T/good.json"
 check bulk_good_all [ "$(q "SELECT COUNT(*) FROM invoices WHERE external_id LIKE 'B-%'")" = 50 ]
 check bulk_rfc3339_date [ "$(jv 'd["data"][0]["due_date"]')" = 2026-11-01 ]
+# The bulk answer (written without jansson) is the same invoice object the
+# single GET gives, for every invoice.
+cp "$T/body" "$T/bulk_answer.json"
+check bulk_answer_valid_json python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["data"]) == 50 and d["object"] == "list" and d["has_more"] is False else 1)' "$T/bulk_answer.json"
+for i in 000 017 049; do
+	hc "$RO" GET "/v1/invoices/B-$i"
+	check "bulk_answer_as_get_$i" python3 -c 'import json,sys
+bulk = [x for x in json.load(open(sys.argv[1]))["data"] if x["id"] == sys.argv[3]]
+sys.exit(0 if len(bulk) == 1 and bulk[0] == json.load(open(sys.argv[2])) else 1)' "$T/bulk_answer.json" "$T/body" "B-$i"
+done
 expect invoices_list_200 200 "$RO" GET '/v1/invoices?customer=C-001'
 check invoices_list_body [ "$(jv '",".join(i["id"] for i in d["data"])')" = "INV-1" ]
 expect invoices_list_needs_customer 400 "$RO" GET /v1/invoices

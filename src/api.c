@@ -798,7 +798,20 @@ static void invoices_bulk(const struct http_request *req,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		snprintf(prefix, sizeof(prefix), "invoices[%zu].", i);
+		/* "invoices[i]." names the field of an error */
+		memcpy(prefix, "invoices[", 9);
+		{
+			char digits[24];
+			size_t k = sizeof(digits), len;
+			size_t v = i;
+			do {
+				digits[--k] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			len = sizeof(digits) - k;
+			memcpy(prefix + 9, digits + k, len);
+			memcpy(prefix + 9 + len, "].", 3);
+		}
 		if (invoice_read(req, resp, a, json_array_get(arr, i), prefix,
 				 &invs[i], &custs[i]) < 0) {
 			store_rollback(s);

@@ -434,9 +434,9 @@ const char *api_str_field(struct http_response *resp, json_t *o,
 
 	if (*bad)
 		return NULL;
-	snprintf(param, sizeof(param), "%s%s", prefix, name);
 	if (!v || json_is_null(v)) {
 		if (required) {
+			snprintf(param, sizeof(param), "%s%s", prefix, name);
 			snprintf(msg, sizeof(msg), "%s is required.", name);
 			api_bad_request(resp, "parameter_missing", msg, param);
 			*bad = 1;
@@ -445,6 +445,9 @@ const char *api_str_field(struct http_response *resp, json_t *o,
 	}
 	if (!json_is_string(v) || strlen(json_string_value(v)) > max ||
 	    (required && !*json_string_value(v))) {
+		/* the field's name for the error only (a bulk call reads
+		 * thousands of fields) */
+		snprintf(param, sizeof(param), "%s%s", prefix, name);
 		snprintf(msg, sizeof(msg),
 			 "%s must be a non-empty string of at most %zu bytes.",
 			 name, max);

@@ -38,16 +38,10 @@ const char *report_dim_name(enum report_dim d)
 int report_refresh(struct store *s, int64_t tenant_id, instant_t now,
 		   struct err *e)
 {
-	int r = store_begin(s, e);
+	/* the store takes its own transactions (see store.h) */
+	int r = store_report_refresh(s, tenant_id, instant_date(now), now, e);
 	if (r < 0)
-		return r;
-	r = store_report_refresh(s, tenant_id, instant_date(now), now, e);
-	if (r == 0)
-		r = store_commit(s, e);
-	if (r < 0) {
-		store_rollback(s);
 		err_prefix(e, "refreshing the reports: ");
-	}
 	return r;
 }
 

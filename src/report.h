@@ -126,8 +126,10 @@ extern const int report_points[REPORT_POINTS];
 /* The aging bands' names ("not yet due", "1-30 days", ...). */
 extern const char *const report_band_names[REPORT_BANDS];
 
-/* Rebuild the tenant's report rows for the UTC date of `now`, in one
- * transaction of its own. */
+/* Rebuild the tenant's report rows for the UTC date of `now`, outside any
+ * transaction: the store reads in a transaction of its own (on SQLite
+ * without the write lock, so the portal, the API and payments go on) and
+ * then swaps the rows in a short write. */
 int report_refresh(struct store *s, int64_t tenant_id, instant_t now,
 		   struct err *e);
 

@@ -1128,9 +1128,11 @@ struct store_backend {
 	int (*queue)(void *h, int64_t tenant_id, int limit,
 		     struct queue_item **ret, size_t *ret_n, struct err *e);
 
-	/* Reports (migration 0014). Inside the caller's transaction: rebuild
-	 * every report row of the tenant from its data, set-based, for the
-	 * date `as_of`, and record `now` as the time of the refresh. */
+	/* Reports (migration 0014). Outside any transaction (it takes its
+	 * own: on SQLite it reads without the write lock, then swaps the
+	 * rows in a short write): rebuild every report row of the tenant
+	 * from its data, set-based, for the date `as_of`, and record `now`
+	 * as the time of the refresh. */
 	int (*report_refresh)(void *h, int64_t tenant_id, date_t as_of,
 			      instant_t now, struct err *e);
 	/* The tenant's report rows (by report, key, currency, bucket) and

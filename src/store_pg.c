@@ -6161,8 +6161,15 @@ static int pg_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
 	static const Oid types[3] = { 20, 1082, 1184 }; /* int8, date,
 							   timestamptz */
 	struct pg_params p;
-	int r = flush_all(h, e);
+	int r;
 
+	/* A transaction of its own (as SQLite's, which must read without
+	 * the write lock): PostgreSQL's readers block no writer, and the
+	 * rows it replaces are the report's own. */
+	if (h->in_tx)
+		return err_set(e, ERR_STORE, "refreshing the reports: it "
+			       "takes its own transactions (called inside one)");
+	r = pg_begin(h, e);
 	if (r < 0)
 		return r;
 	p_init(&p);
@@ -6183,6 +6190,10 @@ static int pg_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
 			r = pg_fail(h, res, "refreshing the reports", e);
 		PQclear(res);
 	}
+	if (r == 0)
+		r = pg_commit(h, e);
+	if (r < 0)
+		pg_rollback(h);
 	return r;
 }
 

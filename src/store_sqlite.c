@@ -4648,8 +4648,16 @@ static int sq_queue(void *hv, int64_t tenant_id, int limit,
  *    customer and currency, so that payments can be laid over invoices
  *    oldest due first (as pay_allocate settles them) for the cohorts.
  */
+/* The refresh reads in a transaction of its own (no write lock on the
+ * database: its scratch tables are the connection's TEMP tables), then
+ * swaps the rows in a short write transaction (sq_report_swap_sql): a
+ * tenant of a million cases takes seconds to read, and SQLite has one
+ * writer at a time, which the portal, the API and payments need. */
 static const char sq_report_refresh_sql[] =
-	"DELETE FROM report_rows WHERE tenant_id = ?1;"
+	"DROP TABLE IF EXISTS temp.report_new;"
+	"CREATE TEMP TABLE report_new (tenant_id INTEGER, report TEXT,"
+	" key TEXT, currency TEXT, bucket INTEGER, cases INTEGER,"
+	" cured INTEGER, amount_minor INTEGER);"
 	"DROP TABLE IF EXISTS temp.report_paid;"
 	"DROP TABLE IF EXISTS temp.report_last;"
 	"DROP TABLE IF EXISTS temp.report_case;"
@@ -4691,16 +4699,16 @@ static const char sq_report_refresh_sql[] =
 	"INSERT INTO temp.report_combo SELECT step, channel, tone, strategy,"
 	" currency, COUNT(*), SUM(cured), SUM(recovered) FROM temp.report_case"
 	" GROUP BY step, channel, tone, strategy, currency;"
-	"INSERT INTO report_rows SELECT ?1, 'step', step, currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'step', step, currency, 0,"
 	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY step, currency;"
-	"INSERT INTO report_rows SELECT ?1, 'channel', channel, currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'channel', channel, currency, 0,"
 	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY channel, currency;"
-	"INSERT INTO report_rows SELECT ?1, 'tone', tone, currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'tone', tone, currency, 0,"
 	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY tone, currency;"
-	"INSERT INTO report_rows SELECT ?1, 'strategy', strategy, currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'strategy', strategy, currency, 0,"
 	" SUM(cases), SUM(cured), SUM(recovered) FROM temp.report_combo"
 	" GROUP BY strategy, currency;"
 	"CREATE TEMP TABLE report_segment (customer_id INTEGER, tag TEXT,"
@@ -4712,7 +4720,7 @@ static const char sq_report_refresh_sql[] =
 	" substr(rest, instr(rest, ' ') + 1) FROM s WHERE rest <> '')"
 	" INSERT OR IGNORE INTO temp.report_segment"
 	" SELECT customer_id, tag FROM s WHERE tag <> '';"
-	"INSERT INTO report_rows SELECT ?1, 'segment', COALESCE(g.tag, ''),"
+	"INSERT INTO temp.report_new SELECT ?1, 'segment', COALESCE(g.tag, ''),"
 	" k.currency, 0, COUNT(*), SUM(k.cured), SUM(k.recovered)"
 	" FROM temp.report_case k LEFT JOIN temp.report_segment g"
 	" ON g.customer_id = k.customer_id GROUP BY 3, 4;"
@@ -4720,7 +4728,7 @@ static const char sq_report_refresh_sql[] =
 	 * their first visit on: a payment (of the case's customer in its
 	 * currency, while the case was open), a plan, a later date, a help
 	 * request (case events). */
-	"INSERT INTO report_rows SELECT ?1, 'portal', name, '', 0, n, 0, 0"
+	"INSERT INTO temp.report_new SELECT ?1, 'portal', name, '', 0, n, 0, 0"
 	" FROM (WITH v AS (SELECT case_id, MIN(day) AS first,"
 	" COUNT(*) AS days FROM portal_visits WHERE tenant_id = ?1"
 	" GROUP BY case_id),"
@@ -4748,14 +4756,14 @@ static const char sq_report_refresh_sql[] =
 	" UNION ALL SELECT 'help', COALESCE(SUM(help), 0) FROM f);"
 	/* Days sales outstanding: open receivables, and what was invoiced in
 	 * the 90 days up to the date; the open amounts by days past due. */
-	"INSERT INTO report_rows SELECT ?1, 'dso', 'open', currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'dso', 'open', currency, 0,"
 	" COUNT(*), 0, SUM(open_minor) FROM invoices WHERE tenant_id = ?1"
 	" AND open_minor > 0 AND written_off = 0 GROUP BY currency;"
-	"INSERT INTO report_rows SELECT ?1, 'dso', 'sales90', currency, 0,"
+	"INSERT INTO temp.report_new SELECT ?1, 'dso', 'sales90', currency, 0,"
 	" COUNT(*), 0, SUM(amount_minor) FROM invoices WHERE tenant_id = ?1"
 	" AND issue_date > date(?2, '-90 days') AND issue_date <= ?2"
 	" GROUP BY currency;"
-	"INSERT INTO report_rows SELECT ?1, 'aging', '', currency, band,"
+	"INSERT INTO temp.report_new SELECT ?1, 'aging', '', currency, band,"
 	" COUNT(*), 0, SUM(open_minor) FROM (SELECT currency, open_minor,"
 	" CASE WHEN due_date >= ?2 THEN 0"
 	" WHEN due_date >= date(?2, '-30 days') THEN 1"
@@ -4784,12 +4792,12 @@ static const char sq_report_refresh_sql[] =
 	" customer_id, currency ORDER BY due_date, id) FROM invoices i"
 	" WHERE tenant_id = ?1 AND EXISTS (SELECT 1 FROM temp.report_pay p"
 	" WHERE p.customer_id = i.customer_id AND p.currency = i.currency);"
-	"INSERT INTO report_rows SELECT ?1, 'cohort', substr(due_date, 1, 7),"
+	"INSERT INTO temp.report_new SELECT ?1, 'cohort', substr(due_date, 1, 7),"
 	" currency, -1, COUNT(*), 0, SUM(amount_minor) FROM invoices"
 	" WHERE tenant_id = ?1"
 	" AND due_date >= date(?2, 'start of month', '-11 months')"
 	" AND due_date <= ?2 GROUP BY 3, 4;"
-	"INSERT INTO report_rows SELECT ?1, 'cohort', month, currency,"
+	"INSERT INTO temp.report_new SELECT ?1, 'cohort', month, currency,"
 	" CASE WHEN d <= 0 THEN 0 WHEN d > 84 THEN 90"
 	" ELSE (d + 6) / 7 * 7 END AS b, 0, 0, SUM(part)"
 	" FROM (SELECT substr(i.due_date, 1, 7) AS month, i.currency,"
@@ -4802,9 +4810,6 @@ static const char sq_report_refresh_sql[] =
 	" AND p.cum_end - p.amount < i.cum_end"
 	" WHERE i.due_date >= date(?2, 'start of month', '-11 months')"
 	" AND i.due_date <= ?2) WHERE d <= 90 GROUP BY month, currency, b;"
-	"INSERT INTO report_refreshes (tenant_id, as_of, refreshed_at)"
-	" VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE"
-	" SET as_of = excluded.as_of, refreshed_at = excluded.refreshed_at;"
 	"DROP TABLE temp.report_paid;"
 	"DROP TABLE temp.report_last;"
 	"DROP TABLE temp.report_case;"
@@ -4813,19 +4818,20 @@ static const char sq_report_refresh_sql[] =
 	"DROP TABLE temp.report_inv;"
 	"DROP TABLE temp.report_pay;";
 
-static int sq_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
-			     instant_t now, struct err *e)
-{
-	struct sq *h = hv;
-	const char *sql = sq_report_refresh_sql;
-	char day[DATE_FMT_MAX], at[INSTANT_FMT_MAX];
-	int r = flush_all(h, e);
+static const char sq_report_swap_sql[] =
+	"DELETE FROM report_rows WHERE tenant_id = ?1;"
+	"INSERT INTO report_rows SELECT * FROM temp.report_new;"
+	"INSERT INTO report_refreshes (tenant_id, as_of, refreshed_at)"
+	" VALUES (?1, ?2, ?3) ON CONFLICT (tenant_id) DO UPDATE"
+	" SET as_of = excluded.as_of, refreshed_at = excluded.refreshed_at;"
+	"DROP TABLE temp.report_new;";
 
-	if (r < 0)
-		return r;
-	date_format(as_of, day);
-	instant_format(now, at);
-	/* One statement at a time, each with the parameters it names. */
+/* Run the statements of `sql` one at a time, each with the parameters it
+ * names (?1 tenant, ?2 date, ?3 instant). */
+static int sq_report_run(struct sq *h, const char *sql, int64_t tenant_id,
+			 const char *day, const char *at, struct err *e)
+{
+	int r = 0;
 	while (r == 0 && *sql) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
@@ -4845,6 +4851,38 @@ static int sq_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
 		r = sq_done(h, st, e, "refreshing the reports");
 		sqlite3_finalize(st);
 	}
+	return r;
+}
+
+static int sq_report_refresh(void *hv, int64_t tenant_id, date_t as_of,
+			     instant_t now, struct err *e)
+{
+	struct sq *h = hv;
+	char day[DATE_FMT_MAX], at[INSTANT_FMT_MAX];
+	int r;
+
+	if (h->in_tx)
+		return err_set(e, ERR_STORE, "refreshing the reports: it "
+			       "takes its own transactions (called inside one)");
+	date_format(as_of, day);
+	instant_format(now, at);
+	/* Read: a deferred transaction that only writes TEMP tables holds
+	 * no lock that keeps writers out (WAL). */
+	r = sq_exec(h, "BEGIN", e);
+	if (r == 0)
+		r = sq_report_run(h, sq_report_refresh_sql, tenant_id, day, at,
+				  e);
+	if (r == 0)
+		r = sq_exec(h, "COMMIT", e);
+	/* Write: the new rows in place of the old, briefly. */
+	if (r == 0)
+		r = sq_exec(h, "BEGIN IMMEDIATE", e);
+	if (r == 0)
+		r = sq_report_run(h, sq_report_swap_sql, tenant_id, day, at, e);
+	if (r == 0)
+		r = sq_exec(h, "COMMIT", e);
+	if (r < 0)
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
 }
 

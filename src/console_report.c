@@ -11,9 +11,12 @@
 #include "console_report.h"
 #include "console_page.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mem.h"
 #include "report.h"
@@ -39,6 +42,118 @@ static const struct {
 	[REPORT_STRATEGY] = { "Recovery by strategy", "Strategy",
 			      "no strategy" },
 };
+
+/*
+ * "Refresh now" runs on a thread of its own, with its own connection: on
+ * a million cases a refresh reads for seconds, and the request's thread
+ * serves other people's pages meanwhile. The page waits for it a little
+ * (REFRESH_WAIT_MS: a small tenant's figures are there on the next page),
+ * else says they are being made. One refresh at a time per process.
+ */
+#define REFRESH_WAIT_MS 2000
+
+struct refresh_job {
+	char *target;        /* the store to open (store_target) */
+	int64_t tenant_id;   /* whose figures */
+	instant_t now;       /* the refresh's clock */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done_cond; /* signalled when a refresh ends */
+	int running;              /* a refresh is under way */
+	long finished;            /* refreshes ended so far */
+	int last_r;               /* the last one's result */
+} refresher = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+		0, 0 };
+
+static void *refresh_main(void *arg)
+{
+	struct refresh_job *job = arg;
+	struct store *s = NULL;
+	struct err e;
+	int r;
+
+	err_clear(&e);
+	r = store_open_raw(job->target, &s, &e);
+	if (r == 0)
+		r = report_refresh(s, job->tenant_id, job->now, &e);
+	if (s)
+		store_close(s);
+	if (r < 0) {
+		/* a JSON log line, as the server's: the tenant's id and the
+		 * store's message (no personal data), quotes and controls
+		 * blanked */
+		for (char *c = e.msg; *c; c++)
+			if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+				*c = ' ';
+		fprintf(stderr, "{\"event\":\"report_refresh_failed\","
+			"\"tenant\":%lld,\"error\":\"%.200s\"}\n",
+			(long long)job->tenant_id, e.msg);
+	}
+	free(job->target);
+	free(job);
+	pthread_mutex_lock(&refresher.lock);
+	refresher.running = 0;
+	refresher.finished++;
+	refresher.last_r = r;
+	pthread_cond_broadcast(&refresher.done_cond);
+	pthread_mutex_unlock(&refresher.lock);
+	return NULL;
+}
+
+/* Start a refresh and wait for it at most REFRESH_WAIT_MS. 1: done (its
+ * result in *ret_r); 0: still running; -1: one was running already or no
+ * thread could be started. */
+static int refresh_start(struct store *s, int64_t tenant_id, instant_t now,
+			 int *ret_r)
+{
+	struct refresh_job *job;
+	pthread_attr_t attr;
+	pthread_t t;
+	struct timespec until;
+	long ticket;
+	int started, done = 0;
+
+	pthread_mutex_lock(&refresher.lock);
+	if (refresher.running) {
+		pthread_mutex_unlock(&refresher.lock);
+		return -1;
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->target = xstrdup(store_target(s));
+	job->tenant_id = tenant_id;
+	job->now = now;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	started = pthread_create(&t, &attr, refresh_main, job) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started) {
+		pthread_mutex_unlock(&refresher.lock);
+		free(job->target);
+		free(job);
+		return -1;
+	}
+	refresher.running = 1;
+	ticket = refresher.finished;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += REFRESH_WAIT_MS / 1000;
+	until.tv_nsec += (REFRESH_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (refresher.finished == ticket &&
+	       pthread_cond_timedwait(&refresher.done_cond, &refresher.lock,
+				      &until) != ETIMEDOUT)
+		;
+	if (refresher.finished != ticket) {
+		done = 1;
+		*ret_r = refresher.last_r;
+	}
+	pthread_mutex_unlock(&refresher.lock);
+	return done;
+}
 
 /* A chart drawn into its own buffer, then put on the page as it is
  * (svgchart escapes every text it is given). */
@@ -502,6 +617,9 @@ void console_reports(const struct http_request *req,
 		cpage_raw(&p, "<p role=\"status\">There are no figures yet: "
 			  "they are made at the end of each daily run, or "
 			  "now.</p>\n");
+		if (http_query(req, "making"))
+			cpage_raw(&p, "<p role=\"status\">They are being made; "
+				  "reload this page in a minute.</p>\n");
 		refresh_form(&p, "Make the figures now");
 		cpage_end(&p);
 		goto out;
@@ -516,6 +634,9 @@ void console_reports(const struct http_request *req,
 	cpage_raw(&p, "\">");
 	cpage_esc(&p, w);
 	cpage_raw(&p, "</time>.</p>\n");
+	if (http_query(req, "making"))
+		cpage_raw(&p, "<p role=\"status\">New figures are being made; "
+			  "reload this page in a minute to see them.</p>\n");
 	refresh_form(&p, "Refresh now");
 	cur = pick_currency(&p, r);
 	if (!*cur) {
@@ -594,13 +715,26 @@ void console_reports_refresh(const struct http_request *req,
 			      "try again in a minute.");
 		goto out;
 	}
-	if (report_refresh(p.s, p.t.id, req->now, &e) < 0) {
-		http_log(req, "error", "console: refreshing the reports failed");
-		cpage_message(&p, 500, "Something went wrong",
-			      "The figures could not be made; try again.");
-		goto out;
+	{
+		int rr = 0, st = refresh_start(p.s, p.t.id, req->now, &rr);
+		if (st < 0) {
+			http_response_header(resp, "Retry-After", "60");
+			cpage_message(&p, 429, "Being made",
+				      "The figures are being made already; "
+				      "reload the reports in a minute.");
+			goto out;
+		}
+		if (st == 1 && rr < 0) {
+			http_log(req, "error",
+				 "console: refreshing the reports failed");
+			cpage_message(&p, 500, "Something went wrong",
+				      "The figures could not be made; try "
+				      "again.");
+			goto out;
+		}
+		snprintf(loc, sizeof(loc), "%s/reports%s", p.base,
+			 st == 1 ? "" : "?making=1");
 	}
-	snprintf(loc, sizeof(loc), "%s/reports", p.base);
 	cpage_see_other(&p, loc);
 out:
 	report_row_list_free(rows, n);

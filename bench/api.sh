@@ -15,6 +15,7 @@
 #   CUSTOMERS=N    customers (default 20000)
 #   CALLS=N        bulk calls per round (default 100: 100,000 invoices)
 #   THREADS=N      dunwell serve threads (default 2)
+#   BULK=0         the GET only (no bulk calls, no import baseline)
 #   BUILD=D        use D/dunwell and D/bench/gen as they are
 #
 # Release build, SQLite, on this machine with wrk/nginx/the client on the
@@ -155,13 +156,17 @@ for r in $(seq 1 "$ROUNDS"); do
 	n_rps=$1 n_p99=$2
 	set -- $(measure -H "Authorization: Bearer $KEY" "$URL")
 	g_rps=$1 g_p99=$2
-	make_bodies "$r"
-	b_new=$(post_bodies "new$r")
-	b_upd=$(post_bodies "upd$r")
-	t0=$(date +%s.%N)
-	$DW import invoices "$DIR/bulk/rows.csv" >/dev/null
-	t1=$(date +%s.%N)
-	imp=$(python3 -c "print('%.0f' % ($CALLS * 1000 / ($t1 - $t0)))")
+	if [ "${BULK:-1}" = 0 ]; then
+		b_new=0 b_upd=0 imp=1
+	else
+		make_bodies "$r"
+		b_new=$(post_bodies "new$r")
+		b_upd=$(post_bodies "upd$r")
+		t0=$(date +%s.%N)
+		$DW import invoices "$DIR/bulk/rows.csv" >/dev/null
+		t1=$(date +%s.%N)
+		imp=$(python3 -c "print('%.0f' % ($CALLS * 1000 / ($t1 - $t0)))")
+	fi
 	printf '%-6s %10s %8s %10s %8s %12s %12s %12s\n' "$r" "$n_rps" "$n_p99" "$g_rps" "$g_p99" "$b_new" "$b_upd" "$imp"
 	echo "$n_rps $n_p99 $g_rps $g_p99 $b_new $b_upd $imp" >>"$DIR/results"
 done

@@ -1,9 +1,11 @@
 /*
- * http: dunwell's HTTP server — libevent 2.1's evhttp, one event loop per
- * thread, every loop accepting on the same listening socket.
+ * http: dunwell's HTTP server — HTTP/1.1 on libevent's event loop (our
+ * own connection handling and parser; evhttp cost half the CPU of a
+ * request), one event loop per thread, every loop accepting on the same
+ * listening socket.
  *
- * The listening socket is bound once; each thread's evhttp accepts on its
- * own dup() of it, so the kernel hands each new connection to one loop.
+ * The listening socket is bound once; each thread accepts on its own
+ * dup() of it, so the kernel hands each new connection to one loop.
  * Each thread gets its own application context from a thread_init
  * callback (its own store connection: SQLite and libpq connections are not
  * shared between threads) and runs its requests to completion, one at a
@@ -18,12 +20,11 @@
  *
  * Errors are JSON: {"error": {"type", "code", "message"}} with the status
  * (404 unknown route, 405 wrong method with an Allow header, 400 bad path
- * or query, 415 wrong body type, 500). One exception: a request libevent
- * itself refuses before any handler runs — a body over the limit (413),
- * a malformed request line or headers over the limit (400), a method it
- * does not know (501) — gets libevent's own small HTML page, because
- * libevent 2.1 has no hook for those answers (2.2 adds evhttp_set_errorcb);
- * such requests are neither logged nor counted.
+ * or query, 415 wrong body type, 500). A request refused before any
+ * handler runs — a body over the limit (413), a malformed request line or
+ * headers over the limit (400), a method or transfer coding not served
+ * (501) — gets the same JSON error and "Connection: close", and is neither
+ * logged nor counted (it matched no route).
  *
  * Access log: one JSON line per answered request on the configured stream:
  * {"ts", "method", "path", "route", "status", "bytes", "ms"}: the path
@@ -93,7 +94,8 @@ struct http_config {
 };
 
 /* One request as a handler sees it. Everything lives until the handler
- * returns (strings in the request's arena or libevent's buffers). */
+ * returns (strings in the request's arena or the connection's input
+ * buffer). */
 struct http_request {
 	const char *method;   /* "GET", "HEAD", "POST", ... */
 	const char *path;     /* as sent: %-escapes kept, no query string */

@@ -892,7 +892,10 @@ static void plan_section(struct page *p, const struct plan_rec *pl)
 #define PORTAL_CACHE_KEY_MAX 256      /* bytes of query + Accept-Language */
 
 struct cache_entry {
-	char hash[TOKEN_HASH_BUF];    /* the link's token hash; "" = free */
+	char token[TOKEN_BUF];        /* the link's token; "" = free (kept
+					 in memory only, as requests carry
+					 it: a hit compares it in constant
+					 time instead of hashing it again) */
 	char key[PORTAL_CACHE_KEY_MAX]; /* query string and Accept-Language */
 	int64_t data_version;         /* store_data_version when rendered */
 	long writes;                  /* store_write_count when rendered */
@@ -923,20 +926,28 @@ void portal_cache_free(struct portal_cache *c)
 	free(c);
 }
 
-/* The request's cache key; 0 when it is too long to cache. */
+/* The request's cache key ("query|Accept-Language"); 0 when it is too
+ * long to cache. */
 static int cache_key(const struct http_request *req, char *key, size_t cap)
 {
 	const char *al = http_header(req, "Accept-Language");
-	int n = snprintf(key, cap, "%s|%s", req->query_raw ? req->query_raw : "",
-			 al ? al : "");
-	return n > 0 && (size_t)n < cap;
+	const char *q = req->query_raw ? req->query_raw : "";
+	size_t ql = strlen(q), al_len = al ? strlen(al) : 0;
+
+	if (ql + 1 + al_len >= cap)
+		return 0;
+	memcpy(key, q, ql);
+	key[ql] = '|';
+	memcpy(key + ql + 1, al ? al : "", al_len);
+	key[ql + 1 + al_len] = '\0';
+	return 1;
 }
 
 static struct cache_entry *cache_slot(struct portal_cache *c,
-				      const char *hash, const char *key)
+				      const char *token, const char *key)
 {
 	uint32_t h = 2166136261u;
-	for (const char *s = hash; *s; s++)
+	for (const char *s = token; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
 	for (const char *s = key; *s; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
@@ -967,18 +978,19 @@ static int cache_serve(const struct http_request *req,
 {
 	struct portal_cache *c = serve_portal_cache(req);
 	const char *tok = http_param(req, "token");
-	char token[TOKEN_BUF], hash[TOKEN_HASH_BUF], key[PORTAL_CACHE_KEY_MAX];
+	char token[TOKEN_BUF], key[PORTAL_CACHE_KEY_MAX];
 	struct cache_entry *x;
 	struct page p;
 	int64_t dv;
 	long w;
 
 	if (!c || !tok || !cache_key(req, key, sizeof(key)) ||
-	    token_parse(tok, strlen(tok), token, NULL) < 0 ||
-	    token_hash(token, hash, NULL) < 0)
+	    token_parse(tok, strlen(tok), token, NULL) < 0)
 		return 0;
-	x = cache_slot(c, hash, key);
-	if (strcmp(x->hash, hash) != 0 || strcmp(x->key, key) != 0 ||
+	x = cache_slot(c, token, key);
+	/* The token is the credential: compared in constant time. */
+	if (!x->token[0] || sodium_memcmp(x->token, token, TOKEN_LEN) != 0 ||
+	    strcmp(x->key, key) != 0 ||
 	    req->now >= x->valid_until ||
 	    cache_version(c, serve_store(req), &dv, &w) < 0 ||
 	    dv != x->data_version || w != x->writes)
@@ -998,22 +1010,23 @@ static int cache_serve(const struct http_request *req,
 static void cache_store(const struct page *p, int64_t dv, long w)
 {
 	struct portal_cache *c = serve_portal_cache(p->req);
-	char key[PORTAL_CACHE_KEY_MAX];
+	const char *tok = http_param(p->req, "token");
+	char key[PORTAL_CACHE_KEY_MAX], token[TOKEN_BUF];
 	struct cache_entry *x;
 	instant_t midnight;
 
-	if (!c || p->resp->status != 200 ||
+	if (!c || p->resp->status != 200 || !tok ||
+	    token_parse(tok, strlen(tok), token, NULL) < 0 ||
 	    !cache_key(p->req, key, sizeof(key)))
 		return;
-	x = cache_slot(c, p->hash, key);
+	x = cache_slot(c, token, key);
+	x->token[0] = '\0';
 	buf_reset(&x->body);
-	if (buf_append(&x->body, p->out->data, p->out->len) < 0) {
-		x->hash[0] = '\0';
+	if (buf_append(&x->body, p->out->data, p->out->len) < 0)
 		return;
-	}
 	midnight = instant_from_date(p->today + 1);
 	midnight -= tz_offset(p->zone, midnight);
-	snprintf(x->hash, sizeof(x->hash), "%s", p->hash);
+	memcpy(x->token, token, TOKEN_BUF);
 	snprintf(x->key, sizeof(x->key), "%s", key);
 	x->data_version = dv;
 	x->writes = w;

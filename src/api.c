@@ -557,7 +557,16 @@ void api_invoice_get(const struct http_request *req,
 		api_fail(req, resp, "reading an invoice", &e);
 		return;
 	}
-	api_send_json(resp, 200, invoice_json(&inv, cust));
+	/* written straight into the answer (json_out.h): no jansson tree
+	 * for the API's most frequent read */
+	buf_reset(&resp->body);
+	if (invoice_out(&resp->body, &inv, cust) < 0 ||
+	    buf_putc(&resp->body, '\n') < 0) {
+		resp->status = 0; /* too big: 500 */
+	} else {
+		resp->status = 200;
+		resp->content_type = "application/json";
+	}
 	free(cust);
 	invoice_rec_clear(&inv);
 }

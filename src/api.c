@@ -26,6 +26,7 @@
 #include "dispatch.h"
 #include "embed.h"
 #include "http_client.h"
+#include "api_cache.h"
 #include "json_out.h"
 #include "import.h"
 #include "mem.h"
@@ -529,11 +530,14 @@ void api_invoice_get(const struct http_request *req,
 		     struct http_response *resp)
 {
 	const char *id = http_param(req, "id");
+	struct api_cache *ac = serve_api_cache(req);
 	struct invoice_rec inv;
 	struct api_auth a;
 	char *cust = NULL;
 	struct err e;
-	int r;
+	int64_t dv = 0;
+	long w = 0;
+	int cacheable, r;
 
 	err_clear(&e);
 	memset(&inv, 0, sizeof(inv));
@@ -543,6 +547,16 @@ void api_invoice_get(const struct http_request *req,
 		api_missing(resp, "invoice", "id");
 		return;
 	}
+	/* The thread's cache of this answer (api_cache.h): the version is
+	 * read before the invoice it will label. */
+	buf_reset(&resp->body);
+	if (api_cache_get(ac, serve_store(req), a.tenant_id, id,
+			  &resp->body)) {
+		resp->status = 200;
+		resp->content_type = "application/json";
+		return;
+	}
+	cacheable = ac && api_cache_version(ac, serve_store(req), &dv, &w) == 0;
 	r = store_invoice_get(serve_store(req), a.tenant_id, id, &inv, &e);
 	if (r == 0)
 		r = store_customer_external_id(serve_store(req), a.tenant_id,
@@ -566,6 +580,10 @@ void api_invoice_get(const struct http_request *req,
 	} else {
 		resp->status = 200;
 		resp->content_type = "application/json";
+		if (cacheable)
+			api_cache_put(ac, a.tenant_id, id,
+				      (const char *)resp->body.data,
+				      resp->body.len, dv, w);
 	}
 	free(cust);
 	invoice_rec_clear(&inv);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api.h"
+#include "api_cache.h"
 #include "api_resources.h"
 #include "channel.h"
 #include "deliver.h"
@@ -47,6 +48,8 @@ struct serve_ctx {
 	struct portal_cache *portal_cache; /* rendered case pages; NULL when
 					      the store has no cheap data
 					      version (PostgreSQL) */
+	struct api_cache *api_cache; /* GET /v1/invoices/{id} answers; NULL
+					likewise */
 };
 
 static struct store *store_of(const struct http_request *req)
@@ -57,6 +60,11 @@ static struct store *store_of(const struct http_request *req)
 struct portal_cache *serve_portal_cache(const struct http_request *req)
 {
 	return ((struct serve_ctx *)req->app)->portal_cache;
+}
+
+struct api_cache *serve_api_cache(const struct http_request *req)
+{
+	return ((struct serve_ctx *)req->app)->api_cache;
 }
 
 struct i18n *serve_i18n(const struct http_request *req)
@@ -591,6 +599,7 @@ static int serve_thread_init(void *arg, int index, void **ret_app,
 		if (store_data_version(x->store, &dv, NULL) == 0)
 			x->portal_cache = portal_cache_new();
 	}
+	x->api_cache = api_cache_new(x->store);
 	*ret_app = x;
 	return 0;
 }
@@ -604,6 +613,7 @@ static void serve_thread_free(void *app)
 	store_close(x->store);
 	i18n_free(x->i18n);
 	portal_cache_free(x->portal_cache);
+	api_cache_free(x->api_cache);
 	free(x);
 }
 

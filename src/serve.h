@@ -70,6 +70,8 @@ struct store *serve_store(const struct http_request *req);
 struct i18n *serve_i18n(const struct http_request *req);
 /* This server thread's cache of the portal's case pages, or NULL. */
 struct portal_cache *serve_portal_cache(const struct http_request *req);
+/* This thread's cache of API answers (api_cache.h); NULL when none. */
+struct api_cache *serve_api_cache(const struct http_request *req);
 
 /* The route table, for the test that checks docs/openapi.json covers it. */
 const struct route *serve_route_table(size_t *ret_n);

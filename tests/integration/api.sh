@@ -141,6 +141,28 @@ check invoice_unknown_customer_param [ "$(jv 'd["error"]["param"]')" = customer 
 expect invoice_get_200 200 "$RO" GET /v1/invoices/INV-1
 check invoice_get_body [ "$(jv 'd["id"]+d["customer"]+str(d["amount_open"])')" = "INV-1C-0017995" ]
 expect invoice_get_unknown_404 404 "$RO" GET /v1/invoices/NOPE
+# The server keeps this answer per thread (api_cache.h): a change made
+# through it shows at once; one made by another process (the CLI) within
+# 100 ms; another tenant's key never gets it.
+for _ in 1 2 3 4; do hc "$RO" GET /v1/invoices/INV-1; done
+expect invoice_cached_other_tenant_404 404 "$OTHER" GET /v1/invoices/INV-1
+expect invoice_update_200 200 "$RW" POST /v1/invoices "${J[@]}" \
+	-d '{"id":"INV-1","customer":"C-001","issue_date":"2026-10-01","due_date":"2026-10-31","amount":7996,"currency":"EUR"}'
+ok=1
+for _ in 1 2 3 4; do
+	hc "$RO" GET /v1/invoices/INV-1
+	[ "$(jv 'str(d["amount"])')" = 7996 ] || ok=0
+done
+check invoice_change_seen_at_once [ "$ok" = 1 ]
+printf 'external_id,customer_id,number,issue_date,due_date,amount,currency\nINV-1,C-001,INV-1,2026-10-01,2026-10-31,79.95,EUR\n' >"$T/inv1.csv"
+"$DUNWELL" import invoices "$T/inv1.csv" --tenant acme >/dev/null
+sleep 0.3
+ok=1
+for _ in 1 2 3 4; do
+	hc "$RO" GET /v1/invoices/INV-1
+	[ "$(jv 'str(d["amount"])+" "+str(d["amount_open"])')" = "7995 7995" ] || ok=0
+done
+check invoice_other_process_change_seen [ "$ok" = 1 ]
 # A copy of the invoice: a web address, kept and given back (a customer
 # of its own, so the lists and payments below are not changed).
 expect customer_doc_201 201 "$RW" POST /v1/customers "${J[@]}" -d '{"id":"C-DOC","name":"Doc Holder"}'

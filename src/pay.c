@@ -386,48 +386,28 @@ static int load_policy(struct store *s, const struct tenant_rec *t,
 	return 0;
 }
 
-/* Pay `want` (> 0) of the open case's fees, at most what is open; the
- * batch's copy of the case keeps count for the next payment. */
-static int pay_fees(struct store *s, struct pay_batch_open *o, int64_t want,
-		    int64_t *ret_paid, struct err *e)
-{
-	int64_t open = case_fees_open(&o->kase);
-	int64_t take = want < open ? want : open;
-
-	*ret_paid = 0;
-	if (take <= 0)
-		return 0;
-	int r = store_case_fees_pay(s, o->kase.tenant_id, o->kase.id, take, e);
-	if (r < 0)
-		return r;
-	o->kase.fees_paid_minor += take;
-	*ret_paid = take;
-	return 0;
-}
-
 /*
- * Allocate payment p: to the open case's fees first when the tenant says
- * fees_first, then to the invoices (allocate_rule over the batch's copy
- * of them), then (invoices first) to the fees; what is left is the
- * customer's credit, kept on the payment. o is the batch's entry of the
- * customer and currency; have_case says it has an open case (else there
- * are no fees to pay). A negative payment (a reversal) pays nothing: its
- * whole amount is "left", and it is not credit. The invoices settled in
+ * Allocate payment p, in memory: to the open case's fees first when the
+ * tenant says fees_first, then to the invoices (allocate_rule over the
+ * batch's copy of them), then (invoices first) to the fees; what is left
+ * is the customer's credit. o is the batch's entry of the customer and
+ * currency; have_case says it has an open case (else there are no fees to
+ * pay). A negative payment pays nothing: its whole amount is "left", and
+ * it is not credit. Sets ret->fees_minor (for the caller to write, once
+ * the payment is recorded) and ret->left_minor; the invoices settled in
  * full are listed in paid[] (room for o->n_inv), as indexes into o->inv.
  */
-static int allocate_with_fees(struct store *s, struct pay_batch *b,
-			      int64_t tenant_id, const struct payment_rec *p,
-			      struct pay_batch_open *o, int have_case,
-			      struct pay_result *ret, size_t *paid,
-			      size_t *ret_n_paid, struct err *e)
+static void allocate_with_fees(struct pay_batch *b,
+			       const struct payment_rec *p,
+			       struct pay_batch_open *o, int have_case,
+			       struct pay_result *ret, size_t *paid,
+			       size_t *ret_n_paid)
 {
 	int64_t amount = p->amount_minor, fees = 0, more = 0, left;
-	int r = 0;
+	int64_t open = have_case ? case_fees_open(&o->kase) : 0;
 
 	if (have_case && amount > 0 && b->fees_first)
-		r = pay_fees(s, o, amount, &fees, e);
-	if (r < 0)
-		return r;
+		fees = amount < open ? amount : open;
 	left = allocate_rule(o->inv, o->n_inv, p->invoice_id, amount - fees,
 			     paid, ret_n_paid);
 	if (*ret_n_paid || left != amount - fees) {
@@ -436,16 +416,10 @@ static int allocate_with_fees(struct store *s, struct pay_batch *b,
 		o->dirty = 1;
 	}
 	if (have_case && left > 0 && !b->fees_first)
-		r = pay_fees(s, o, left, &more, e);
-	if (r < 0)
-		return r;
+		more = left < open ? left : open;
 	left -= more;
 	ret->fees_minor = fees + more;
 	ret->left_minor = left;
-	if (left > 0)
-		r = store_payment_set_credit(s, tenant_id, p->external_id, left,
-					     e);
-	return r;
 }
 
 void pay_batch_init(struct pay_batch *b)
@@ -581,20 +555,17 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 		      struct err *e)
 {
 	size_t n_paid = 0, *paid = NULL;
+	struct pay_invoice *saved = NULL; /* o->inv before allocating */
 	struct pay_batch_open *o = NULL;
 	struct case_rec k;
 	struct payer py;
 	char detail[512];
-	int inserted = 0, have_case = 0, r;
+	int inserted = 0, have_case = 0, was_dirty = 0, r;
 
 	memset(ret, 0, sizeof(*ret));
 	memset(&k, 0, sizeof(k));
 	memset(&py, 0, sizeof(py));
 	b->tenant_id = t->id;
-	r = store_payment_insert(s, p, &inserted, e);
-	if (r < 0 || !inserted)
-		return r;
-	ret->recorded = 1;
 	r = batch_open_case(s, b, t->id, p->customer_id, p->currency, &o, e);
 	if (r == 0 && o->found) {
 		k = o->kase;
@@ -604,11 +575,35 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 		r = load_policy(s, t, b, e);
 	if (r < 0)
 		goto out;
+	/* Allocated in memory first, so that the payment is recorded with
+	 * its credit in one statement; undone when its id was known. */
 	paid = xmalloc((o->n_inv ? o->n_inv : 1) * sizeof(*paid));
-	r = allocate_with_fees(s, b, t->id, p, o, have_case, ret, paid,
-			       &n_paid, e);
+	saved = xmalloc((o->n_inv ? o->n_inv : 1) * sizeof(*saved));
+	if (o->n_inv)
+		memcpy(saved, o->inv, o->n_inv * sizeof(*saved));
+	was_dirty = o->dirty;
+	allocate_with_fees(b, p, o, have_case, ret, paid, &n_paid);
+	r = store_payment_insert_credit(s, p, ret->left_minor > 0 ?
+						      ret->left_minor : 0,
+					&inserted, e);
+	if (r == 0 && !inserted) {
+		if (o->n_inv)
+			memcpy(o->inv, saved, o->n_inv * sizeof(*saved));
+		if (o->dirty && !was_dirty)
+			b->n_dirty--;
+		o->dirty = was_dirty;
+		memset(ret, 0, sizeof(*ret));
+		goto out;
+	}
+	if (r == 0 && ret->fees_minor > 0) {
+		r = store_case_fees_pay(s, o->kase.tenant_id, o->kase.id,
+					ret->fees_minor, e);
+		if (r == 0)
+			o->kase.fees_paid_minor += ret->fees_minor;
+	}
 	if (r < 0)
 		goto out;
+	ret->recorded = 1;
 	ret->case_id = have_case ? k.id : 0;
 	ret->invoices_paid = (int)n_paid;
 	for (size_t i = 0; have_case && i < n_paid; i++) {
@@ -656,6 +651,7 @@ int pay_receive_batch(struct store *s, const struct tenant_rec *t,
 	}
 out:
 	free(paid);
+	free(saved);
 	payer_clear(&py);
 	return r;
 }

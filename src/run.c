@@ -107,6 +107,8 @@ struct run_ctx {
 	struct set_cache sets;        /* strategy sets by version */
 	int active_version;           /* 0 when the tenant has none */
 	struct run_stats stats;       /* what the run did */
+	int64_t restricted_case;      /* the case service.restrict was last
+					 recorded for by this run */
 };
 
 static void set_cache_clear(struct set_cache *c)
@@ -332,6 +334,9 @@ static int write_actions(struct run_ctx *ctx, const struct engine_decision *d,
 			char detail[160];
 			snprintf(detail, sizeof(detail), "{\"step\":\"%.64s\"}",
 				 a->step_id);
+			if (a->end == END_RESTRICT_SERVICE &&
+			    a->kind == ACTION_END)
+				ctx->restricted_case = case_id;
 			r = add_event(ctx, case_id,
 				      a->end == END_RESTRICT_SERVICE &&
 						      a->kind == ACTION_END ?
@@ -357,7 +362,7 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 			  const struct case_rec *old, const char *currency,
 			  int version, const struct strategy_set *set,
 			  const struct engine_decision *d, date_t today,
-			  struct err *e)
+			  int restricted, struct err *e)
 {
 	struct case_rec c;
 	char detail[256], da[DATE_FMT_MAX], db[DATE_FMT_MAX];
@@ -460,13 +465,10 @@ static int apply_decision(struct run_ctx *ctx, const struct work_customer *wc,
 		if (r < 0)
 			return r;
 		if (d->state.status == CASE_RESOLVED) {
-			/* Paid: a service restricted for this case may be
+			/* Paid: a service restricted for this case (before
+			 * this run: `restricted`; or by this decision) may be
 			 * given back at once. */
-			int64_t restricted = 0;
-			r = store_event_count(ctx->store, ctx->tenant->id,
-					      c.id, "service.restrict",
-					      &restricted, e);
-			if (r == 0 && restricted > 0)
+			if (restricted || ctx->restricted_case == c.id)
 				r = add_event(ctx, c.id, "service.restore",
 					      "{}", e);
 			if (r < 0)
@@ -698,32 +700,61 @@ static int plan_batch(struct run_ctx *ctx, int64_t from, int64_t to,
 	return 0;
 }
 
+/* Whether the open case of plan p resolves now. */
+static int plan_resolves(const struct planned_case *p)
+{
+	return p->ci.old && p->d.closed &&
+	       p->d.state.status == CASE_RESOLVED;
+}
+
 /* Write a decided batch: case rows, actions, events, write-offs. */
 static int apply_batch(struct run_ctx *ctx, const struct batch_plan *b,
 		       struct err *e)
 {
+	int64_t *resolving = NULL, *restricted = NULL;
+	size_t n_resolving = 0, n_restricted = 0;
+	int r = 0;
+
 	ctx->stats.customers += (long)b->work.n_customers;
-	for (size_t k = 0; k < b->n_plans; k++) {
+	/* The cases that resolve and had their service restricted: one
+	 * query for the batch rather than a count per case. */
+	for (size_t k = 0; k < b->n_plans; k++)
+		if (plan_resolves(&b->plans[k]))
+			n_resolving++;
+	if (n_resolving) {
+		size_t i = 0;
+		resolving = xmalloc(n_resolving * sizeof(*resolving));
+		for (size_t k = 0; k < b->n_plans; k++)
+			if (plan_resolves(&b->plans[k]))
+				resolving[i++] = b->plans[k].ci.old->id;
+		r = store_cases_with_event(ctx->store, ctx->tenant->id,
+					   resolving, n_resolving,
+					   "service.restrict", &restricted,
+					   &n_restricted, e);
+		free(resolving);
+	}
+	for (size_t k = 0; r == 0 && k < b->n_plans; k++) {
 		const struct planned_case *p = &b->plans[k];
-		int r = apply_decision(ctx, p->wc, p->ci.old, p->currency,
-				       p->ci.version, p->ci.set, &p->d,
-				       p->today, e);
+		int was = plan_resolves(p) &&
+			  id_listed(restricted, n_restricted, p->ci.old->id);
+		r = apply_decision(ctx, p->wc, p->ci.old, p->currency,
+				   p->ci.version, p->ci.set, &p->d, p->today,
+				   was, e);
 		if (r < 0)
-			return r;
+			break;
 		if (!p->d.closed || p->d.state.status != CASE_WRITTEN_OFF)
 			continue;
 		/* The invoices given up on are never dunned again. */
-		for (size_t i = 0; i < p->ci.in.n_invoices; i++) {
+		for (size_t i = 0; r == 0 && i < p->ci.in.n_invoices; i++) {
 			if (!engine_in_case(&p->ci.in, p->ci.set, &p->d,
 					    &p->ci.in.invoices[i]))
 				continue;
 			r = store_invoice_write_off(ctx->store, ctx->tenant->id,
 						    p->ci.in.invoices[i].id, e);
-			if (r < 0)
-				return r;
 		}
 	}
-	return 0;
+	free(restricted);
+	return r;
 }
 
 static int ctx_init(struct run_ctx *ctx, struct store *s,

@@ -16,7 +16,11 @@
  * credit, exactly as it would be had it come in the next file. Where the
  * store holds what the index read until the commit (SQLite), the payment
  * batch is handed the open invoices and cases from the same read, so
- * that payments are allocated in memory (pay_batch_preload_*).
+ * that payments are allocated in memory (pay_batch_preload_*). Entries
+ * are written STMT_PENDING_MAX at a time (store_statement_entries_insert,
+ * then their review items); until then the entries waiting answer the
+ * duplicate check for their own keys, and anything that reads entries
+ * (a reversal's lookup, the end of the file) writes them first.
  */
 #include "statement.h"
 
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "buf.h"
 #include "camt.h"
 #include "match.h"
@@ -39,6 +44,8 @@
 #define STMT_REVERSAL_LOOKUP 2
 /* "bank:" + the entry's reference. */
 #define STMT_EXT_BUF (CAMT_REF_BUF + 8)
+/* Entries recorded per store call (store_statement_entries_insert). */
+#define STMT_PENDING_MAX 64
 
 /* The last payer upsert written for one (customer, account): the same
  * upsert again changes nothing, so it is not sent (a customer's account
@@ -67,6 +74,14 @@ struct stmt_ctx {
 					  reads (store_statement_rows_held) */
 	struct stmt_payer_seen *payers; /* open addressing by key */
 	size_t cap_payers, n_payers;   /* slots (a power of two), used */
+	/* Entries not yet written (the store does not know their keys
+	 * yet), their strings in pend_arena: */
+	struct statement_entry_rec pend[STMT_PENDING_MAX]; /* the rows */
+	const char *pend_cand[STMT_PENDING_MAX]; /* a review item's
+					  candidates; NULL: no review item */
+	uint64_t pend_key[STMT_PENDING_MAX]; /* hash of bank_ref, status */
+	size_t n_pend;                 /* used */
+	struct arena *pend_arena;      /* their strings */
 };
 
 /* ---- the match index, from the store -------------------------------- */
@@ -303,25 +318,87 @@ static void paid_json(const struct stmt_paid_rec *list, size_t n,
 	buf_putc(b, ']');
 }
 
-/* Record the entry; and, for review and unmatched ones, its review item. */
+/* The hash of an entry's key (bank_ref, status). */
+static uint64_t entry_key(const char *bank_ref, const char *status)
+{
+	uint64_t h = payer_hash(bank_ref);
+	for (const char *k = status; *k; k++) /* FNV-1a, on from the ref */
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/* Whether an entry waiting to be written has the key. */
+static int pending_has(const struct stmt_ctx *c, const char *bank_ref,
+		       const char *status)
+{
+	uint64_t k = entry_key(bank_ref, status);
+	for (size_t i = 0; i < c->n_pend; i++)
+		if (c->pend_key[i] == k &&
+		    strcmp(c->pend[i].bank_ref, bank_ref) == 0 &&
+		    strcmp(c->pend[i].status, status) == 0)
+			return 1;
+	return 0;
+}
+
+/* Write the entries waiting, in one go, then their review items. */
+static int flush_pending(struct stmt_ctx *c, struct err *e)
+{
+	int64_t ids[STMT_PENDING_MAX], item;
+	size_t n = c->n_pend;
+	int r = store_statement_entries_insert(c->s, c->pend, n, ids, e);
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (ids[i] == 0) /* its key was free when looked up: another
+				  * import of the same statement committed
+				  * it since */
+			r = err_set(e, ERR_CONFLICT, "entry '%s' was recorded"
+				    " by another import meanwhile; import"
+				    " again", c->pend[i].bank_ref);
+		else if (c->pend_cand[i])
+			r = store_review_insert(c->s, c->t->id, ids[i],
+						c->pend[i].reason,
+						c->pend_cand[i], c->now, &item,
+						e);
+	}
+	c->n_pend = 0;
+	arena_reset(c->pend_arena);
+	return r;
+}
+
+static const char *pend_dup(struct stmt_ctx *c, const char *s)
+{
+	return s ? arena_strdup(c->pend_arena, s) : NULL;
+}
+
+/* Record the entry; and, for review and unmatched ones, its review item
+ * (written in batches: flush_pending). */
 static int record(struct stmt_ctx *c, const struct statement_entry_rec *rec,
 		  const char *candidates, struct err *e)
 {
-	int64_t id = 0, item;
-	int r = store_statement_entry_insert(c->s, rec, &id, e);
-	if (r < 0)
-		return r;
-	if (id == 0) /* its key was free when looked up: another import of
-		      * the same statement committed it since */
-		return err_set(e, ERR_CONFLICT, "entry '%s' was recorded by"
-			       " another import meanwhile; import again",
-			       rec->bank_ref);
-	if (strcmp(rec->outcome, "review") != 0 &&
-	    strcmp(rec->outcome, "unmatched") != 0)
-		return 0;
-	return store_review_insert(c->s, c->t->id, id, rec->reason,
-				   candidates ? candidates : "[]", c->now,
-				   &item, e);
+	struct statement_entry_rec *p = &c->pend[c->n_pend];
+	int review = strcmp(rec->outcome, "review") == 0 ||
+		     strcmp(rec->outcome, "unmatched") == 0;
+
+	*p = *rec;
+	p->bank_ref = pend_dup(c, rec->bank_ref ? rec->bank_ref : "");
+	p->status = pend_dup(c, rec->status ? rec->status : "");
+	p->statement_id = pend_dup(c, rec->statement_id);
+	p->return_reason = pend_dup(c, rec->return_reason);
+	p->debtor_name = pend_dup(c, rec->debtor_name);
+	p->debtor_iban = pend_dup(c, rec->debtor_iban);
+	p->reference = pend_dup(c, rec->reference);
+	p->unstructured = pend_dup(c, rec->unstructured);
+	p->end_to_end_id = pend_dup(c, rec->end_to_end_id);
+	p->outcome = pend_dup(c, rec->outcome);
+	p->payment_external_id = pend_dup(c, rec->payment_external_id);
+	p->rule = pend_dup(c, rec->rule);
+	p->reason = pend_dup(c, rec->reason ? rec->reason : "");
+	c->pend_cand[c->n_pend] =
+		review ? pend_dup(c, candidates ? candidates : "[]") : NULL;
+	c->pend_key[c->n_pend] = entry_key(p->bank_ref, p->status);
+	if (++c->n_pend == STMT_PENDING_MAX)
+		return flush_pending(c, e);
+	return 0;
 }
 
 /* ---- what an entry does --------------------------------------------- */
@@ -506,7 +583,10 @@ static int entry_reversal(struct stmt_ctx *c,
 	/* "NOTPROVIDED" is what banks write for "none": it names nothing. */
 	if (!strcasecmp(e2e, "NOTPROVIDED"))
 		e2e = "";
-	r = store_statement_paid_find(c->s, c->t->id, e2e, stmt->id,
+	/* the payments it may undo include those waiting to be written */
+	r = flush_pending(c, e);
+	if (r == 0)
+		r = store_statement_paid_find(c->s, c->t->id, e2e, stmt->id,
 				      en->amount, en->currency,
 				      STMT_REVERSAL_LOOKUP, &list, &n, e);
 	if (r < 0)
@@ -551,8 +631,9 @@ static int on_entry(void *vc, const struct camt_statement *stmt,
 	int known = 0, r;
 
 	c->st.entries++;
-	r = store_statement_entry_known(c->s, c->t->id, en->ref, status,
-					&known, e);
+	known = pending_has(c, en->ref, status);
+	r = known ? 0 : store_statement_entry_known(c->s, c->t->id, en->ref,
+						    status, &known, e);
 	if (r < 0)
 		return r;
 	if (known) {
@@ -615,6 +696,7 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 	c.t = t;
 	c.now = now;
 	c.idx = match_index_new();
+	c.pend_arena = arena_new();
 	pay_batch_init(&c.batch);
 	cb.ctx = &c;
 	r = store_begin(s, e);
@@ -626,6 +708,8 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 		r = pay_batch_preload_done(s, t, &c.batch, e);
 	if (r == 0)
 		r = camt_parse_file(path, on_entry, &c, NULL, e);
+	if (r == 0)
+		r = flush_pending(&c, e);
 	/* The engine runs once for every customer paid (pay_receive_batch)
 	 * or whose payment was undone (pay_batch_touch in undo_payment);
 	 * then the cases paid off are thanked. */
@@ -643,6 +727,7 @@ int statement_import(struct store *s, const struct tenant_rec *t,
 		*ret = c.st;
 out:
 	match_index_free(c.idx);
+	arena_free(c.pend_arena);
 	pay_batch_clear(&c.batch);
 	free(c.rerun);
 	for (size_t i = 0; i < c.cap_payers; i++) {

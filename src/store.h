@@ -1062,6 +1062,25 @@ struct store_backend {
 	 * meanwhile: the batch reads and locks each customer's invoices at
 	 * first use instead, see pay_batch_preload_done). */
 	int (*statement_rows_held)(void *h);
+	/* Of the cases `ids` (n, any order), those with at least one event
+	 * of `kind`, ascending (malloc'd; NULL when none): the finish of a
+	 * batch asks once for the cases that resolve instead of counting
+	 * each case's events. */
+	int (*cases_with_event)(void *h, int64_t tenant_id,
+				const int64_t *ids, size_t n, const char *kind,
+				int64_t **ret, size_t *ret_n, struct err *e);
+	/* statement_entry_insert of en[0..n), in that order, in fewer
+	 * statements: ret_ids[i] is what it would set for en[i]. */
+	int (*statement_entries_insert)(void *h,
+					const struct statement_entry_rec *en,
+					size_t n, int64_t *ret_ids,
+					struct err *e);
+	/* payment_insert with the payment's credit (payments.
+	 * unallocated_minor) set at once, not by a later
+	 * payment_set_credit. */
+	int (*payment_insert_credit)(void *h, const struct payment_rec *p,
+				     int64_t credit_minor, int *ret_inserted,
+				     struct err *e);
 
 	/* The team's console (migration 0011). Record an operator (the
 	 * email lower-case already); -ERR_CONFLICT when the tenant has the
@@ -1455,6 +1474,15 @@ int store_invoices_paid(struct store *s, int64_t tenant_id,
 			struct err *e);
 /* ---- statement batch ---- */
 int store_statement_rows_held(struct store *s);
+int store_cases_with_event(struct store *s, int64_t tenant_id,
+			   const int64_t *ids, size_t n, const char *kind,
+			   int64_t **ret, size_t *ret_n, struct err *e);
+int store_statement_entries_insert(struct store *s,
+				   const struct statement_entry_rec *en,
+				   size_t n, int64_t *ret_ids, struct err *e);
+int store_payment_insert_credit(struct store *s, const struct payment_rec *p,
+				int64_t credit_minor, int *ret_inserted,
+				struct err *e);
 
 void tenant_rec_clear(struct tenant_rec *t);
 void tenant_list_free(struct tenant_rec *t, size_t n);

@@ -169,6 +169,8 @@ enum pg_stmt {
 	PG_STMT_PAID_E2E,
 	PG_STMT_PAID_STMT,
 	PG_INVOICES_PAID,
+	PG_CASES_WITH_EVENT,  /* statement batch */
+	PG_PAYMENT_INSERT_CREDIT,
 	PG_OPERATOR_INSERT,
 	PG_OPERATOR_FIND,
 	PG_OPERATOR_LIST,
@@ -832,6 +834,18 @@ static const char *const pg_sql[PG__COUNT] = {
 		" WHERE tenant_id = $1 AND customer_id = $2 AND currency = $3"
 		" AND open_minor < amount_minor AND NOT written_off"
 		" ORDER BY due_date DESC, id DESC FOR UPDATE",
+	/* ---- statement batch ---- */
+	[PG_CASES_WITH_EVENT] =
+		/* $3: the case ids as an array literal, {1,2,3} */
+		"SELECT DISTINCT case_id FROM case_events WHERE tenant_id = $1"
+		" AND kind = $2 AND case_id = ANY($3::bigint[])"
+		" ORDER BY case_id",
+	[PG_PAYMENT_INSERT_CREDIT] =
+		"INSERT INTO payments (tenant_id, external_id, customer_id,"
+		" invoice_id, amount_minor, currency, paid_on, method, created_at,"
+		" unallocated_minor)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now(), $9)"
+		" ON CONFLICT (tenant_id, external_id) DO NOTHING",
 	/* ---- the team's console (migration 0011) ---- */
 	[PG_OPERATOR_INSERT] =
 		/* a taken address is no row rather than an error, which
@@ -5519,6 +5533,88 @@ static int pg_statement_rows_held(void *hv)
 	return 0;
 }
 
+static int pg_cases_with_event(void *hv, int64_t tenant_id,
+			       const int64_t *ids, size_t n, const char *kind,
+			       int64_t **ret, size_t *ret_n, struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params p;
+	struct buf arr;
+	PGresult *res;
+	int64_t *list = NULL;
+	int m, r = flush_all(h, e); /* events wait in the connection */
+
+	if (r < 0)
+		return r;
+	buf_init(&arr, 24 * n + 16);
+	buf_putc(&arr, '{');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&arr, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_putc(&arr, '}');
+	p_init(&p);
+	p_int(&p, tenant_id);
+	p_text(&p, kind);
+	p_text(&p, buf_cstr(&arr));
+	r = pg_run(h, PG_CASES_WITH_EVENT, &p, "finding cases by their events",
+		   &res, e);
+	buf_free(&arr);
+	if (r < 0)
+		return r;
+	m = PQntuples(res);
+	if (m > 0)
+		list = xmalloc((size_t)m * sizeof(*list));
+	for (int i = 0; i < m; i++)
+		list[i] = col_int(res, i, 0);
+	PQclear(res);
+	*ret = list;
+	*ret_n = (size_t)m;
+	return 0;
+}
+
+static int pg_payment_insert_credit(void *hv, const struct payment_rec *p,
+				    int64_t credit_minor, int *ret_inserted,
+				    struct err *e)
+{
+	struct pg *h = hv;
+	struct pg_params q;
+	PGresult *res;
+	int r;
+
+	p_init(&q);
+	p_int(&q, p->tenant_id);
+	p_text(&q, p->external_id);
+	p_int(&q, p->customer_id);
+	if (p->invoice_id)
+		p_int(&q, p->invoice_id);
+	else
+		p_text(&q, NULL);
+	p_int(&q, p->amount_minor);
+	p_text(&q, p->currency);
+	p_date(&q, p->paid_on);
+	p_text(&q, p->method ? p->method : "");
+	p_int(&q, credit_minor);
+	r = pg_run(h, PG_PAYMENT_INSERT_CREDIT, &q, "saving payment", &res, e);
+	if (r < 0)
+		return r;
+	*ret_inserted = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_statement_entries_insert(void *hv,
+				       const struct statement_entry_rec *en,
+				       size_t n, int64_t *ret_ids,
+				       struct err *e)
+{
+	/* one statement per entry: a round trip each, as before */
+	for (size_t i = 0; i < n; i++) {
+		int r = pg_statement_entry_insert(hv, &en[i], &ret_ids[i], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- the team's console (migration 0011) ---- */
 
 /* An operator from the PG_OPERATOR_COLS starting at column `c`. */
@@ -6772,6 +6868,9 @@ const struct store_backend store_pg_backend = {
 	.statement_paid_find = pg_statement_paid_find,
 	.invoices_paid = pg_invoices_paid,
 	.statement_rows_held = pg_statement_rows_held,
+	.cases_with_event = pg_cases_with_event,
+	.statement_entries_insert = pg_statement_entries_insert,
+	.payment_insert_credit = pg_payment_insert_credit,
 	.operator_insert = pg_operator_insert,
 	.operator_find = pg_operator_find,
 	.operator_list = pg_operator_list,

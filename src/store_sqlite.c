@@ -125,6 +125,8 @@ enum sq_stmt {
 	SQ_STMT_PAID_E2E,
 	SQ_STMT_PAID_STMT,
 	SQ_INVOICES_PAID,
+	SQ_CASES_WITH_EVENT,  /* statement batch */
+	SQ_PAYMENT_INSERT_CREDIT,
 	SQ_OPERATOR_INSERT,
 	SQ_OPERATOR_FIND,
 	SQ_OPERATOR_LIST,
@@ -692,6 +694,19 @@ static const char *const sq_sql[SQ__COUNT] = {
 		" WHERE tenant_id = ?1 AND customer_id = ?2 AND currency = ?3"
 		" AND open_minor < amount_minor AND written_off = 0"
 		" ORDER BY due_date DESC, id DESC",
+	/* ---- statement batch ---- */
+	[SQ_CASES_WITH_EVENT] =
+		/* ?3: the case ids as a JSON array */
+		"SELECT DISTINCT case_id FROM case_events WHERE tenant_id = ?1"
+		" AND kind = ?2 AND case_id IN (SELECT value FROM json_each(?3))"
+		" ORDER BY case_id",
+	[SQ_PAYMENT_INSERT_CREDIT] =
+		"INSERT INTO payments (tenant_id, external_id, customer_id,"
+		" invoice_id, amount_minor, currency, paid_on, method, created_at,"
+		" unallocated_minor)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?9)"
+		" ON CONFLICT (tenant_id, external_id) DO NOTHING",
 	/* ---- the team's console (migration 0011) ---- */
 	[SQ_OPERATOR_INSERT] =
 		"INSERT INTO operators (tenant_id, email, name, role,"
@@ -1021,6 +1036,9 @@ struct sq {
 	char scratch[SQ_MAX_PARAMS][INSTANT_FMT_MAX]; /* see bind_date */
 	struct sq_batch batch[SQB__COUNT]; /* buffered appends, see below */
 	int64_t next_case_id;          /* next id to give a case, 0 = ask */
+	sqlite3_stmt *entries;         /* statement batch: SQ_ENTRY_ROWS
+					  statement entries, prepared on
+					  first use */
 };
 
 static int sq_error(struct sq *h, struct err *e, const char *what)
@@ -1288,6 +1306,7 @@ static void sq_close(void *hv)
 		return;
 	for (int i = 0; i < SQ__COUNT; i++)
 		sqlite3_finalize(h->stmt[i]);
+	sqlite3_finalize(h->entries);
 	for (int k = 0; k < SQB__COUNT; k++) {
 		for (int n = 0; n <= SQ_BATCH_ROWS; n++)
 			sqlite3_finalize(h->batch[k].by_rows[n]);
@@ -4284,6 +4303,209 @@ static int sq_statement_rows_held(void *hv)
 	return 1;
 }
 
+static int sq_cases_with_event(void *hv, int64_t tenant_id,
+			       const int64_t *ids, size_t n, const char *kind,
+			       int64_t **ret, size_t *ret_n, struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_CASES_WITH_EVENT, e);
+	int64_t *list = NULL;
+	size_t m = 0, cap = 0;
+	struct buf json;
+	int rc;
+
+	if (!st || flush_all(h, e) < 0) /* events wait in the connection */
+		return -ERR_STORE;
+	buf_init(&json, 24 * n + 16);
+	buf_putc(&json, '[');
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&json, "%s%lld", i ? "," : "", (long long)ids[i]);
+	buf_putc(&json, ']');
+	sqlite3_bind_int64(st, 1, tenant_id);
+	bind_text(st, 2, kind);
+	sqlite3_bind_text(st, 3, buf_cstr(&json), (int)json.len,
+			  SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		list = xgrow(list, &cap, m + 1, sizeof(*list));
+		list[m++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		free(list);
+		list = NULL;
+		rc = sq_error(h, e, "finding cases by their events");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	buf_free(&json);
+	if (rc < 0)
+		return rc;
+	*ret = list;
+	*ret_n = m;
+	return 0;
+}
+
+static int sq_payment_insert_credit(void *hv, const struct payment_rec *p,
+				    int64_t credit_minor, int *ret_inserted,
+				    struct err *e)
+{
+	struct sq *h = hv;
+	sqlite3_stmt *st = sq_stmt(h, SQ_PAYMENT_INSERT_CREDIT, e);
+	int r;
+	if (!st)
+		return -ERR_STORE;
+	sqlite3_bind_int64(st, 1, p->tenant_id);
+	bind_text(st, 2, p->external_id);
+	sqlite3_bind_int64(st, 3, p->customer_id);
+	bind_id_or_null(st, 4, p->invoice_id);
+	sqlite3_bind_int64(st, 5, p->amount_minor);
+	bind_text(st, 6, p->currency);
+	bind_date(h, st, 7, p->paid_on);
+	bind_text(st, 8, p->method ? p->method : "");
+	sqlite3_bind_int64(st, 9, credit_minor);
+	r = sq_done(h, st, e, "saving payment");
+	if (r < 0)
+		return r;
+	*ret_inserted = sqlite3_changes(h->db) > 0;
+	return 0;
+}
+
+/* Statement entries per multi-row INSERT, and its columns. */
+#define SQ_ENTRY_ROWS 64
+#define SQ_ENTRY_COLS 26
+
+/* The INSERT of SQ_ENTRY_ROWS entries: SQ_STMT_ENTRY_INSERT's, its
+ * VALUES repeated, each inserted row's id and key returned. */
+static sqlite3_stmt *entries_prepare(struct sq *h, struct err *e)
+{
+	const char *one = sq_sql[SQ_STMT_ENTRY_INSERT];
+	const char *values = strstr(one, " VALUES ");
+	const char *tail = strstr(one, " ON CONFLICT ");
+	struct buf sql;
+	sqlite3_stmt *st = NULL;
+
+	buf_init(&sql, 64 * 1024);
+	buf_append(&sql, one, (size_t)(values - one));
+	buf_puts(&sql, " VALUES ");
+	for (int r = 0; r < SQ_ENTRY_ROWS; r++) {
+		buf_puts(&sql, r ? ",(" : "(");
+		for (int c = 0; c < SQ_ENTRY_COLS; c++)
+			buf_puts(&sql, c ? ",?" : "?");
+		buf_putc(&sql, ')');
+	}
+	buf_puts(&sql, tail);
+	buf_puts(&sql, " RETURNING id, bank_ref, status");
+	if (sqlite3_prepare_v3(h->db, buf_cstr(&sql), -1,
+			       SQLITE_PREPARE_PERSISTENT, &st,
+			       NULL) != SQLITE_OK) {
+		sq_error(h, e, "prepare statement entries");
+		st = NULL;
+	}
+	buf_free(&sql);
+	return st;
+}
+
+/* Bind entry en as row `row` of the batch; dates and instants are
+ * formatted into d and at (kept until the step). */
+static void entries_bind(sqlite3_stmt *st, int row,
+			 const struct statement_entry_rec *en,
+			 char d[DATE_FMT_MAX], char at[INSTANT_FMT_MAX])
+{
+	int b = row * SQ_ENTRY_COLS;
+#define SQ_T(i, v) bind_text(st, b + (i), (v) ? (v) : "")
+	sqlite3_bind_int64(st, b + 1, en->tenant_id);
+	SQ_T(2, en->bank_ref);
+	SQ_T(3, en->status);
+	SQ_T(4, en->statement_id);
+	if (en->booked_on == DATE_NONE) {
+		sqlite3_bind_null(st, b + 5);
+	} else {
+		date_format(en->booked_on, d);
+		sqlite3_bind_text(st, b + 5, d, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, b + 6, en->amount_minor);
+	bind_text(st, b + 7, en->currency);
+	sqlite3_bind_int(st, b + 8, en->credit ? 1 : 0);
+	sqlite3_bind_int(st, b + 9, en->reversal ? 1 : 0);
+	sqlite3_bind_int(st, b + 10, en->returned ? 1 : 0);
+	SQ_T(11, en->return_reason);
+	SQ_T(12, en->debtor_name);
+	SQ_T(13, en->debtor_iban);
+	SQ_T(14, en->reference);
+	SQ_T(15, en->unstructured);
+	SQ_T(16, en->end_to_end_id);
+	SQ_T(17, en->outcome);
+	bind_text(st, b + 18, en->payment_external_id);
+	bind_id_or_null(st, b + 19, en->case_id);
+	bind_id_or_null(st, b + 20, en->invoice_id);
+	bind_id_or_null(st, b + 21, en->customer_id);
+	bind_id_or_null(st, b + 22, en->reverses_id);
+	sqlite3_bind_int64(st, b + 23, en->credit_minor);
+	SQ_T(24, en->rule);
+	SQ_T(25, en->reason);
+	instant_format(en->created_at, at);
+	sqlite3_bind_text(st, b + 26, at, -1, SQLITE_STATIC);
+#undef SQ_T
+}
+
+static int sq_statement_entries_insert(void *hv,
+				       const struct statement_entry_rec *en,
+				       size_t n, int64_t *ret_ids,
+				       struct err *e)
+{
+	struct sq *h = hv;
+	char d[SQ_ENTRY_ROWS][DATE_FMT_MAX];
+	char at[SQ_ENTRY_ROWS][INSTANT_FMT_MAX];
+	size_t i = 0;
+
+	/* Whole batches in one statement each, the rest one by one. */
+	for (; n - i >= SQ_ENTRY_ROWS; i += SQ_ENTRY_ROWS) {
+		sqlite3_stmt *st = h->entries;
+		size_t next = 0;
+		int rc;
+
+		if (!st)
+			st = h->entries = entries_prepare(h, e);
+		if (!st)
+			return -ERR_STORE;
+		for (int row = 0; row < SQ_ENTRY_ROWS; row++) {
+			entries_bind(st, row, &en[i + (size_t)row], d[row],
+				     at[row]);
+			ret_ids[i + (size_t)row] = 0; /* 0 until returned */
+		}
+		/* A row comes back per entry inserted (none for a key
+		 * taken), in the order inserted; matched by the key all the
+		 * same, as SQLite does not promise that order. */
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *ref = col_text(st, 1);
+			const char *sts = col_text(st, 2);
+			size_t k = next;
+			for (size_t tries = 0; tries < SQ_ENTRY_ROWS; tries++) {
+				const struct statement_entry_rec *x =
+					&en[i + k];
+				if (!strcmp(x->bank_ref ? x->bank_ref : "",
+					    ref) &&
+				    !strcmp(x->status ? x->status : "", sts))
+					break;
+				k = (k + 1) % SQ_ENTRY_ROWS;
+			}
+			ret_ids[i + k] = sqlite3_column_int64(st, 0);
+			next = (k + 1) % SQ_ENTRY_ROWS;
+		}
+		if (rc != SQLITE_DONE)
+			rc = sq_error(h, e, "recording statement entries");
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		if (rc < 0)
+			return rc;
+	}
+	for (; i < n; i++) {
+		int r = sq_statement_entry_insert(hv, &en[i], &ret_ids[i], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- the team's console (migration 0011) ---- */
 
 /* An operator from columns id, tenant_id, email, name, role, disabled,
@@ -5589,6 +5811,9 @@ const struct store_backend store_sqlite_backend = {
 	.statement_paid_find = sq_statement_paid_find,
 	.invoices_paid = sq_invoices_paid,
 	.statement_rows_held = sq_statement_rows_held,
+	.cases_with_event = sq_cases_with_event,
+	.statement_entries_insert = sq_statement_entries_insert,
+	.payment_insert_credit = sq_payment_insert_credit,
 	.operator_insert = sq_operator_insert,
 	.operator_find = sq_operator_find,
 	.operator_list = sq_operator_list,

@@ -34,7 +34,7 @@ check secret_shown_once grep -q "shown only this once" "$T/err"
 expect_ok add_beta_endpoint webhook add "http://127.0.0.1:$port/hooks/beta" --tenant beta
 expect_ok list webhook list --tenant acme
 check list_names_url grep -qF "$URL events=case.opened action.sent" "$T/out"
-check list_hides_secret [ "$(grep -c "${SECRET#whsec_}" "$T/out")" = 0 ]
+check list_hides_secret [ "$(grep -cF -e "${SECRET#whsec_}" "$T/out")" = 0 ]
 
 # Events: the run opens cases, dispatch sends reminders.
 expect_ok run run --tenant acme --as-of 2026-11-20T09:00:00Z

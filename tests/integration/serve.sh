@@ -8,7 +8,9 @@
 # in order, a client sending a byte at a time, HTTP/1.0, a chunked body
 # read to its end, and refusals before any handler (both a length and
 # chunked coding, two lengths, a bad request line, HTTP/2's preface, NUL
-# in a header, an unknown method or coding). Needs curl and python3.
+# in a header, an unknown method or coding), and 600 connections of
+# randomly mutated requests that leave the server answering and clean
+# under the sanitizers. Needs curl and python3.
 . "$DUNWELL_ROOT/tests/lib.sh"
 I="$DATA/import"
 command -v curl >/dev/null || { fail curl_installed "curl is missing (scripts/setup)"; finish; }
@@ -315,4 +317,68 @@ fi
 check log_no_query_or_body [ "$(grep -c -e 'hub\.' -e 'vt-Secret' -e 'app-s3cret' -e 'MessageSid' -e 'statuses' -e '31612345678' "$LOG")" = 0 ]
 check log_names_route grep -qF '"route":"/v1/reports/{tenant}/bird"' "$LOG"
 check log_start_stop [ "$(grep -c -e '"event":"listening"' -e '"event":"stopped"' "$LOG")" = 2 ]
+
+# Garbage on the wire: a second server gets 600 connections of requests
+# mutated at random (bytes flipped, dropped, doubled, cut short, sent in
+# random pieces; a fixed seed, so a failure can be replayed) and must
+# still answer, stop cleanly on SIGTERM, and (the sanitizer build) report
+# no memory error.
+FUZZLOG="$T/fuzz.log"
+if serve_start "$FUZZLOG" --threads 2; then
+	python3 - "${BASE##*:}" <<'PY' >"$T/fuzz.out" 2>&1
+import random, socket, sys
+port = int(sys.argv[1])
+rnd = random.Random(2026)
+seeds = [
+    b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"GET /v1/customers?limit=2&starting_after=a%20b HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dw_live_x\r\n\r\n",
+    b"POST /v1/reports/acme/bird HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"id\":\"a\"}\n",
+    b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    b"GET /p/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA HTTP/1.0\r\nConnection: keep-alive\r\nAccept-Language: nl;q=0.9, *\r\n\r\n",
+    b"POST /console/acme/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\nContent-Length: 17\r\n\r\nemail=a&password=",
+]
+def mutate(b):
+    b = bytearray(b * rnd.randint(1, 3))
+    for _ in range(rnd.randint(1, 8)):
+        i = rnd.randrange(len(b)) if b else 0
+        op = rnd.randrange(5)
+        if op == 0 and b:
+            b[i] = rnd.randrange(256)
+        elif op == 1 and b:
+            del b[i:i + rnd.randint(1, 8)]
+        elif op == 2:
+            b[i:i] = b[i:i + rnd.randint(1, 40)] * rnd.randint(1, 20)
+        elif op == 3:
+            b[i:i] = bytes(rnd.choice(b"\r\n :;,\t\x00\xff0123456789abcdef-") for _ in range(rnd.randint(1, 6)))
+        else:
+            b = b[:i]
+    return bytes(b)
+for n in range(600):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=2)
+        data = mutate(rnd.choice(seeds))
+        while data:
+            k = rnd.randint(1, max(1, len(data)))
+            s.sendall(data[:k])
+            data = data[k:]
+        if rnd.random() < 0.5:
+            s.shutdown(socket.SHUT_WR)
+        s.settimeout(0.05)
+        try:
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+        s.close()
+    except OSError:
+        pass
+print("sent 600")
+PY
+	check fuzz_client_ran grep -q "sent 600" "$T/fuzz.out"
+	check fuzz_server_still_answers [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz")" = 200 ]
+	kill -TERM "$SERVER" 2>/dev/null
+	wait "$SERVER"
+	check fuzz_server_stopped_cleanly [ $? = 0 ]
+	check fuzz_no_sanitizer_report [ "$(grep -c -e 'AddressSanitizer' -e 'runtime error' -e 'LeakSanitizer' "$FUZZLOG")" = 0 ]
+fi
 finish

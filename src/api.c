@@ -224,28 +224,9 @@ static json_t *customer_json(const struct customer_rec *c)
 	return o;
 }
 
-static json_t *invoice_json(const struct invoice_rec *inv,
-			    const char *customer)
-{
-	char issue[DATE_FMT_MAX], due[DATE_FMT_MAX];
-
-	date_format(inv->issue_date, issue);
-	date_format(inv->due_date, due);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s,"
-			 " s:b, s:s}",
-			 "object", "invoice", "id", inv->external_id,
-			 "customer", customer, "number",
-			 inv->number ? inv->number : "", "issue_date", issue,
-			 "due_date", due, "amount", (json_int_t)inv->amount_minor,
-			 "amount_open", (json_int_t)inv->open_minor, "currency",
-			 inv->currency, "payment_reference",
-			 inv->payment_reference ? inv->payment_reference : "",
-			 "disputed", inv->disputed, "document_url",
-			 inv->document_url ? inv->document_url : "");
-}
-
-/* The same object as invoice_json, written straight into b (json_out.h):
- * for the bulk call's thousand invoices. -1 when b is full. */
+/* An invoice as the API gives it, written straight into b (json_out.h:
+ * no jansson tree; a bulk call answers with a thousand). -1 when b is
+ * full. */
 static int invoice_out(struct buf *b, const struct invoice_rec *inv,
 		       const char *customer)
 {
@@ -271,6 +252,43 @@ static int invoice_out(struct buf *b, const struct invoice_rec *inv,
 			  inv->document_url ? inv->document_url : "", 0) < 0)
 		return -1;
 	return buf_putc(b, '}');
+}
+
+/* Answer with one invoice (status 200 or 201). */
+static void invoice_send(struct http_response *resp, int status,
+			 const struct invoice_rec *inv, const char *customer)
+{
+	buf_reset(&resp->body);
+	if (invoice_out(&resp->body, inv, customer) < 0 ||
+	    buf_putc(&resp->body, '\n') < 0) {
+		resp->status = 0; /* too big: 500 */
+		return;
+	}
+	resp->status = status;
+	resp->content_type = "application/json";
+}
+
+/* Answer with a list of n invoices: customers[i] is the i-th one's
+ * customer, or every one's `customer` when customers is NULL. */
+static void invoice_list_send(struct http_response *resp, int status,
+			      const struct invoice_rec *list, size_t n,
+			      const char *const *customers,
+			      const char *customer, int has_more)
+{
+	struct buf *b = &resp->body;
+	int bad;
+
+	buf_reset(b);
+	bad = buf_puts(b, "{\"object\":\"list\",\"data\":[") < 0;
+	for (size_t i = 0; !bad && i < n; i++)
+		bad = (i && buf_putc(b, ',') < 0) ||
+		      invoice_out(b, &list[i],
+				  customers ? customers[i] : customer) < 0;
+	if (!bad)
+		bad = buf_puts(b, has_more ? "],\"has_more\":true}\n"
+					   : "],\"has_more\":false}\n") < 0;
+	resp->status = bad ? 0 : status; /* too big: 500 */
+	resp->content_type = "application/json";
 }
 
 /* ---- the OpenAPI document ----------------------------------------------- */
@@ -573,18 +591,10 @@ void api_invoice_get(const struct http_request *req,
 	}
 	/* written straight into the answer (json_out.h): no jansson tree
 	 * for the API's most frequent read */
-	buf_reset(&resp->body);
-	if (invoice_out(&resp->body, &inv, cust) < 0 ||
-	    buf_putc(&resp->body, '\n') < 0) {
-		resp->status = 0; /* too big: 500 */
-	} else {
-		resp->status = 200;
-		resp->content_type = "application/json";
-		if (cacheable)
-			api_cache_put(ac, a.tenant_id, id,
-				      (const char *)resp->body.data,
-				      resp->body.len, dv, w);
-	}
+	invoice_send(resp, 200, &inv, cust);
+	if (resp->status == 200 && cacheable)
+		api_cache_put(ac, a.tenant_id, id, (const char *)resp->body.data,
+			      resp->body.len, dv, w);
 	free(cust);
 	invoice_rec_clear(&inv);
 }
@@ -599,7 +609,6 @@ void api_invoices_list(const struct http_request *req,
 	size_t n = 0;
 	int64_t cid;
 	struct err e;
-	json_t *data;
 	int limit, r;
 
 	err_clear(&e);
@@ -622,12 +631,8 @@ void api_invoices_list(const struct http_request *req,
 		api_fail(req, resp, "listing invoices", &e);
 		return;
 	}
-	data = json_array();
-	for (size_t i = 0; i < n && i < (size_t)limit; i++)
-		json_array_append_new(data, invoice_json(&list[i], cust));
-	api_send_json(resp, 200, json_pack("{s:s, s:o, s:b}", "object", "list",
-		      "data", data, "has_more",
-		      n > (size_t)limit));
+	invoice_list_send(resp, 200, list, n < (size_t)limit ? n : (size_t)limit,
+			  NULL, cust, n > (size_t)limit);
 	invoice_list_free(list, n);
 }
 
@@ -773,7 +778,7 @@ static void invoice_post(const struct http_request *req,
 		api_fail(req, resp, "saving an invoice", &e);
 		goto out;
 	}
-	api_send_json(resp, exists ? 200 : 201, invoice_json(&inv, cust));
+	invoice_send(resp, exists ? 200 : 201, &inv, cust);
 out:
 	json_decref(o);
 }
@@ -859,19 +864,7 @@ static void invoices_bulk(const struct http_request *req,
 	}
 	/* The answer written directly (json_out.h): a jansson tree of a
 	 * thousand objects cost a quarter of the call. */
-	{
-		struct buf *b = &resp->body;
-		int bad;
-		buf_reset(b);
-		bad = buf_puts(b, "{\"object\":\"list\",\"data\":[") < 0;
-		for (size_t i = 0; !bad && i < n; i++)
-			bad = (i && buf_putc(b, ',') < 0) ||
-			      invoice_out(b, &invs[i], custs[i]) < 0;
-		if (!bad)
-			bad = buf_puts(b, "],\"has_more\":false}\n") < 0;
-		resp->status = bad ? 0 : 201; /* too big: 500 */
-		resp->content_type = "application/json";
-	}
+	invoice_list_send(resp, 201, invs, n, custs, NULL, 0);
 out:
 	json_decref(o);
 }
